@@ -1,0 +1,100 @@
+"""Find the pre-softmax (or pre-sigmoid) logits behind a model output.
+
+Gradients of a probability saturate; the target score is therefore the logit,
+as Grad-CAM (Selvaraju et al., 2017) and most attribution papers prescribe.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import keras
+import tensorflow as tf
+
+from inspector.graph_walk import Step, StepRecorder
+
+SQUASHING = ("softmax", "sigmoid")
+
+
+@dataclass
+class ClassHead:
+    """Per-class logits and probabilities for a batch.
+
+    Attributes:
+        logits: ``(batch, num_classes)``; a single sigmoid unit ``z`` becomes the two
+            class logits ``[-z, z]``, since log(p0 / (1 - p0)) = -z.
+        probabilities: ``(batch, num_classes)``; for one sigmoid unit ``[1-p, p]``.
+        score_kind: ``"logit"``, or ``"output"`` where the output's squashing
+            function is unknown; the raw output is then differentiated and treated
+            as logits for the probabilities.
+    """
+
+    logits: tf.Tensor
+    probabilities: tf.Tensor
+    score_kind: str
+
+
+def _activation_name(layer) -> str:
+    function = getattr(layer, "activation", None)
+    return getattr(function, "__name__", "linear") if function is not None else "linear"
+
+
+def _pre_activation(layer, args: tuple, kwargs: dict):
+    """Call ``layer`` again with its activation switched off.
+
+    This runs while the inspection pass is being traced, so the switch lasts only
+    for the tracing of this one call and the traced graph keeps both versions.
+    """
+    original = layer.activation
+    layer.activation = keras.activations.linear
+    try:
+        return layer(*args, **kwargs)
+    finally:
+        layer.activation = original
+
+
+def _logits_of(output, recorder: StepRecorder) -> tuple[tf.Tensor, str]:
+    """Returns (logits, squashing) where squashing is softmax, sigmoid or linear."""
+    step = recorder.producer_of(output)
+    if step is None:
+        return output, "linear"
+    layer = step.layer
+    if isinstance(layer, keras.layers.Softmax):
+        return step.call_args[0], "softmax"
+    squashing = _activation_name(layer)
+    if isinstance(layer, keras.layers.Activation):
+        if squashing in SQUASHING:
+            return step.call_args[0], squashing
+        return output, squashing
+    if squashing in SQUASHING:
+        return _pre_activation(layer, step.call_args, step.call_kwargs), squashing
+    return output, squashing
+
+
+def class_head(output, recorder: StepRecorder) -> ClassHead:
+    """Logits and probabilities for ``output``, a ``(batch, num_units)`` tensor."""
+    if len(output.shape) != 2:
+        raise ValueError(f"class head needs a (batch, units) output, got {output.shape}")
+    logits, squashing = _logits_of(output, recorder)
+    logits = tf.cast(logits, tf.float32)
+    score_kind = "logit" if squashing in (*SQUASHING, "linear") else "output"
+    if output.shape[-1] == 1:
+        # One unit is a binary classifier whose logit is that unit.
+        p = tf.sigmoid(logits)
+        return ClassHead(tf.concat([-logits, logits], axis=-1),
+                         tf.concat([1.0 - p, p], axis=-1), score_kind)
+    return ClassHead(logits, tf.nn.softmax(logits, axis=-1), score_kind)
+
+
+class Logits(keras.layers.Layer):
+    """Stands for the class logits in the layer list; it is never called."""
+
+
+def logits_step(steps: list[Step], head: ClassHead) -> Step:
+    """A record for the class logits, so the backprop view starts at the score.
+
+    The output layer's own record holds probabilities, which the logit score does
+    not depend on; this extra record holds the logits, whose gradient is one-hot.
+    """
+    last = steps[-1]
+    return Step(f"{last.name}.logits", Logits(name="logits"), head.logits, (last.name,))

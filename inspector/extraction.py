@@ -1,0 +1,252 @@
+"""The inspector: every layer's activation and gradient from one compiled pass."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from inspector.class_head import class_head, logits_step
+from inspector.errors import TargetError, UnsupportedModelError
+from inspector.graph_walk import StepRecorder, graph_of, run_model
+from inspector.image_loading import PreparedImage, display_from_array
+from inspector.inspection import Inspection, LayerRecord, read_only
+from inspector.receptive_field import receptive_fields
+
+
+@dataclass(frozen=True)
+class _LayerLayout:
+    """What the traced pass learned about the graph, fixed for every call."""
+
+    names: tuple[str, ...]
+    class_names: tuple[str, ...]
+    inputs: tuple[tuple[str, ...], ...]
+    layers: tuple
+    reaches_target: tuple[bool, ...]
+    score_kind: str
+
+
+class Inspector:
+    """Extracts activations and gradients from any Functional or Sequential model.
+
+    The extraction graph is traced once per model output (and input shape) and
+    reused, so repeated calls cost one forward and one backward pass each.
+
+    Args:
+        model: a built Keras 3 model with one image input ``(batch, H, W, C)``.
+        labels: class names for the chosen output; defaults to ``model.class_names``
+            (set by ``load_model`` when the file carries them), else ``class 0..n``.
+    """
+
+    def __init__(self, model: keras.Model, labels: tuple[str, ...] | None = None) -> None:
+        graph = graph_of(model)
+        if len(graph.inputs) != 1 or len(graph.inputs[0].shape) != 4:
+            shapes = [tuple(t.shape) for t in graph.inputs]
+            raise UnsupportedModelError(
+                "Expected a model with one image input of shape (batch, H, W, C). "
+                f"Received: inputs with shapes {shapes}."
+            )
+        self.model = model
+        self._graph = graph
+        self._labels = tuple(labels) if labels else getattr(model, "class_names", None)
+        self._passes: dict[int, tf.types.experimental.GenericFunction] = {}
+        self._gradient_fns: dict[int, tf.types.experimental.GenericFunction] = {}
+        self._predict_fns: dict[int, tf.types.experimental.GenericFunction] = {}
+        self._layouts: dict[int, _LayerLayout] = {}
+
+    # --- model facts -------------------------------------------------------------
+    @property
+    def input_shape(self) -> tuple[int | None, int | None, int]:
+        """``(H, W, C)`` of the model input; H and W are None when free."""
+        return tuple(self._graph.inputs[0].shape[1:])
+
+    @property
+    def output_names(self) -> tuple[str, ...]:
+        return tuple(t._keras_history.operation.name for t in self._graph.outputs)
+
+    def output_index(self, output: int | str | None) -> int:
+        """Index of ``output`` (an index or an output layer name; None means 0)."""
+        names = self.output_names
+        if output is None:
+            return 0
+        if isinstance(output, str) and output in names:
+            return names.index(output)
+        if isinstance(output, int) and 0 <= output < len(names):
+            return output
+        raise TargetError(
+            f"Expected an output index 0..{len(names) - 1} or one of {list(names)}. "
+            f"Received: output={output!r}."
+        )
+
+    def labels_for(self, num_classes: int) -> tuple[str, ...]:
+        if self._labels and len(self._labels) == num_classes:
+            return tuple(self._labels)
+        return tuple(f"class {i}" for i in range(num_classes))
+
+    # --- the traced passes -------------------------------------------------------
+    def _run_head(self, x, output_index: int):
+        recorder = StepRecorder()
+        recorder.mark_input(x)
+        outputs = keras.tree.flatten(run_model(self.model, x, recorder))
+        return recorder, class_head(outputs[output_index], recorder)
+
+    def _full_pass(self, output_index: int):
+        if output_index in self._passes:
+            return self._passes[output_index]
+
+        @tf.function(reduce_retracing=True, autograph=False)
+        def full_pass(x, target):
+            with tf.GradientTape() as tape:
+                tape.watch(x)
+                recorder, head = self._run_head(x, output_index)
+                chosen = tf.where(target < 0, tf.argmax(head.probabilities[0],
+                                                        output_type=tf.int32), target)
+                score = tf.gather(head.logits[0], chosen)
+            steps = [s for s in recorder.steps if _is_float_tensor(s.output)]
+            steps.append(logits_step(steps, head))
+            activations = [s.output for s in steps]
+            gradients = tape.gradient(score, [x, *activations])
+            self._layouts[output_index] = _LayerLayout(
+                names=tuple(s.name for s in steps),
+                class_names=tuple(type(s.layer).__name__ for s in steps),
+                inputs=tuple(s.inputs for s in steps),
+                layers=tuple(s.layer for s in steps),
+                reaches_target=tuple(g is not None for g in gradients[1:]),
+                score_kind=head.score_kind,
+            )
+            gradients = [tf.zeros_like(a) if g is None else g
+                         for a, g in zip([x, *activations], gradients, strict=True)]
+            return activations, gradients, head.probabilities[0], chosen, score
+
+        self._passes[output_index] = full_pass
+        return full_pass
+
+    # --- public API --------------------------------------------------------------
+    def inspect(self, image: np.ndarray | PreparedImage, target: int | None = None,
+                output: int | str | None = None) -> Inspection:
+        """Run one forward+backward pass and return every layer's activation and gradient.
+
+        Args:
+            image: float32 ``(H, W, C)`` in the model's value scale, or the
+                ``PreparedImage`` that ``load_image`` returns.
+            target: class whose logit is differentiated; None means the top class.
+            output: which model output (index or name) for multi-output models.
+
+        Returns:
+            An immutable ``Inspection``.
+        """
+        prepared = image if isinstance(image, PreparedImage) else None
+        pixels = prepared.pixels if prepared else np.asarray(image, dtype=np.float32)
+        self._check_image(pixels)
+        index = self.output_index(output)
+        target_value = -1 if target is None else int(target)
+        started = time.perf_counter()
+        activations, gradients, probs, chosen, score = self._full_pass(index)(
+            tf.constant(pixels[None]), tf.constant(target_value, tf.int32))
+        passed = time.perf_counter()
+        layout = self._layouts[index]
+        probabilities = np.asarray(probs)
+        self._check_target(target, probabilities.shape[0])
+        records = self._records(layout, activations, gradients[1:], pixels.shape[:2])
+        timings = {"pass": passed - started, "to_numpy": time.perf_counter() - passed}
+        return Inspection(
+            image=read_only(pixels),
+            display_image=prepared.display if prepared else display_from_array(pixels),
+            preprocessing=prepared.steps if prepared else ("array given as is",),
+            source=prepared.source if prepared else "array",
+            model_name=self.model.name,
+            output_index=index,
+            output_name=self.output_names[index],
+            labels=self.labels_for(probabilities.shape[0]),
+            probabilities=read_only(probabilities),
+            target=int(chosen),
+            score=float(score),
+            score_kind=layout.score_kind,
+            input_gradient=read_only(np.asarray(gradients[0])[0]),
+            layers=records,
+            timings=timings,
+        )
+
+    def _records(self, layout: _LayerLayout, activations, gradients, input_hw) -> tuple:
+        output_shapes = [tuple(a.shape[1:]) for a in activations]
+        fields = receptive_fields(layout.names, layout.layers, layout.inputs, output_shapes,
+                                  input_hw)
+        records = []
+        for i, name in enumerate(layout.names):
+            # np.asarray shares the tensor's buffer (Tensor.numpy() would copy).
+            field, note = fields[name]
+            records.append(LayerRecord(
+                name=name,
+                class_name=layout.class_names[i],
+                output_shape=output_shapes[i],
+                activation=read_only(np.asarray(activations[i])[0]),
+                gradient=read_only(np.asarray(gradients[i])[0]),
+                inputs=layout.inputs[i],
+                param_count=_param_count(layout.layers[i]),
+                receptive_field=field,
+                receptive_field_note=note,
+                reaches_target=layout.reaches_target[i],
+            ))
+        return tuple(records)
+
+    def _check_image(self, pixels: np.ndarray) -> None:
+        expected = self.input_shape
+        ok = pixels.ndim == 3 and all(
+            e is None or e == r for e, r in zip(expected, pixels.shape, strict=True))
+        if not ok:
+            raise TargetError(
+                f"Expected an image array of shape (H, W, C) = {expected}. "
+                f"Received: shape={pixels.shape}. load_image() resizes images to fit."
+            )
+
+    @staticmethod
+    def _check_target(target: int | None, num_classes: int) -> None:
+        if target is not None and not 0 <= target < num_classes:
+            raise TargetError(
+                f"Expected a target class 0..{num_classes - 1}. Received: target={target}."
+            )
+
+    # --- batched helpers for attribution methods ---------------------------------
+    def input_gradients(self, batch: np.ndarray, target: int,
+                        output: int | str | None = None) -> np.ndarray:
+        """d(logit[target])/d(input) for each image of ``batch`` ``(N, H, W, C)``."""
+        index = self.output_index(output)
+        if index not in self._gradient_fns:
+            @tf.function(reduce_retracing=True, autograph=False)
+            def gradient_fn(x, target):
+                with tf.GradientTape() as tape:
+                    tape.watch(x)
+                    _, head = self._run_head(x, index)
+                    # Samples are independent at inference, so the gradient of the
+                    # sum is each sample's own gradient.
+                    score = tf.reduce_sum(tf.gather(head.logits, target, axis=1))
+                return tape.gradient(score, x)
+
+            self._gradient_fns[index] = gradient_fn
+        grads = self._gradient_fns[index](tf.constant(batch, tf.float32),
+                                          tf.constant(target, tf.int32))
+        return np.asarray(grads)
+
+    def predict(self, batch: np.ndarray, output: int | str | None = None) -> tuple:
+        """(logits, probabilities), each ``(N, num_classes)``, for ``batch``."""
+        index = self.output_index(output)
+        if index not in self._predict_fns:
+            @tf.function(reduce_retracing=True, autograph=False)
+            def predict_fn(x):
+                _, head = self._run_head(x, index)
+                return head.logits, head.probabilities
+
+            self._predict_fns[index] = predict_fn
+        logits, probabilities = self._predict_fns[index](tf.constant(batch, tf.float32))
+        return np.asarray(logits), np.asarray(probabilities)
+
+
+def _is_float_tensor(value) -> bool:
+    return isinstance(value, tf.Tensor) and value.dtype.is_floating
+
+
+def _param_count(layer) -> int:
+    return int(sum(np.prod(w.shape) for w in layer.weights))
