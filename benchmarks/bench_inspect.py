@@ -24,11 +24,11 @@ from pathlib import Path
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import keras  # noqa: E402
-import numpy as np  # noqa: E402
-import tensorflow as tf  # noqa: E402
+import keras
+import numpy as np
+import tensorflow as tf
 
-from inspector import Inspector  # noqa: E402
+from inspector import Inspector
 
 
 def small_face_cnn() -> keras.Model:
@@ -99,10 +99,16 @@ def bench(name: str, model: keras.Model, repeats: int) -> dict:
     inspect_time = median_seconds(lambda: inspector.inspect(image), repeats)
     floor_time = min(floor_time, median_seconds(lambda: floor(batch).numpy(), repeats))
     grown, inspection = peak_rss_during(lambda: inspector.inspect(image))
-    return {"model": name, "layers": len(inspection.layers), "floor_ms": floor_time * 1e3,
-            "inspect_ms": inspect_time * 1e3, "ratio": inspect_time / floor_time,
-            "arrays_mb": inspection.nbytes / 1e6, "peak_mb": grown / 1e6,
-            "memory_ratio": grown / inspection.nbytes}
+    return {
+        "model": name,
+        "layers": len(inspection.layers),
+        "floor_ms": floor_time * 1e3,
+        "inspect_ms": inspect_time * 1e3,
+        "ratio": inspect_time / floor_time,
+        "arrays_mb": inspection.nbytes / 1e6,
+        "peak_mb": grown / 1e6,
+        "memory_ratio": grown / inspection.nbytes,
+    }
 
 
 def main() -> None:
@@ -111,14 +117,18 @@ def main() -> None:
     parser.add_argument("--models", default="small,mobilenet")
     args = parser.parse_args()
     builders = {"small": small_face_cnn, "mobilenet": mobilenet}
-    print(f"{'model':<10} {'layers':>6} {'floor ms':>9} {'inspect ms':>10} {'ratio':>6} "
-          f"{'arrays MB':>9} {'peak MB':>8} {'mem ratio':>9}")
+    print(
+        f"{'model':<10} {'layers':>6} {'floor ms':>9} {'inspect ms':>10} {'ratio':>6} "
+        f"{'arrays MB':>9} {'peak MB':>8} {'mem ratio':>9}"
+    )
     for name in args.models.split(","):
         keras.utils.set_random_seed(0)
         row = bench(name, builders[name](), args.repeats)
-        print(f"{row['model']:<10} {row['layers']:>6} {row['floor_ms']:>9.1f} "
-              f"{row['inspect_ms']:>10.1f} {row['ratio']:>6.2f} {row['arrays_mb']:>9.1f} "
-              f"{row['peak_mb']:>8.1f} {row['memory_ratio']:>9.2f}")
+        print(
+            f"{row['model']:<10} {row['layers']:>6} {row['floor_ms']:>9.1f} "
+            f"{row['inspect_ms']:>10.1f} {row['ratio']:>6.2f} {row['arrays_mb']:>9.1f} "
+            f"{row['peak_mb']:>8.1f} {row['memory_ratio']:>9.2f}"
+        )
 
 
 if __name__ == "__main__":

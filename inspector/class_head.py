@@ -81,8 +81,9 @@ def class_head(output, recorder: StepRecorder) -> ClassHead:
     if output.shape[-1] == 1:
         # One unit is a binary classifier whose logit is that unit.
         p = tf.sigmoid(logits)
-        return ClassHead(tf.concat([-logits, logits], axis=-1),
-                         tf.concat([1.0 - p, p], axis=-1), score_kind)
+        return ClassHead(
+            tf.concat([-logits, logits], axis=-1), tf.concat([1.0 - p, p], axis=-1), score_kind
+        )
     return ClassHead(logits, tf.nn.softmax(logits, axis=-1), score_kind)
 
 

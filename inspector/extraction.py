@@ -102,8 +102,9 @@ class Inspector:
             with tf.GradientTape() as tape:
                 tape.watch(x)
                 recorder, head = self._run_head(x, output_index)
-                chosen = tf.where(target < 0, tf.argmax(head.probabilities[0],
-                                                        output_type=tf.int32), target)
+                chosen = tf.where(
+                    target < 0, tf.argmax(head.probabilities[0], output_type=tf.int32), target
+                )
                 score = tf.gather(head.logits[0], chosen)
             steps = [s for s in recorder.steps if _is_float_tensor(s.output)]
             steps.append(logits_step(steps, head))
@@ -117,16 +118,22 @@ class Inspector:
                 reaches_target=tuple(g is not None for g in gradients[1:]),
                 score_kind=head.score_kind,
             )
-            gradients = [tf.zeros_like(a) if g is None else g
-                         for a, g in zip([x, *activations], gradients, strict=True)]
+            gradients = [
+                tf.zeros_like(a) if g is None else g
+                for a, g in zip([x, *activations], gradients, strict=True)
+            ]
             return activations, gradients, head.probabilities[0], chosen, score
 
         self._passes[output_index] = full_pass
         return full_pass
 
     # --- public API --------------------------------------------------------------
-    def inspect(self, image: np.ndarray | PreparedImage, target: int | None = None,
-                output: int | str | None = None) -> Inspection:
+    def inspect(
+        self,
+        image: np.ndarray | PreparedImage,
+        target: int | None = None,
+        output: int | str | None = None,
+    ) -> Inspection:
         """Run one forward+backward pass and return every layer's activation and gradient.
 
         Args:
@@ -145,7 +152,8 @@ class Inspector:
         target_value = -1 if target is None else int(target)
         started = time.perf_counter()
         activations, gradients, probs, chosen, score = self._full_pass(index)(
-            tf.constant(pixels[None]), tf.constant(target_value, tf.int32))
+            tf.constant(pixels[None]), tf.constant(target_value, tf.int32)
+        )
         passed = time.perf_counter()
         layout = self._layouts[index]
         probabilities = np.asarray(probs)
@@ -172,30 +180,34 @@ class Inspector:
 
     def _records(self, layout: _LayerLayout, activations, gradients, input_hw) -> tuple:
         output_shapes = [tuple(a.shape[1:]) for a in activations]
-        fields = receptive_fields(layout.names, layout.layers, layout.inputs, output_shapes,
-                                  input_hw)
+        fields = receptive_fields(
+            layout.names, layout.layers, layout.inputs, output_shapes, input_hw
+        )
         records = []
         for i, name in enumerate(layout.names):
             # np.asarray shares the tensor's buffer (Tensor.numpy() would copy).
             field, note = fields[name]
-            records.append(LayerRecord(
-                name=name,
-                class_name=layout.class_names[i],
-                output_shape=output_shapes[i],
-                activation=read_only(np.asarray(activations[i])[0]),
-                gradient=read_only(np.asarray(gradients[i])[0]),
-                inputs=layout.inputs[i],
-                param_count=_param_count(layout.layers[i]),
-                receptive_field=field,
-                receptive_field_note=note,
-                reaches_target=layout.reaches_target[i],
-            ))
+            records.append(
+                LayerRecord(
+                    name=name,
+                    class_name=layout.class_names[i],
+                    output_shape=output_shapes[i],
+                    activation=read_only(np.asarray(activations[i])[0]),
+                    gradient=read_only(np.asarray(gradients[i])[0]),
+                    inputs=layout.inputs[i],
+                    param_count=_param_count(layout.layers[i]),
+                    receptive_field=field,
+                    receptive_field_note=note,
+                    reaches_target=layout.reaches_target[i],
+                )
+            )
         return tuple(records)
 
     def _check_image(self, pixels: np.ndarray) -> None:
         expected = self.input_shape
         ok = pixels.ndim == 3 and all(
-            e is None or e == r for e, r in zip(expected, pixels.shape, strict=True))
+            e is None or e == r for e, r in zip(expected, pixels.shape, strict=True)
+        )
         if not ok:
             raise TargetError(
                 f"Expected an image array of shape (H, W, C) = {expected}. "
@@ -210,11 +222,13 @@ class Inspector:
             )
 
     # --- batched helpers for attribution methods ---------------------------------
-    def input_gradients(self, batch: np.ndarray, target: int,
-                        output: int | str | None = None) -> np.ndarray:
+    def input_gradients(
+        self, batch: np.ndarray, target: int, output: int | str | None = None
+    ) -> np.ndarray:
         """d(logit[target])/d(input) for each image of ``batch`` ``(N, H, W, C)``."""
         index = self.output_index(output)
         if index not in self._gradient_fns:
+
             @tf.function(reduce_retracing=True, autograph=False)
             def gradient_fn(x, target):
                 with tf.GradientTape() as tape:
@@ -226,14 +240,16 @@ class Inspector:
                 return tape.gradient(score, x)
 
             self._gradient_fns[index] = gradient_fn
-        grads = self._gradient_fns[index](tf.constant(batch, tf.float32),
-                                          tf.constant(target, tf.int32))
+        grads = self._gradient_fns[index](
+            tf.constant(batch, tf.float32), tf.constant(target, tf.int32)
+        )
         return np.asarray(grads)
 
     def predict(self, batch: np.ndarray, output: int | str | None = None) -> tuple:
         """(logits, probabilities), each ``(N, num_classes)``, for ``batch``."""
         index = self.output_index(output)
         if index not in self._predict_fns:
+
             @tf.function(reduce_retracing=True, autograph=False)
             def predict_fn(x):
                 _, head = self._run_head(x, index)

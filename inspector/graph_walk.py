@@ -114,8 +114,9 @@ def run_model(model: keras.Model, inputs: Any, recorder: StepRecorder, prefix: s
                 flat = [t for t in keras.tree.flatten(args) if _is_tensor(t)]
                 # The nested model's outputs are the very tensors its inner layers
                 # produced, so they are already recorded under their inner names.
-                return run_model(layer, flat if len(flat) > 1 else flat[0], recorder,
-                                 prefix + layer.name + "/")
+                return run_model(
+                    layer, flat if len(flat) > 1 else flat[0], recorder, prefix + layer.name + "/"
+                )
             if _calls_with_training(layer):
                 kwargs["training"] = False
             output = layer(*args, **kwargs)

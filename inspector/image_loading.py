@@ -72,7 +72,9 @@ def open_image(path: str | Path, max_pixels: int = MAX_PIXELS) -> Image.Image:
     """
     path = Path(path)
     if not path.is_file():
-        raise ImageLoadError(f"Expected an image file. Received: {str(path)!r}, which does not exist.")
+        raise ImageLoadError(
+            f"Expected an image file. Received: {str(path)!r}, which does not exist."
+        )
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -88,8 +90,11 @@ def open_image(path: str | Path, max_pixels: int = MAX_PIXELS) -> Image.Image:
             image.load()  # decode now, so truncation is found here
     except ImageLoadError:
         raise
-    except (UnidentifiedImageError, Image.DecompressionBombError,
-            Image.DecompressionBombWarning) as error:
+    except (
+        UnidentifiedImageError,
+        Image.DecompressionBombError,
+        Image.DecompressionBombWarning,
+    ) as error:
         raise ImageLoadError(
             f"Expected an image Pillow can read (PNG, JPEG, BMP, TIFF, GIF, ...). "
             f"Received: {path.name!r}: {error}"
@@ -127,8 +132,12 @@ def to_rgb_or_gray(image: Image.Image, channels: int, steps: list[str]) -> Image
     return image
 
 
-def fit_to_size(image: Image.Image, size: tuple[int | None, int | None],
-                steps: list[str], crop: tuple[int, int, int, int] | None = None) -> Image.Image:
+def fit_to_size(
+    image: Image.Image,
+    size: tuple[int | None, int | None],
+    steps: list[str],
+    crop: tuple[int, int, int, int] | None = None,
+) -> Image.Image:
     """Crop (given box, else centre to the model's aspect) and resize to ``(H, W)``."""
     if crop is not None:
         image = image.crop(crop)
@@ -139,8 +148,11 @@ def fit_to_size(image: Image.Image, size: tuple[int | None, int | None],
     w, h = image.size
     target_aspect = width / height
     if crop is None and abs(w / h - target_aspect) > 1e-3:
-        new_w, new_h = (round(h * target_aspect), h) if w / h > target_aspect \
+        new_w, new_h = (
+            (round(h * target_aspect), h)
+            if w / h > target_aspect
             else (w, round(w / target_aspect))
+        )
         left, top = (w - new_w) // 2, (h - new_h) // 2
         image = image.crop((left, top, left + new_w, top + new_h))
         steps.append(f"centre-cropped {w}x{h} to {new_w}x{new_h}")
@@ -151,9 +163,14 @@ def fit_to_size(image: Image.Image, size: tuple[int | None, int | None],
     return image
 
 
-def load_image(path: str | Path, model=None, *, input_shape=None,
-               value_range: tuple[float, float] | None = None,
-               crop: tuple[int, int, int, int] | None = None) -> PreparedImage:
+def load_image(
+    path: str | Path,
+    model=None,
+    *,
+    input_shape=None,
+    value_range: tuple[float, float] | None = None,
+    crop: tuple[int, int, int, int] | None = None,
+) -> PreparedImage:
     """Load an image file as the input a model expects.
 
     Args:
@@ -188,8 +205,13 @@ def load_image(path: str | Path, model=None, *, input_shape=None,
     low, high = value_range
     pixels = (low + unit * (high - low)).astype(np.float32)
     steps.append(f"scaled to [{low:g}, {high:g}]")
-    return PreparedImage(read_only(pixels), read_only(display_from_unit(unit)), tuple(steps),
-                         str(path), original_size)
+    return PreparedImage(
+        read_only(pixels),
+        read_only(display_from_unit(unit)),
+        tuple(steps),
+        str(path),
+        original_size,
+    )
 
 
 def display_from_unit(unit: np.ndarray) -> np.ndarray:

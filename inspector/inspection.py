@@ -50,8 +50,12 @@ class ReceptiveField:
         centre_r = self.start[0] + row * self.jump[0]
         centre_c = self.start[1] + col * self.jump[1]
         half_r, half_c = self.size[0] / 2, self.size[1] / 2
-        return (centre_r - half_r + 0.5, centre_c - half_c + 0.5,
-                centre_r + half_r + 0.5, centre_c + half_c + 0.5)
+        return (
+            centre_r - half_r + 0.5,
+            centre_c - half_c + 0.5,
+            centre_r + half_r + 0.5,
+            centre_c + half_c + 0.5,
+        )
 
 
 @dataclass(frozen=True)

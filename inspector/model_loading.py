@@ -49,8 +49,9 @@ def _config_of_h5(path: Path) -> dict:
     try:
         return json.loads(raw.decode() if isinstance(raw, bytes) else raw)
     except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        raise ModelLoadError(f"Expected a readable model_config in {path.name!r}: {error}") \
-            from None
+        raise ModelLoadError(
+            f"Expected a readable model_config in {path.name!r}: {error}"
+        ) from None
 
 
 def lambda_layers(config) -> list[str]:
@@ -107,9 +108,13 @@ def load_model(path: str | Path, *, unsafe: bool = False) -> keras.Model:
     """
     path = Path(path)
     if not path.is_file():
-        raise ModelLoadError(f"Expected a model file. Received: {str(path)!r}, which does not exist.")
+        raise ModelLoadError(
+            f"Expected a model file. Received: {str(path)!r}, which does not exist."
+        )
     if path.stat().st_size == 0:
-        raise ModelLoadError(f"Expected a Keras model file. Received: {path.name!r}, which is empty.")
+        raise ModelLoadError(
+            f"Expected a Keras model file. Received: {path.name!r}, which is empty."
+        )
     suffix = path.suffix.lower()
     if suffix == ".keras":
         config = _config_of_keras_zip(path)
@@ -117,8 +122,7 @@ def load_model(path: str | Path, *, unsafe: bool = False) -> keras.Model:
         config = _config_of_h5(path)
     else:
         raise ModelLoadError(
-            "Expected a Keras model file ending in .keras or .h5. "
-            f"Received: {path.name!r}."
+            f"Expected a Keras model file ending in .keras or .h5. Received: {path.name!r}."
         )
     lambdas = lambda_layers(config)
     if lambdas and not unsafe:

@@ -20,8 +20,7 @@ import math
 
 from inspector.inspection import ReceptiveField
 
-_WINDOWED = {"Conv2D", "DepthwiseConv2D", "SeparableConv2D", "MaxPooling2D",
-             "AveragePooling2D"}
+_WINDOWED = {"Conv2D", "DepthwiseConv2D", "SeparableConv2D", "MaxPooling2D", "AveragePooling2D"}
 _UPSAMPLING = {"UpSampling2D", "Conv2DTranspose", "Resizing"}
 _IDENTITY = ReceptiveField(size=(1, 1), jump=(1.0, 1.0), start=(0.0, 0.0))
 
@@ -51,9 +50,11 @@ def _windowed(layer, parent: ReceptiveField, in_hw: tuple[int, int]) -> Receptiv
 
 def _shifted(parent: ReceptiveField, rows: int, cols: int) -> ReceptiveField:
     """Cropping moves unit 0 forward; zero padding (negative shift) moves it back."""
-    return ReceptiveField(parent.size, parent.jump,
-                          (parent.start[0] + rows * parent.jump[0],
-                           parent.start[1] + cols * parent.jump[1]))
+    return ReceptiveField(
+        parent.size,
+        parent.jump,
+        (parent.start[0] + rows * parent.jump[0], parent.start[1] + cols * parent.jump[1]),
+    )
 
 
 def _union(parents: list[ReceptiveField]) -> Result:
@@ -66,14 +67,16 @@ def _union(parents: list[ReceptiveField]) -> Result:
     return ReceptiveField(size, parents[0].jump, start), ""
 
 
-def _one_layer(layer, parents: list[ReceptiveField], in_shapes: list[tuple],
-               out_shape: tuple) -> Result:
+def _one_layer(
+    layer, parents: list[ReceptiveField], in_shapes: list[tuple], out_shape: tuple
+) -> Result:
     kind = type(layer).__name__
     if getattr(layer, "data_format", "channels_last") == "channels_first":
         return None, "channels_first layout is not handled"
     if len(out_shape) != 3:
-        return ReceptiveField(parents[0].size, parents[0].jump, parents[0].start,
-                              is_global=True), ""
+        return ReceptiveField(
+            parents[0].size, parents[0].jump, parents[0].start, is_global=True
+        ), ""
     if kind in _UPSAMPLING:
         return None, f"{kind} upsamples, so its units have no single input window"
     if kind in _WINDOWED:
@@ -102,16 +105,17 @@ def receptive_fields(names, layers, inputs, output_shapes, input_hw) -> dict[str
     """
     fields: dict[str, Result] = {"input": (_IDENTITY, "")}
     shapes: dict[str, tuple] = {"input": (*input_hw, 0)}
-    for name, layer, sources, out_shape in zip(names, layers, inputs, output_shapes,
-                                               strict=True):
+    for name, layer, sources, out_shape in zip(names, layers, inputs, output_shapes, strict=True):
         shapes[name] = out_shape
         known = [fields.get(s, (None, "input unknown")) for s in sources]
         parents = [f for f, _ in known]
         if not parents or any(p is None for p in parents):
             fields[name] = (None, "follows a layer whose receptive field is unknown")
         elif any(p.is_global for p in parents):
-            fields[name] = (ReceptiveField(parents[0].size, parents[0].jump, parents[0].start,
-                                           is_global=True), "")
+            fields[name] = (
+                ReceptiveField(parents[0].size, parents[0].jump, parents[0].start, is_global=True),
+                "",
+            )
         else:
             fields[name] = _one_layer(layer, parents, [shapes[s] for s in sources], out_shape)
     del fields["input"]
