@@ -24,7 +24,8 @@ class ClassHead:
         logits: ``(batch, num_classes)``; a single sigmoid unit ``z`` becomes the two
             class logits ``[-z, z]``, since log(p0 / (1 - p0)) = -z.
         probabilities: ``(batch, num_classes)``; for one sigmoid unit ``[1-p, p]``.
-        score_kind: ``"logit"``, or ``"output"`` where the output's squashing
+        score_kind: ``"logit"``; ``"channel mean"`` for a spatial output; or
+            ``"output"`` where the output's squashing
             function is unknown; the raw output is then differentiated and treated
             as logits for the probabilities.
     """
@@ -72,9 +73,16 @@ def _logits_of(output, recorder: StepRecorder) -> tuple[tf.Tensor, str]:
 
 
 def class_head(output, recorder: StepRecorder) -> ClassHead:
-    """Logits and probabilities for ``output``, a ``(batch, num_units)`` tensor."""
-    if len(output.shape) != 2:
-        raise ValueError(f"class head needs a (batch, units) output, got {output.shape}")
+    """Logits and probabilities for ``output``, a ``(batch, units)`` tensor.
+
+    An output that is still spatial, ``(batch, H, W, C)`` as from a headless
+    backbone, is scored per channel by its spatial mean, and says so.
+    """
+    if len(output.shape) > 2:
+        means = tf.reduce_mean(
+            tf.cast(output, tf.float32), axis=list(range(1, len(output.shape) - 1))
+        )
+        return ClassHead(means, tf.nn.softmax(means, axis=-1), "channel mean")
     logits, squashing = _logits_of(output, recorder)
     logits = tf.cast(logits, tf.float32)
     score_kind = "logit" if squashing in (*SQUASHING, "linear") else "output"

@@ -27,6 +27,15 @@ class _LayerLayout:
     layers: tuple
     reaches_target: tuple[bool, ...]
     score_kind: str
+    param_counts: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class _StaticFacts:
+    """Per-layer facts that depend only on the layout and the input size."""
+
+    output_shapes: tuple[tuple[int, ...], ...]
+    fields: tuple
 
 
 class Inspector:
@@ -56,6 +65,7 @@ class Inspector:
         self._gradient_fns: dict[int, tf.types.experimental.GenericFunction] = {}
         self._predict_fns: dict[int, tf.types.experimental.GenericFunction] = {}
         self._layouts: dict[int, _LayerLayout] = {}
+        self._static_facts: dict[tuple, _StaticFacts] = {}
 
     # --- model facts -------------------------------------------------------------
     @property
@@ -80,6 +90,11 @@ class Inspector:
             f"Expected an output index 0..{len(names) - 1} or one of {list(names)}. "
             f"Received: output={output!r}."
         )
+
+    def num_classes(self, output: int | str | None = None) -> int:
+        """Classes of an output; one sigmoid unit counts as two classes."""
+        units = self._graph.outputs[self.output_index(output)].shape[-1]
+        return 2 if units == 1 else int(units)
 
     def labels_for(self, num_classes: int) -> tuple[str, ...]:
         if self._labels and len(self._labels) == num_classes:
@@ -117,6 +132,7 @@ class Inspector:
                 layers=tuple(s.layer for s in steps),
                 reaches_target=tuple(g is not None for g in gradients[1:]),
                 score_kind=head.score_kind,
+                param_counts=tuple(_param_count(s.layer) for s in steps),
             )
             gradients = [
                 tf.zeros_like(a) if g is None else g
@@ -149,6 +165,7 @@ class Inspector:
         pixels = prepared.pixels if prepared else np.asarray(image, dtype=np.float32)
         self._check_image(pixels)
         index = self.output_index(output)
+        self._check_target(target, self.num_classes(index))
         target_value = -1 if target is None else int(target)
         started = time.perf_counter()
         activations, gradients, probs, chosen, score = self._full_pass(index)(
@@ -157,7 +174,6 @@ class Inspector:
         passed = time.perf_counter()
         layout = self._layouts[index]
         probabilities = np.asarray(probs)
-        self._check_target(target, probabilities.shape[0])
         records = self._records(layout, activations, gradients[1:], pixels.shape[:2])
         timings = {"pass": passed - started, "to_numpy": time.perf_counter() - passed}
         return Inspection(

@@ -1,0 +1,78 @@
+"""Attribution methods behind one interface and a registry.
+
+Every method turns an ``Inspection`` into an ``Attribution`` (a heatmap at the
+input resolution). A new method is one module in this package with a class
+decorated by ``@register``, plus one import line below.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from inspector.attribution.base import (
+    REGISTRY,
+    Attribution,
+    AttributionError,
+    AttributionMethod,
+    register,
+)
+
+# One line per method: importing the module registers its class.
+from inspector.attribution import saliency  # noqa: F401  isort: skip
+from inspector.attribution import gradient_x_input  # noqa: F401  isort: skip
+from inspector.attribution import smoothgrad  # noqa: F401  isort: skip
+from inspector.attribution import integrated_gradients  # noqa: F401  isort: skip
+from inspector.attribution import gradcam  # noqa: F401  isort: skip
+from inspector.attribution import gradcam_plus_plus  # noqa: F401  isort: skip
+from inspector.attribution import occlusion  # noqa: F401  isort: skip
+
+if TYPE_CHECKING:
+    from inspector.extraction import Inspector
+    from inspector.inspection import Inspection
+
+__all__ = [
+    "REGISTRY",
+    "Attribution",
+    "AttributionError",
+    "AttributionMethod",
+    "compute_attribution",
+    "get_method",
+    "method_names",
+    "register",
+]
+
+
+def method_names() -> tuple[str, ...]:
+    """Registry names of every attribution method, in registration order."""
+    return tuple(REGISTRY)
+
+
+def get_method(name: str, **options: Any) -> AttributionMethod:
+    """An instance of the method registered as ``name``, configured with ``options``.
+
+    Raises:
+        AttributionError: ``name`` is not registered, or an option is unknown or bad.
+    """
+    if name not in REGISTRY:
+        raise AttributionError(
+            f"Expected one of the attribution methods: {', '.join(method_names())}. "
+            f"Received: method={name!r}."
+        )
+    return REGISTRY[name](**options)
+
+
+def compute_attribution(
+    name: str, inspection: Inspection, inspector: Inspector, **options: Any
+) -> Attribution:
+    """Compute the ``name`` attribution map for ``inspection``.
+
+    Args:
+        name: a registry name, e.g. ``"gradcam"`` (see ``method_names()``).
+        inspection: the result of ``inspector.inspect`` for one image.
+        inspector: the inspector that produced ``inspection``.
+        **options: method options, e.g. ``steps=128`` or ``layer="conv2d_1"``.
+
+    Returns:
+        An ``Attribution`` whose heatmap is float32 ``(H, W)`` at input size.
+    """
+    return get_method(name, **options).attribute(inspection, inspector)

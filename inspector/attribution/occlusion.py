@@ -1,0 +1,128 @@
+"""Occlusion sensitivity (Zeiler & Fergus, 2014)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import numpy as np
+
+from inspector.attribution._helpers import baseline_image, batch_slices
+from inspector.attribution.base import (
+    Attribution,
+    AttributionError,
+    AttributionMethod,
+    register,
+)
+
+if TYPE_CHECKING:
+    from inspector.extraction import Inspector
+    from inspector.inspection import Inspection
+
+
+@register
+class Occlusion(AttributionMethod):
+    """How much the target's probability drops when a patch of the image is hidden.
+
+    Paper: M. D. Zeiler and R. Fergus, "Visualizing and Understanding
+    Convolutional Networks", ECCV, 2014 (Section 4.2, Fig. 7).
+
+    A ``window`` square of the image is replaced by a grey patch (or another
+    ``baseline``) at every position on a grid of ``stride`` pixels, the last
+    position flush with the far edge so every pixel is covered. For each position
+    ``p`` the drop ``d_p = P(c | x) - P(c | x occluded at p)`` of the target's
+    softmax (or sigmoid) probability is recorded, as the paper's probability
+    maps do; a pixel's value is the mean of ``d_p`` over the windows covering it.
+    The occluded images go through ``inspector.predict`` in batches.
+
+    Options:
+        window: patch side in pixels, an int or ``(rows, cols)``; default 1/8 of
+            the smaller image side (at least 1).
+        stride: step between patches, an int or ``(rows, cols)``; default half the
+            window (at least 1).
+        baseline: the patch content: ``"grey"`` (default, the middle of the
+            model's pixel range), ``"black"``, ``"mean"``, a number or an array.
+        batch_size: occluded images per prediction pass (default 64).
+
+    Heatmap: float32 ``(H, W)`` at input size, values in ``[-1, 1]``: positive
+    where hiding the region lowers the target probability; ``signed`` is True.
+    """
+
+    name = "occlusion"
+    title = "Occlusion"
+    citation = "Zeiler & Fergus, ECCV 2014"
+    defaults: ClassVar[dict[str, Any]] = {
+        "window": None,
+        "stride": None,
+        "baseline": "grey",
+        "batch_size": 64,
+    }
+
+    def check_options(self) -> None:
+        super().check_options()
+        for option in ("window", "stride"):
+            value = getattr(self, option)
+            if value is not None and not _is_size(value):
+                raise AttributionError(
+                    f"Expected {option} to be None, an integer >= 1 or a pair of them. "
+                    f"Received: {option}={value!r}."
+                )
+
+    def attribute(self, inspection: Inspection, inspector: Inspector) -> Attribution:
+        image = inspection.image
+        window, stride = self.window_and_stride(image.shape[:2])
+        patch = baseline_image(self.baseline, inspection, inspector)
+        corners = _corners(image.shape[:2], window, stride)
+        target, output = inspection.target, inspection.output_index
+        drops = np.empty(len(corners))
+        for part in batch_slices(len(corners), self.batch_size):
+            batch = np.repeat(image[None], part.stop - part.start, axis=0)
+            for occluded, (top, left) in zip(batch, corners[part], strict=True):
+                rows, cols = slice(top, top + window[0]), slice(left, left + window[1])
+                occluded[rows, cols] = patch[rows, cols]
+            _, probabilities = inspector.predict(batch, output)
+            drops[part] = inspection.probabilities[target] - probabilities[:, target]
+        return self._result(_average_over_windows(drops, corners, window, image.shape[:2]), True)
+
+    def window_and_stride(self, size: tuple[int, int]) -> tuple[tuple[int, int], tuple[int, int]]:
+        """The ``(rows, cols)`` window and stride for an image of ``size``, clipped to it."""
+        side = max(1, round(min(size) / 8))
+        window = _pair(self.window) if self.window is not None else (side, side)
+        window = (min(window[0], size[0]), min(window[1], size[1]))
+        default_stride = (max(1, window[0] // 2), max(1, window[1] // 2))
+        stride = _pair(self.stride) if self.stride is not None else default_stride
+        return window, stride
+
+
+def _is_size(value) -> bool:
+    values = value if isinstance(value, (tuple, list)) else (value,)
+    return len(values) in (1, 2) and all(
+        isinstance(v, (int, np.integer)) and not isinstance(v, bool) and v >= 1 for v in values
+    )
+
+
+def _pair(value) -> tuple[int, int]:
+    values = tuple(value) if isinstance(value, (tuple, list)) else (value,)
+    return (int(values[0]), int(values[-1]))
+
+
+def _positions(length: int, window: int, stride: int) -> list[int]:
+    positions = list(range(0, length - window + 1, stride))
+    if positions[-1] != length - window:
+        positions.append(length - window)
+    return positions
+
+
+def _corners(size, window, stride) -> np.ndarray:
+    """``(N, 2)`` top-left corners of every window position, row-major."""
+    rows = _positions(size[0], window[0], stride[0])
+    cols = _positions(size[1], window[1], stride[1])
+    return np.array([(r, c) for r in rows for c in cols], dtype=int)
+
+
+def _average_over_windows(drops, corners, window, size) -> np.ndarray:
+    total = np.zeros(size)
+    count = np.zeros(size)
+    for drop, (top, left) in zip(drops, corners, strict=True):
+        total[top : top + window[0], left : left + window[1]] += drop
+        count[top : top + window[0], left : left + window[1]] += 1
+    return total / count

@@ -1,0 +1,86 @@
+"""The face CNN: a small conv net shaped so that its hierarchy is visible.
+
+Three stages, each named after what its units can see:
+
+* ``edges_conv1``, ``edges_conv2``: 3x3 kernels on the full 64x64 grid. Their
+  receptive fields are 3 and 5 pixels wide, so all they can respond to are
+  oriented edges, blobs and gradients of brightness.
+* ``parts_conv1``, ``parts_conv2``: after one 2x2 pooling; fields of 10 and 14
+  pixels, about the size of an eye, the nose or the mouth on a 64-pixel face.
+* ``face_conv1`` .. ``face_conv3``: after further pooling; the last one sees a
+  84-pixel window, more than the whole 64-pixel input, so each of its units can
+  weigh the arrangement of the parts (two eyes above a nose above a mouth).
+
+``face_evidence`` averages the whole-face maps and ``face_probability`` is one
+sigmoid unit, P(face). The model takes raw 0..255 grayscale pixels; its first
+layer rescales them, which is what ``inspector.image_loading.expected_value_range``
+looks for.
+"""
+
+from __future__ import annotations
+
+import keras
+
+INPUT_SIZE = 64
+CHANNELS = 1
+# Index 1 is the sigmoid unit: the engine turns one sigmoid into [1 - p, p].
+FACE_LABELS = ("not_face", "face")
+
+# (stage name, number of 3x3 conv layers, filters); a 2x2 max pool follows each
+# stage and each of the first two whole-face layers.
+_STAGES = (("edges", 2, 8), ("parts", 2, 16))
+_FACE_FILTERS = 32
+_FACE_LAYERS = 3
+
+
+def build_face_cnn(
+    labels: tuple[str, ...] = FACE_LABELS,
+    *,
+    input_size: int = INPUT_SIZE,
+    channels: int = CHANNELS,
+) -> keras.Model:
+    """Build the (untrained) face CNN.
+
+    Args:
+        labels: class names. Two classes give one sigmoid unit that predicts
+            ``labels[1]``; more give a softmax over all of them.
+        input_size: height and width of the square input.
+        channels: 1 (grayscale) or 3 (RGB).
+
+    Returns:
+        An uncompiled functional model: input ``(batch, input_size, input_size,
+        channels)`` of raw pixels in 0..255, output ``(batch, 1)`` sigmoid for two
+        classes or ``(batch, len(labels))`` softmax.
+    """
+    if len(labels) < 2:
+        raise ValueError(f"Expected at least two class labels. Received: labels={labels!r}.")
+    inputs = keras.Input((input_size, input_size, channels), name="pixels")
+    x = keras.layers.Rescaling(1 / 255, name="rescale_0_1")(inputs)
+    for stage, count, filters in _STAGES:
+        for index in range(1, count + 1):
+            x = _conv(x, filters, f"{stage}_conv{index}")
+        x = keras.layers.MaxPooling2D(name=f"{stage}_pool")(x)
+    for index in range(1, _FACE_LAYERS + 1):
+        x = _conv(x, _FACE_FILTERS, f"face_conv{index}")
+        if index < _FACE_LAYERS:
+            x = keras.layers.MaxPooling2D(name=f"face_pool{index}")(x)
+    x = keras.layers.GlobalAveragePooling2D(name="face_evidence")(x)
+    if len(labels) == 2:
+        name = "face_probability" if tuple(labels) == FACE_LABELS else "class_probability"
+        outputs = keras.layers.Dense(1, activation="sigmoid", name=name)(x)
+    else:
+        outputs = keras.layers.Dense(
+            len(labels), activation="softmax", name="class_probabilities"
+        )(x)
+    return keras.Model(inputs, outputs, name="face_cnn")
+
+
+def _conv(x, filters: int, name: str):
+    return keras.layers.Conv2D(
+        filters, 3, padding="same", activation="relu", kernel_initializer="he_normal", name=name
+    )(x)
+
+
+def loss_for(labels: tuple[str, ...]) -> str:
+    """Binary cross-entropy for one sigmoid unit, else sparse categorical."""
+    return "binary_crossentropy" if len(labels) == 2 else "sparse_categorical_crossentropy"
