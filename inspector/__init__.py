@@ -1,6 +1,8 @@
 """layer-inspector's Qt-free core: load models and images, inspect every layer."""
 
+from inspector.attribution import Attribution, compute_attribution, get_method, method_names
 from inspector.errors import (
+    AttributionError,
     DatasetError,
     ExportError,
     ImageLoadError,
@@ -17,6 +19,8 @@ from inspector.image_loading import PreparedImage, load_image
 from inspector.inspection import Inspection, LayerRecord, ReceptiveField
 
 __all__ = [
+    "Attribution",
+    "AttributionError",
     "DatasetError",
     "ExportError",
     "ImageLoadError",
@@ -32,5 +36,8 @@ __all__ = [
     "TargetError",
     "UnsafeModelError",
     "UnsupportedModelError",
+    "compute_attribution",
+    "get_method",
     "load_image",
+    "method_names",
 ]

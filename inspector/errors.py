@@ -45,5 +45,9 @@ class RunDirectoryError(InspectorError):
     """A training run directory that is missing or unreadable."""
 
 
+class AttributionError(InspectorError):
+    """An unknown attribution method, a bad method option, or an unusable layer."""
+
+
 class ExportError(InspectorError):
     """Writing plots or arrays to disk failed."""

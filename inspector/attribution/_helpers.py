@@ -113,12 +113,16 @@ def baseline_image(
             values = low if baseline == "black" else (low + high) / 2.0
         return np.broadcast_to(np.float32(values), image.shape).astype(np.float32)
     try:
-        return np.broadcast_to(np.asarray(baseline, np.float32), image.shape).astype(np.float32)
+        values = np.broadcast_to(np.asarray(baseline, np.float32), image.shape)
     except (TypeError, ValueError):
+        values = None
+    # np.asarray(None, float32) is NaN rather than an error, hence the finiteness test.
+    if values is None or not np.all(np.isfinite(values)):
         raise AttributionError(
-            f"Expected a baseline name, a number or an array broadcastable to the image "
-            f"shape {image.shape}. Received: {_describe(baseline)}."
-        ) from None
+            f"Expected a baseline name, a finite number or an array broadcastable to the "
+            f"image shape {image.shape}. Received: {_describe(baseline)}."
+        )
+    return values.astype(np.float32)
 
 
 def _describe(value) -> str:

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
-from inspector.errors import InspectorError
+from inspector.errors import AttributionError
 from inspector.inspection import read_only
 
 if TYPE_CHECKING:
@@ -25,8 +25,6 @@ if TYPE_CHECKING:
     from inspector.inspection import Inspection
 
 
-class AttributionError(InspectorError):
-    """An unknown attribution method, a bad method option, or an unusable layer."""
 
 
 @dataclass(frozen=True)
@@ -52,7 +50,8 @@ class Attribution:
     citation: str
 
     def __post_init__(self) -> None:
-        heatmap = np.asarray(self.heatmap, dtype=np.float32)
+        # A private copy, so freezing it never freezes the caller's array.
+        heatmap = np.array(self.heatmap, dtype=np.float32)
         if heatmap.ndim != 2:
             raise ValueError(f"Expected a (H, W) heatmap. Received: shape={heatmap.shape}.")
         # Frozen dataclass: the only way to normalise a field after construction.

@@ -81,7 +81,8 @@ class Occlusion(AttributionMethod):
                 occluded[rows, cols] = patch[rows, cols]
             _, probabilities = inspector.predict(batch, output)
             drops[part] = inspection.probabilities[target] - probabilities[:, target]
-        return self._result(_average_over_windows(drops, corners, window, image.shape[:2]), True)
+        heatmap = _average_over_windows(drops, corners, window, image.shape[:2])
+        return self._result(heatmap, signed=True)
 
     def window_and_stride(self, size: tuple[int, int]) -> tuple[tuple[int, int], tuple[int, int]]:
         """The ``(rows, cols)`` window and stride for an image of ``size``, clipped to it."""

@@ -142,18 +142,22 @@ def test_default_layer_skips_branches_that_miss_the_target_and_1x1_maps():
     )
 
 
-def test_gradcam_fails_no_model_randomisation_check():
+def test_gradcam_passes_the_model_randomisation_check():
     # Adebayo et al. (NeurIPS 2018): re-initialising the top layer must change an
-    # explanation that depends on the model. Compare with the map before.
+    # explanation that depends on the model. Guided backprop fails this check.
     model = conv_model(head="gap", shape=(16, 16, 3))
     pixels = image((16, 16, 3), seed=10)
     inspector, inspection = inspect(model, pixels, target=0)
     before = compute_attribution("gradcam", inspection, inspector).heatmap
     dense = model.get_layer("logits")
     kernel, bias = dense.get_weights()
-    dense.set_weights([rng(11).normal(0, np.std(kernel), kernel.shape).astype(np.float32), bias])
-    inspector, inspection = inspect(model, pixels, target=0)
-    after = compute_attribution("gradcam", inspection, inspector).heatmap
-    assert abs(spearman(before, after)) < 0.5
-    # The check itself can fail: the same map ranks perfectly with itself.
+    correlations = []
+    for seed in range(5):
+        random_kernel = rng(seed).normal(0, np.std(kernel), kernel.shape).astype(np.float32)
+        dense.set_weights([random_kernel, bias])
+        inspector, inspection = inspect(model, pixels, target=0)
+        after = compute_attribution("gradcam", inspection, inspector).heatmap
+        correlations.append(abs(spearman(before, after)))
+    assert np.mean(correlations) < 0.5
+    # The check itself can fail: a map that ignores the model ranks perfectly.
     assert spearman(before, before) == pytest.approx(1.0)
