@@ -12,6 +12,8 @@ Run: python benchmarks/bench_inspect.py [--repeats 15] [--models small,mobilenet
 from __future__ import annotations
 
 import argparse
+import contextlib
+import ctypes
 import gc
 import os
 import resource
@@ -71,9 +73,16 @@ def rss_bytes() -> int:
         return int(handle.read().split()[1]) * resource.getpagesize()
 
 
+def release_free_memory() -> None:
+    """Hand freed heap pages back to the OS, so RSS growth shows real allocation."""
+    gc.collect()
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+
+
 def peak_rss_during(call) -> tuple[int, object]:
     """Peak RSS growth (bytes) while ``call`` runs, sampled every millisecond."""
-    gc.collect()
+    release_free_memory()
     baseline, peak, running = rss_bytes(), [0], [True]
 
     def sample():

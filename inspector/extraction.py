@@ -102,6 +102,10 @@ class Inspector:
         return tuple(f"class {i}" for i in range(num_classes))
 
     # --- the traced passes -------------------------------------------------------
+    def _signature(self, batch: int | None, scalar_target: bool = False) -> list:
+        image = tf.TensorSpec((batch, *self.input_shape), tf.float32)
+        return [image, tf.TensorSpec((), tf.int32)] if scalar_target else [image]
+
     def _run_head(self, x, output_index: int):
         recorder = StepRecorder()
         recorder.mark_input(x)
@@ -112,7 +116,9 @@ class Inspector:
         if output_index in self._passes:
             return self._passes[output_index]
 
-        @tf.function(reduce_retracing=True, autograph=False)
+        # A fixed signature (batch of one, the model's own H, W, C) means one trace
+        # and no per-call signature matching.
+        @tf.function(input_signature=self._signature(1, scalar_target=True), autograph=False)
         def full_pass(x, target):
             with tf.GradientTape() as tape:
                 tape.watch(x)
@@ -194,30 +200,34 @@ class Inspector:
             timings=timings,
         )
 
-    def _records(self, layout: _LayerLayout, activations, gradients, input_hw) -> tuple:
-        output_shapes = [tuple(a.shape[1:]) for a in activations]
-        fields = receptive_fields(
-            layout.names, layout.layers, layout.inputs, output_shapes, input_hw
-        )
-        records = []
-        for i, name in enumerate(layout.names):
-            # np.asarray shares the tensor's buffer (Tensor.numpy() would copy).
-            field, note = fields[name]
-            records.append(
-                LayerRecord(
-                    name=name,
-                    class_name=layout.class_names[i],
-                    output_shape=output_shapes[i],
-                    activation=read_only(np.asarray(activations[i])[0]),
-                    gradient=read_only(np.asarray(gradients[i])[0]),
-                    inputs=layout.inputs[i],
-                    param_count=_param_count(layout.layers[i]),
-                    receptive_field=field,
-                    receptive_field_note=note,
-                    reaches_target=layout.reaches_target[i],
-                )
+    def _facts(self, layout: _LayerLayout, activations, input_hw) -> _StaticFacts:
+        key = (layout.names, tuple(input_hw))
+        if key not in self._static_facts:
+            shapes = tuple(tuple(a.shape[1:]) for a in activations)
+            fields = receptive_fields(layout.names, layout.layers, layout.inputs, shapes, input_hw)
+            self._static_facts[key] = _StaticFacts(
+                shapes, tuple(fields[name] for name in layout.names)
             )
-        return tuple(records)
+        return self._static_facts[key]
+
+    def _records(self, layout: _LayerLayout, activations, gradients, input_hw) -> tuple:
+        facts = self._facts(layout, activations, input_hw)
+        # np.asarray shares the tensor's buffer; Tensor.numpy() would copy it.
+        return tuple(
+            LayerRecord(
+                name=name,
+                class_name=layout.class_names[i],
+                output_shape=facts.output_shapes[i],
+                activation=read_only(np.asarray(activations[i])[0]),
+                gradient=read_only(np.asarray(gradients[i])[0]),
+                inputs=layout.inputs[i],
+                param_count=layout.param_counts[i],
+                receptive_field=facts.fields[i][0],
+                receptive_field_note=facts.fields[i][1],
+                reaches_target=layout.reaches_target[i],
+            )
+            for i, name in enumerate(layout.names)
+        )
 
     def _check_image(self, pixels: np.ndarray) -> None:
         expected = self.input_shape
@@ -245,7 +255,7 @@ class Inspector:
         index = self.output_index(output)
         if index not in self._gradient_fns:
 
-            @tf.function(reduce_retracing=True, autograph=False)
+            @tf.function(input_signature=self._signature(None, scalar_target=True), autograph=False)
             def gradient_fn(x, target):
                 with tf.GradientTape() as tape:
                     tape.watch(x)
@@ -266,7 +276,7 @@ class Inspector:
         index = self.output_index(output)
         if index not in self._predict_fns:
 
-            @tf.function(reduce_retracing=True, autograph=False)
+            @tf.function(input_signature=self._signature(None), autograph=False)
             def predict_fn(x):
                 _, head = self._run_head(x, index)
                 return head.logits, head.probabilities
