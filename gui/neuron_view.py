@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pyqtgraph as pg
 from PyQt6.QtCore import QSignalBlocker, Qt, pyqtSignal
+from PyQt6.QtGui import QFontMetrics
 from PyQt6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -55,12 +56,16 @@ def _num(value: float) -> str:
     return f"{value:.4g}"
 
 
-def equation_html(breakdown: NeuronBreakdown, unit_label: str = "") -> str:
+def equation_html(
+    breakdown: NeuronBreakdown, unit_label: str = "", *, is_output: bool = False
+) -> str:
     """Rich text of the unit's forward step, with a table of the top inputs.
 
     Args:
         breakdown: the unit's terms.
         unit_label: e.g. the class name when the layer is the output layer.
+        is_output: the layer gives the class probabilities; the target score is
+            then its pre-activation z (the logit), not a.
     """
     b = breakdown
     name = html.escape(f"{b.layer_name}[{b.unit}]" + (f" ({unit_label})" if unit_label else ""))
@@ -70,9 +75,21 @@ def equation_html(breakdown: NeuronBreakdown, unit_label: str = "") -> str:
         f"<td align='right'><b>{_num(b.contributions[i])}</b></td></tr>"
         for i in b.top_indices
     )
-    others = len(b.contributions) - len(b.top_indices)
-    rest = f" + {_num(b.rest)} <i>(other {others} inputs)</i>" if others else ""
-    shown = " + ".join(_num(b.contributions[i]) for i in b.top_indices) or "0"
+    from inspector.neuron import equation_terms, signed_sum
+
+    terms = signed_sum(equation_terms(b), note_format=lambda note: f" <i>({note})</i>")
+    source = (
+        f": the {html.escape(str(b.input_shape))} map flattened to {len(b.inputs)} values, "
+        "inputs named by (row, col, channel)"
+        if len(b.input_shape) > 1
+        else f", {len(b.inputs)} values"
+    )
+    gradient = (
+        "The target score is this layer's logit z (before the squashing g), so gradients "
+        "start from z, not from a."
+        if is_output
+        else f"∂score/∂a = {_num(b.gradient)} (how the target score changes with a)"
+    )
     check = (
         "equals the activation the inspection recorded"
         if b.matches
@@ -82,12 +99,10 @@ def equation_html(breakdown: NeuronBreakdown, unit_label: str = "") -> str:
     return (
         f"<p><b>{name}</b>: a = g(w·a<sub>prev</sub> + b), "
         f"g = <b>{html.escape(b.activation_name)}</b>, "
-        f"a<sub>prev</sub> = <i>{html.escape(b.input_name)}</i> "
-        f"{html.escape(str(b.input_shape))} flattened to {len(b.inputs)} values</p>"
-        f"<p>z = Σ w<sub>i</sub>·a<sub>prev,i</sub> + b = {shown}{rest} + {_num(b.bias)} "
-        f"<i>(bias)</i> = <b>{_num(b.z)}</b><br>"
+        f"a<sub>prev</sub> = <i>{html.escape(b.input_name)}</i>{source}</p>"
+        f"<p>z = Σ w<sub>i</sub>·a<sub>prev,i</sub> + b = {terms} = <b>{_num(b.z)}</b><br>"
         f"a = {html.escape(b.activation_name)}(z) = <b>{_num(b.output)}</b> ({check})<br>"
-        f"∂score/∂a = {_num(b.gradient)}</p>"
+        f"{gradient}</p>"
         "<table cellspacing='0' cellpadding='2'><tr><th>input i</th><th>a<sub>prev,i</sub></th>"
         f"<th>w<sub>i</sub></th><th>w<sub>i</sub>·a<sub>prev,i</sub></th></tr>{rows}</table>"
     )
@@ -216,7 +231,10 @@ class NeuronView(QWidget):
         """Paint a breakdown; one for a unit no longer selected is ignored."""
         if self.selection() != (breakdown.layer_name, breakdown.unit):
             return
-        self.equation_label.setText(equation_html(breakdown, self._unit_name(breakdown.unit)))
+        is_output = breakdown.layer_name == output_layer_name(self._inspection)
+        self.equation_label.setText(
+            equation_html(breakdown, self._unit_name(breakdown.unit), is_output=is_output)
+        )
         self._paint_bars(breakdown)
 
     # --- internals -------------------------------------------------------------------
@@ -237,10 +255,13 @@ class NeuronView(QWidget):
     def _unit_name(self, unit: int) -> str:
         selection = self.selection()
         inspection = self._inspection
-        if selection and inspection and selection[0] == output_layer_name(inspection):
-            if len(inspection.labels) == self.unit_spin.maximum() + 1:
-                return inspection.labels[unit]
-        return ""
+        is_output = (
+            selection is not None
+            and inspection is not None
+            and selection[0] == output_layer_name(inspection)
+            and len(inspection.labels) == self.unit_spin.maximum() + 1
+        )
+        return inspection.labels[unit] if is_output else ""
 
     def _describe_unit(self) -> None:
         unit = self.unit_spin.value()
@@ -262,7 +283,9 @@ class NeuronView(QWidget):
         if self._bars is not None:
             self.plot.removeItem(self._bars)
             self._bars = None
-        self.plot.getAxis("left").setTicks(None)
+        axis = self.plot.getAxis("left")
+        axis.setTicks(None)
+        axis.setWidth(None)
 
     def _paint_bars(self, breakdown: NeuronBreakdown) -> None:
         self._clear_plot()
@@ -277,7 +300,11 @@ class NeuronView(QWidget):
             (row, f"a_prev[{breakdown.input_label(i).strip('()')}]")
             for row, i in zip(rows, top, strict=True)
         ]
-        self.plot.getAxis("left").setTicks([ticks])
+        axis = self.plot.getAxis("left")
+        axis.setTicks([ticks])
+        # pyqtgraph widens an axis for long labels only on a later repaint; size it now.
+        metrics = QFontMetrics(axis.style["tickFont"] or self.font())
+        axis.setWidth(max(metrics.horizontalAdvance(label) for _, label in ticks) + 15)
         self.plot.setTitle(
             f"Top {len(top)} of {len(breakdown.contributions)} inputs by |w_i · a_prev,i|"
         )

@@ -1,7 +1,18 @@
 """layer-inspector's Qt-free core: load models and images, inspect every layer."""
 
-from inspector.attribution import Attribution, compute_attribution, get_method, method_names
-from inspector.errors import (
+# TensorFlow's C++ start-up lines go straight to fd 2; import it quietly first,
+# so that a CLI error stays one line on stderr.
+from inspector.quiet import import_tensorflow_quietly
+
+import_tensorflow_quietly()
+
+from inspector.attribution import (  # noqa: E402
+    Attribution,
+    compute_attribution,
+    get_method,
+    method_names,
+)
+from inspector.errors import (  # noqa: E402
     AttributionError,
     DatasetError,
     ExportError,
@@ -14,9 +25,10 @@ from inspector.errors import (
     UnsafeModelError,
     UnsupportedModelError,
 )
-from inspector.extraction import Inspector
-from inspector.image_loading import PreparedImage, load_image
-from inspector.inspection import Inspection, LayerRecord, ReceptiveField
+from inspector.extraction import Inspector  # noqa: E402
+from inspector.image_loading import PreparedImage, load_image  # noqa: E402
+from inspector.inspection import Inspection, LayerRecord, ReceptiveField  # noqa: E402
+from inspector.model_loading import load_model, save_model  # noqa: E402
 
 __all__ = [
     "Attribution",
@@ -39,5 +51,7 @@ __all__ = [
     "compute_attribution",
     "get_method",
     "load_image",
+    "load_model",
     "method_names",
+    "save_model",
 ]

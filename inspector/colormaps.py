@@ -42,7 +42,7 @@ _ANCHORS: dict[str, tuple[tuple[int, int, int], ...]] = {
         (245, 245, 245),
         (240, 195, 175),
         (210, 110, 90),
-        (165, 30, 45),
+        (150, 22, 40),
     ),
 }
 
@@ -115,8 +115,9 @@ def colorize(unit: np.ndarray, name: str, background=(255, 255, 255)) -> np.ndar
     table = lookup_table(name)
     unit = np.asarray(unit, dtype=np.float32)
     missing = np.isnan(unit)
-    index = np.rint(np.nan_to_num(unit, nan=0.0) * 255.0).astype(np.intp)
-    rgb = table[np.clip(index, 0, 255)]
+    scaled = np.where(missing, 0.0, unit) * np.float32(255.0)
+    index = np.clip(np.rint(scaled), 0, 255).astype(np.uint8)
+    rgb = np.take(table, index, axis=0)  # several times faster than table[index]
     if missing.any():
         rgb[missing] = background
     return rgb

@@ -8,55 +8,15 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from functools import lru_cache
 
 import numpy as np
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageDraw
 
 from inspector.colormaps import apply_colormap, canonical_name, colorize
+from inspector.drawing import BACKGROUND, PAD, draw_text, stack, text_band, text_width
 from inspector.inspection import LayerRecord
 
-BACKGROUND = (255, 255, 255)
-INK = (20, 20, 20)
-GRID_WIDTH = 1600  # pixels; the default cell size keeps a grid about this wide
-_PAD = 4
-
-
-@lru_cache(maxsize=8)
-def font(size: int = 12) -> ImageFont.ImageFont:
-    """Pillow's built-in font at ``size`` pixels (scalable since Pillow 10.1)."""
-    return ImageFont.load_default(size=size)
-
-
-def text_width(text: str, size: int = 13) -> int:
-    """Width in pixels of ``text`` in ``font(size)``."""
-    return math.ceil(font(size).getlength(text))
-
-
-def text_band(lines: Sequence[str], width: int = 0, size: int = 13) -> Image.Image:
-    """A white band holding ``lines`` of text, at least ``width`` pixels wide."""
-    line_height = size + 5
-    width = max([width, *(text_width(line, size) + 2 * _PAD for line in lines)])
-    band = Image.new("RGB", (width, line_height * len(lines) + 2 * _PAD), BACKGROUND)
-    draw = ImageDraw.Draw(band)
-    for i, line in enumerate(lines):
-        draw.text((_PAD, _PAD + i * line_height), line, fill=INK, font=font(size))
-    return band
-
-
-def stack(images: Sequence[Image.Image], *, vertical: bool = True, gap: int = 0) -> Image.Image:
-    """Paste images one after another, top-aligned or left-aligned, on white."""
-    sizes = [image.size for image in images]
-    if vertical:
-        size = (max(w for w, _ in sizes), sum(h for _, h in sizes) + gap * (len(images) - 1))
-    else:
-        size = (sum(w for w, _ in sizes) + gap * (len(images) - 1), max(h for _, h in sizes))
-    canvas = Image.new("RGB", size, BACKGROUND)
-    offset = 0
-    for image in images:
-        canvas.paste(image.convert("RGB"), (0, offset) if vertical else (offset, 0))
-        offset += (image.size[1] if vertical else image.size[0]) + gap
-    return canvas
+GRID_WIDTH = 1200  # pixels; the default cell size keeps a grid about this wide
 
 
 def upsample(values: np.ndarray, size: tuple[int, int], *, smooth: bool = False) -> np.ndarray:
@@ -165,7 +125,7 @@ def default_cell(count: int, map_hw: tuple[int, int]) -> int:
     if map_hw == (1, 1):
         return 28
     columns = math.ceil(math.sqrt(count))
-    return int(np.clip(GRID_WIDTH // columns - _PAD, 32, 128))
+    return int(np.clip(GRID_WIDTH // columns - PAD, 32, 128))
 
 
 def _grid(
@@ -185,18 +145,19 @@ def _grid(
     label_h = label_size + 3
     columns = max(1, math.ceil(math.sqrt(len(channels) * cell_h / cell_w)))
     rows = max(1, math.ceil(len(channels) / columns))
-    pitch_x, pitch_y = max(cell_w, 4 * label_size) + _PAD, cell_h + label_h + _PAD
-    cells = upsample(unit[..., channels], (cell_h, cell_w))
-    canvas = np.full((rows * pitch_y + _PAD, columns * pitch_x + _PAD), np.nan, np.float32)
+    pitch_x, pitch_y = max(cell_w, 4 * label_size) + PAD, cell_h + label_h + PAD
+    # Colour only the cells (not the white gaps): (cell_h, cell_w, n, 3).
+    cells = colorize(upsample(unit[..., channels], (cell_h, cell_w)), colormap)
+    canvas = np.full((rows * pitch_y + PAD, columns * pitch_x + PAD, 3), BACKGROUND, np.uint8)
     for i in range(len(channels)):
-        top = (i // columns) * pitch_y + label_h + _PAD
-        left = (i % columns) * pitch_x + _PAD
-        canvas[top : top + cell_h, left : left + cell_w] = cells[..., i]
-    image = Image.fromarray(colorize(canvas, colormap, BACKGROUND))
+        top = (i // columns) * pitch_y + label_h + PAD
+        left = (i % columns) * pitch_x + PAD
+        canvas[top : top + cell_h, left : left + cell_w] = cells[:, :, i]
+    image = Image.fromarray(canvas)
     draw = ImageDraw.Draw(image)
     for i, channel in enumerate(channels):
-        xy = ((i % columns) * pitch_x + _PAD, (i // columns) * pitch_y + _PAD)
-        draw.text(xy, str(int(channel)), fill=INK, font=font(label_size))
+        xy = ((i % columns) * pitch_x + PAD, (i // columns) * pitch_y + PAD)
+        draw_text(draw, xy, str(int(channel)), label_size)
     header = text_band(title_lines, image.size[0])
     width = max(header.size[0], image.size[0])
     return stack([header, image, colour_bar(colormap, width, ends)])
@@ -206,13 +167,12 @@ def colour_bar(
     colormap: str, width: int, ends: tuple[str, str] = ("", ""), height: int = 10
 ) -> Image.Image:
     """A horizontal strip of the colormap, low end left, with the ends labelled below."""
-    ramp = np.tile(np.linspace(0.0, 1.0, max(2, width - 2 * _PAD)), (height, 1))
-    bar = Image.new("RGB", (width, height + 3 * _PAD + 12), BACKGROUND)
-    bar.paste(Image.fromarray(colorize(ramp, colormap)), (_PAD, _PAD))
+    ramp = np.tile(np.linspace(0.0, 1.0, max(2, width - 2 * PAD)), (height, 1))
+    bar = Image.new("RGB", (width, height + 3 * PAD + 12), BACKGROUND)
+    bar.paste(Image.fromarray(colorize(ramp, colormap)), (PAD, PAD))
     draw = ImageDraw.Draw(bar)
-    draw.text((_PAD, height + 2 * _PAD), ends[0], fill=INK, font=font(11))
-    right = width - _PAD - text_width(ends[1], 11)
-    draw.text((right, height + 2 * _PAD), ends[1], fill=INK, font=font(11))
+    draw_text(draw, (PAD, height + 2 * PAD), ends[0], 11)
+    draw_text(draw, (width - PAD - text_width(ends[1], 11), height + 2 * PAD), ends[1], 11)
     return bar
 
 
@@ -270,7 +230,7 @@ def feature_map_grid(
         order: channel indices in display order, or ``"mean"``/``"max"`` to sort
             by the activation's ``channel_order`` (strongest first).
         max_channels: show only the first this many of ``order``.
-        cell: cell size in pixels (longer side); default keeps the grid ~1600 wide.
+        cell: cell size in pixels (longer side); default keeps the grid ~1200 wide.
 
     Returns:
         RGB image: title (name, class, shape, scale), the cells each labelled

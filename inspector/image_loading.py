@@ -78,16 +78,18 @@ def open_image(path: str | Path, max_pixels: int = MAX_PIXELS) -> Image.Image:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            image = Image.open(path)
-            width, height = image.size
-            if width * height > max_pixels:
-                raise ImageLoadError(
-                    f"Expected an image of at most {max_pixels:,} pixels. Received: "
-                    f"{path.name!r} of {width}x{height} = {width * height:,} pixels "
-                    "(refused as a possible decompression bomb)."
-                )
-            image.seek(0)  # first frame of an animation
-            image.load()  # decode now, so truncation is found here
+            with Image.open(path) as image:
+                width, height = image.size
+                if width * height > max_pixels:
+                    raise ImageLoadError(
+                        f"Expected an image of at most {max_pixels:,} pixels. Received: "
+                        f"{path.name!r} of {width}x{height} = {width * height:,} pixels "
+                        "(refused as a possible decompression bomb)."
+                    )
+                image.seek(0)  # first frame of an animation
+                image.load()  # decode now, so truncation is found here
+                # exif_transpose returns a new image, so the file can close here.
+                return ImageOps.exif_transpose(image)
     except ImageLoadError:
         raise
     except (
@@ -104,7 +106,6 @@ def open_image(path: str | Path, max_pixels: int = MAX_PIXELS) -> Image.Image:
             f"Expected a complete image file. Received: {path.name!r}, which could not "
             f"be decoded ({error})."
         ) from None
-    return ImageOps.exif_transpose(image)
 
 
 def to_rgb_or_gray(image: Image.Image, channels: int, steps: list[str]) -> Image.Image:
@@ -112,7 +113,12 @@ def to_rgb_or_gray(image: Image.Image, channels: int, steps: list[str]) -> Image
     mode = image.mode
     if mode in ("I;16", "I;16B", "I;16L", "I", "F"):
         array = np.asarray(image, dtype=np.float64)
-        top = 65535.0 if mode.startswith("I;16") or array.max() > 255 else 255.0
+        if mode.startswith("I;16") or array.max() > 255:
+            top = 65535.0
+        elif mode == "F" and array.max() <= 1.0:
+            top = 1.0  # float images are normally stored in [0, 1]
+        else:
+            top = 255.0
         image = Image.fromarray(np.clip(array / top * 255.0, 0, 255).astype(np.uint8))
         steps.append(f"{mode} scaled to 8 bits (divided by {top:g}/255)")
         mode = "L"

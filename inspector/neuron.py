@@ -12,6 +12,7 @@ applies the layer's activation function (a TensorFlow op).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import keras
@@ -39,7 +40,9 @@ class NeuronBreakdown:
         unit: index of the unit in the layer's output.
         activation_name: name of ``g``, e.g. ``"relu"``, ``"sigmoid"``, ``"linear"``.
         input_name: the record that fed the layer (or ``"input"``).
-        input_shape: shape of that record's activation before flattening.
+        input_shape: shape that flat input indices refer to: that record's own
+            shape, or for a Flatten record the shape of the map it flattened, so
+            that ``input_label`` names a (row, col, channel) of that map.
         weights: float32 ``(n,)`` read-only, the unit's kernel column ``w``.
         inputs: float32 ``(n,)`` read-only, the flattened ``a_prev``.
         contributions: float32 ``(n,)`` read-only, ``w_i * a_prev_i``.
@@ -139,6 +142,23 @@ def _previous_activation(inspection: Inspection, record: LayerRecord) -> tuple[s
     return name, inspection.layer(name).activation
 
 
+def _position_shape(inspection: Inspection, input_name: str, previous: np.ndarray) -> tuple:
+    """The shape flat input indices are read in (see ``NeuronBreakdown.input_shape``)."""
+    shape = tuple(int(s) for s in np.shape(previous))
+    if input_name == INPUT_NAME:
+        return shape
+    source = inspection.layer(input_name)
+    # Keras's Flatten keeps row-major (C) order, so unravel_index inverts it.
+    if source.class_name == "Flatten" and len(source.inputs) == 1:
+        before = source.inputs[0]
+        before_shape = inspection.image.shape if before == INPUT_NAME else None
+        if before_shape is None:
+            before_shape = inspection.layer(before).output_shape
+        if int(np.prod(before_shape)) == int(np.prod(shape)):
+            return tuple(int(s) for s in before_shape)
+    return shape
+
+
 def _apply_activation(layer, z_all: np.ndarray) -> np.ndarray:
     """g applied to the whole layer's z ``(units,)`` (softmax needs all of them)."""
     function = getattr(layer, "activation", None) or keras.activations.linear
@@ -192,7 +212,7 @@ def neuron_breakdown(
         unit=int(unit),
         activation_name=activation_name(layer),
         input_name=input_name,
-        input_shape=tuple(int(s) for s in np.shape(previous)),
+        input_shape=_position_shape(inspection, input_name, previous),
         weights=read_only(kernel[:, unit].astype(np.float32)),
         inputs=read_only(a_prev.astype(np.float32)),
         contributions=read_only(contributions.astype(np.float32)),
@@ -213,25 +233,50 @@ def dense_layer_names(inspection: Inspection) -> tuple[str, ...]:
     )
 
 
+def equation_terms(breakdown: NeuronBreakdown) -> list[tuple[float, str]]:
+    """The summands of z in display order: the top inputs, the rest, the bias.
+
+    Returns:
+        ``(value, note)`` pairs; the note is ``""`` for a top input,
+        ``"other N inputs"`` for the rest (when there is one) and ``"bias"``.
+    """
+    b = breakdown
+    terms = [(float(b.contributions[i]), "") for i in b.top_indices]
+    others = len(b.contributions) - len(b.top_indices)
+    if others:
+        terms.append((b.rest, f"other {others} inputs"))
+    terms.append((b.bias, "bias"))
+    return terms
+
+
+def signed_sum(
+    terms: list[tuple[float, str]],
+    digits: int = 4,
+    note_format: Callable[[str], str] = lambda note: f" ({note})",
+) -> str:
+    """``"8 − 2 + 2.5 (bias)"``: each term with its own sign, notes after values."""
+    text = ""
+    for position, (value, note) in enumerate(terms):
+        magnitude = f"{abs(value):.{digits}g}"
+        if position == 0:
+            text = f"-{magnitude}" if value < 0 else magnitude
+        else:
+            text += f" − {magnitude}" if value < 0 else f" + {magnitude}"
+        if note:
+            text += note_format(note)
+    return text
+
+
 def format_equation(breakdown: NeuronBreakdown, digits: int = 4) -> str:
     """The unit's forward step as plain text, one line per stage.
 
     Example::
 
-        z = Σ w_i·a_prev_i + b = 1.2 + (-0.3) + ... + 0.1 = 2.0
-        a = relu(z) = 2.0
+        z = Σ w_i·a_prev_i + b = 1.2 − 0.3 + 0.5 (other 6 inputs) + 0.1 (bias) = 1.5
+        a = relu(z) = 1.5
     """
     b = breakdown
-
-    def num(value: float) -> str:
-        return f"{value:.{digits}g}"
-
-    terms = [num(float(b.contributions[i])) for i in b.top_indices]
-    others = len(b.contributions) - len(b.top_indices)
-    if others:
-        terms.append(f"{num(b.rest)} (other {others} inputs)")
-    terms.append(f"{num(b.bias)} (bias)")
     return (
-        f"z = Σ w_i·a_prev_i + b = {' + '.join(terms)} = {num(b.z)}\n"
-        f"a = {b.activation_name}(z) = {num(b.output)}"
+        f"z = Σ w_i·a_prev_i + b = {signed_sum(equation_terms(b), digits)} = {b.z:.{digits}g}\n"
+        f"a = {b.activation_name}(z) = {b.output:.{digits}g}"
     )

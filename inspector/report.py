@@ -12,19 +12,18 @@ from PIL import Image, ImageDraw
 
 from inspector.attribution import Attribution
 from inspector.colormaps import colorize
-from inspector.errors import ExportError
-from inspector.figures import (
+from inspector.drawing import (
     BACKGROUND,
-    INK,
-    attribution_overlay,
-    channel_order,
-    font,
-    scale_maps,
+    draw_text,
+    fit_text,
+    fit_width,
+    split_text,
     stack,
     text_band,
-    text_width,
-    upsample,
+    wrap,
 )
+from inspector.errors import ExportError
+from inspector.figures import attribution_overlay, channel_order, scale_maps, upsample
 from inspector.inspection import Inspection, LayerRecord
 
 PAGE_WIDTH = 1240  # pixels: A4 width at 150 dpi
@@ -42,16 +41,6 @@ def hierarchy_layers(inspection: Inspection) -> tuple[LayerRecord, ...]:
     spatial = [r for r in inspection.spatial_layers if r.output_shape[0] * r.output_shape[1] > 1]
     convs = [r for r in spatial if "Conv" in r.class_name]
     return tuple(convs or spatial)
-
-
-def _fit(text: str, width: int, size: int) -> str:
-    """``text`` shortened with an ellipsis in the middle to fit ``width`` pixels."""
-    if text_width(text, size) <= width:
-        return text
-    keep = len(text)
-    while keep > 2 and text_width(f"{text[: keep // 2]}…{text[-(keep // 2) :]}", size) > width:
-        keep -= 1
-    return f"{text[: keep // 2]}…{text[-(keep // 2) :]}"
 
 
 def _title(text: str) -> Image.Image:
@@ -89,11 +78,11 @@ def prediction_panel(inspection: Inspection, width: int) -> Image.Image:
     for i, index in enumerate(order):
         top = 4 + i * row
         probability = float(inspection.probabilities[index])
-        draw.text((4, top + 3), _fit(inspection.labels[index], label_w - 8, 13), INK, font(13))
+        draw_text(draw, (4, top + 3), fit_text(inspection.labels[index], label_w - 8, 13))
         colour = _TARGET_COLOUR if index == inspection.target else _BAR_COLOUR
         right = label_w + max(1, round(probability * bar_room))
         draw.rectangle((label_w, top + 3, right, top + row - 3), fill=colour)
-        draw.text((right + 6, top + 3), f"{probability:.3f}", INK, font(13))
+        draw_text(draw, (right + 6, top + 3), f"{probability:.3f}")
     return stack([header, bars])
 
 
@@ -105,38 +94,31 @@ def _layer_column(record: LayerRecord, channels: int, cell: int) -> Image.Image:
     scale = cell / max(h, w)
     cells = upsample(unit, (max(1, round(h * scale)), max(1, round(w * scale))))
     column_w = cell + 8
-    label = text_band([_fit(record.name, column_w - 8, 11), f"{h}x{w}x{unit.shape[2]}"], 0, 11)
-    label = label.crop((0, 0, column_w, label.size[1]))
+    shape = "x".join(str(v) for v in record.output_shape)
+    name = split_text(record.name, column_w - 8, 10, lines=2)
+    label = stack([text_band(name, 0, 10), text_band([fit_text(shape, column_w - 8, 9)], 0, 9)])
+    label = fit_width(label, column_w)
     tiles = []
     for i, channel in enumerate(strongest):
         tile = Image.new("RGB", (column_w, cells.shape[0] + 16), BACKGROUND)
         tile.paste(Image.fromarray(colorize(cells[..., i], "viridis")), (4, 14))
-        ImageDraw.Draw(tile).text((4, 1), f"#{int(channel)}", INK, font(10))
+        draw_text(ImageDraw.Draw(tile), (4, 1), f"#{int(channel)}", 10)
         tiles.append(tile)
     return stack([label, *tiles])
 
 
-def _wrap(pieces: Sequence[Image.Image], width: int, gap: int = 6) -> Image.Image:
-    """Lay ``pieces`` left to right, starting a new row when ``width`` is reached."""
-    rows, row, used = [], [], 0
-    for piece in pieces:
-        if row and used + piece.size[0] > width:
-            rows.append(stack(row, vertical=False, gap=gap))
-            row, used = [], 0
-        row.append(piece)
-        used += piece.size[0] + gap
-    if row:
-        rows.append(stack(row, vertical=False, gap=gap))
-    return stack(rows, gap=gap) if rows else Image.new("RGB", (width, 1), BACKGROUND)
+def hierarchy_panel(inspection: Inspection, channels: int, cell: int | None = None) -> Image.Image:
+    """Every hierarchy layer, first to last, each with its strongest channels.
 
-
-def hierarchy_panel(inspection: Inspection, channels: int, cell: int = 56) -> Image.Image:
-    """Every hierarchy layer, first to last, each with its strongest channels."""
+    ``cell`` (pixels) defaults to filling one row for a few layers, and to 56
+    for many layers, which then wrap onto further rows.
+    """
     layers = hierarchy_layers(inspection)
     if not layers:
         return text_band(["(this model has no spatial layers)"], PAGE_WIDTH)
+    cell = cell or int(np.clip(PAGE_WIDTH // len(layers) - 14, 56, 120))
     columns = [_layer_column(record, channels, cell) for record in layers]
-    return _wrap(columns, PAGE_WIDTH - 8)
+    return wrap(columns, PAGE_WIDTH - 8)
 
 
 def _overlay_tile(inspection: Inspection, attribution: Attribution, side: int) -> Image.Image:
@@ -149,8 +131,9 @@ def _overlay_tile(inspection: Inspection, attribution: Attribution, side: int) -
         Image.Resampling.BILINEAR,
     )
     title = attribution.title + (f" ({attribution.layer})" if attribution.layer else "")
-    caption = text_band([_fit(title, side, 13), _fit(attribution.citation, side, 10)], 0, 11)
-    return stack([overlay, caption.crop((0, 0, side + 8, caption.size[1]))])
+    lines = [fit_text(title, side - 8, 12), fit_text(attribution.citation, side - 8, 12)]
+    caption = text_band(lines, 0, 12)
+    return stack([overlay, fit_width(caption, side)])
 
 
 def render_report(
@@ -171,10 +154,9 @@ def render_report(
     """
     header = text_band(
         [
-            "layer-inspector report",
             f"Model: {inspection.model_name}  ·  input {tuple(inspection.image.shape)}  ·  "
-            f"image: {_fit(inspection.source, 700, 13)}",
-            "Preprocessing: " + _fit("; ".join(inspection.preprocessing), PAGE_WIDTH - 130, 13),
+            f"image: {fit_text(inspection.source, 700, 13)}",
+            "Preprocessing: " + fit_text("; ".join(inspection.preprocessing), PAGE_WIDTH - 130, 13),
         ],
         PAGE_WIDTH,
         size=13,
@@ -182,14 +164,16 @@ def render_report(
     picture = _input_picture(inspection)
     prediction = prediction_panel(inspection, PAGE_WIDTH - picture.size[0] - 24)
     top = stack([picture, prediction], vertical=False, gap=16)
-    parts = [header, top, _title("Hierarchy: strongest channels (by mean activation), first to last")]
+    hierarchy = "Hierarchy: strongest channels (by mean activation), first to last"
+    title = text_band(["layer-inspector report"], PAGE_WIDTH, size=22)
+    parts = [title, header, top, _title(hierarchy)]
     parts.append(hierarchy_panel(inspection, hierarchy_channels))
     if attributions:
         parts.append(_title(f"Attribution of the target '{inspection.target_label}'"))
-        parts.append(_wrap([_overlay_tile(inspection, a, 224) for a in attributions], PAGE_WIDTH))
+        parts.append(wrap([_overlay_tile(inspection, a, 224) for a in attributions], PAGE_WIDTH))
     page = stack(parts, gap=10)
     framed = Image.new("RGB", (PAGE_WIDTH, page.size[1] + 20), BACKGROUND)
-    framed.paste(page.crop((0, 0, min(page.size[0], PAGE_WIDTH - 10), page.size[1])), (10, 10))
+    framed.paste(fit_width(page, PAGE_WIDTH - 20), (10, 10))
     return framed
 
 

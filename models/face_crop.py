@@ -106,10 +106,10 @@ def detect_faces(image: np.ndarray) -> list[Box]:
         right, bottom = left + hit["width"] / scale, top + hit["height"] / scale
         boxes.append(
             (
-                max(0, int(round(left))),
-                max(0, int(round(top))),
-                min(width, int(round(right))),
-                min(height, int(round(bottom))),
+                max(0, round(left)),
+                max(0, round(top)),
+                min(width, round(right)),
+                min(height, round(bottom)),
             )
         )
     return sorted(boxes, key=_area, reverse=True)
@@ -164,10 +164,10 @@ def padded_box(
     top = min(max(0.0, centre_y - height / 2), image_h - height)
     right, bottom = left + width, top + height
     return (
-        int(round(left)),
-        int(round(top)),
-        min(image_w, max(int(round(right)), int(round(left)) + 1)),
-        min(image_h, max(int(round(bottom)), int(round(top)) + 1)),
+        round(left),
+        round(top),
+        min(image_w, max(round(right), round(left) + 1)),
+        min(image_h, max(round(bottom), round(top) + 1)),
     )
 
 

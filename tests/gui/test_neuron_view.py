@@ -25,7 +25,7 @@ def view(qtbot):
 
 
 def test_new_inspection_asks_for_the_target_unit_of_the_output_layer(qtbot, view, tiny):
-    model, _, inspection = tiny
+    _model, _, inspection = tiny
     assert [r.name for r in dense_records(inspection)] == ["hidden", "classes"]
     assert output_layer_name(inspection) == "classes"
     with qtbot.waitSignal(view.breakdown_requested) as blocker:
@@ -43,6 +43,7 @@ def test_breakdown_fills_the_equation_and_the_bars(qtbot, view, tiny):
     text = view.equation_label.text()
     assert f"<b>{breakdown.z:.4g}</b>" in text and "relu" in text
     assert "equals the activation the inspection recorded" in text
+    assert f"∂score/∂a = {breakdown.gradient:.4g}" in text
     bars = view._bars.opts
     np.testing.assert_allclose(
         bars["width"], breakdown.contributions[breakdown.top_indices], rtol=1e-6
@@ -115,9 +116,9 @@ def test_round_trip_through_the_worker_thread(qtbot, view, tiny):
         with qtbot.waitSignal(worker.finished, timeout=10000):
             view.set_inspection(inspection)
         assert view._bars is not None
-        assert f"{float(inspection.probabilities[inspection.target]):.4g}" in (
-            view.equation_label.text()
-        )
+        text = view.equation_label.text()
+        assert f"{float(inspection.probabilities[inspection.target]):.4g}" in text
+        assert "target score is this layer's logit z" in text
     finally:
         worker.shutdown()
 

@@ -175,7 +175,7 @@ def test_default_target_is_the_top_class_and_bad_targets_are_refused():
     image = model_zoo.image_for(model)
     inspection = Inspector(model).inspect(image)
     assert inspection.target == int(np.argmax(inspection.probabilities))
-    with pytest.raises(TargetError, match="Expected a target class 0..1. Received: target=5"):
+    with pytest.raises(TargetError, match=r"Expected a target class 0\.\.1\. Received: target=5"):
         Inspector(model).inspect(image, target=5)
 
 

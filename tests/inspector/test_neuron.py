@@ -63,7 +63,8 @@ def test_relu_unit_matches_the_hand_computation(tiny):
     # |8| > |-2| > |1.5| > |1|; the one left out is the 1.0 term.
     assert list(b.top_indices) == [3, 1, 2]
     assert b.rest == pytest.approx(1.0)
-    assert b.input_name == "flat" and b.input_shape == (4,)
+    # Flat indices are named by their place in the map that Flatten flattened.
+    assert b.input_name == "flat" and b.input_shape == (2, 2, 1)
 
 
 def test_negative_pre_activation_is_cut_by_relu(tiny):
@@ -130,16 +131,18 @@ def test_dense_inside_a_nested_model():
 def test_position_labels_of_a_flattened_feature_map(tiny):
     model, inspection = tiny
     b = neuron_breakdown(model, inspection, "hidden", 0)
-    assert b.input_label(3) == "3"
-    reshaped = type(b)(**{**b.__dict__, "input_shape": (2, 2, 1)})
-    assert reshaped.input_label(3) == "(1, 1, 0)"
+    # Flatten is row-major: flat index 3 of a (2, 2, 1) map is row 1, col 1, channel 0.
+    assert b.input_label(3) == "(1, 1, 0)" and b.input_label(1) == "(0, 1, 0)"
+    assert b.inputs[3] == IMAGE[1, 1, 0] and b.inputs[1] == IMAGE[0, 1, 0]
+    # The output layer reads a 1-D record: plain indices.
+    assert neuron_breakdown(model, inspection, "out", 0).input_label(2) == "2"
 
 
 def test_equation_text_shows_the_real_numbers(tiny):
     model, inspection = tiny
     text = format_equation(neuron_breakdown(model, inspection, "hidden", 0, top_k=2))
     assert text.splitlines() == [
-        "z = Σ w_i·a_prev_i + b = 8 + -2 + 2.5 (other 2 inputs) + 0.5 (bias) = 9",
+        "z = Σ w_i·a_prev_i + b = 8 − 2 + 2.5 (other 2 inputs) + 0.5 (bias) = 9",
         "a = relu(z) = 9",
     ]
 

@@ -32,17 +32,21 @@ def empirical_window(model, layer_name, row, col, size):
 
 
 def chain() -> keras.Model:
-    return linear_ones(keras.Sequential([
-        keras.Input((32, 32, 1)),
-        layers.Conv2D(1, 3, name="c1"),
-        layers.Conv2D(1, 3, strides=2, padding="same", name="c2"),
-        layers.AveragePooling2D(2, name="pool"),
-        layers.Conv2D(1, 3, dilation_rate=2, padding="same", name="dilated"),
-        layers.ZeroPadding2D(1, name="pad"),
-        layers.Conv2D(1, 3, name="c3"),
-        layers.Flatten(name="flat"),
-        layers.Dense(1, name="out"),
-    ]))
+    return linear_ones(
+        keras.Sequential(
+            [
+                keras.Input((32, 32, 1)),
+                layers.Conv2D(1, 3, name="c1"),
+                layers.Conv2D(1, 3, strides=2, padding="same", name="c2"),
+                layers.AveragePooling2D(2, name="pool"),
+                layers.Conv2D(1, 3, dilation_rate=2, padding="same", name="dilated"),
+                layers.ZeroPadding2D(1, name="pad"),
+                layers.Conv2D(1, 3, name="c3"),
+                layers.Flatten(name="flat"),
+                layers.Dense(1, name="out"),
+            ]
+        )
+    )
 
 
 def test_closed_form_values():
@@ -60,13 +64,18 @@ def test_closed_form_values():
 
 @pytest.mark.parametrize(
     ("layer", "unit"),
-    [("c1", (0, 0)), ("c1", (5, 7)), ("c2", (3, 4)), ("pool", (2, 3)), ("dilated", (3, 3)),
-     ("c3", (2, 2))],
+    [
+        ("c1", (0, 0)),
+        ("c1", (5, 7)),
+        ("c2", (3, 4)),
+        ("pool", (2, 3)),
+        ("dilated", (3, 3)),
+        ("c3", (2, 2)),
+    ],
 )
 def test_interior_windows_match_the_gradient_footprint(layer, unit):
     model = chain()
-    field = Inspector(model).inspect(np.ones((32, 32, 1), np.float32)).layer(
-        layer).receptive_field
+    field = Inspector(model).inspect(np.ones((32, 32, 1), np.float32)).layer(layer).receptive_field
     top, left, bottom, right = field.window(*unit)
     expected = empirical_window(model, layer, *unit, size=32)
     clipped = (max(top, 0), max(left, 0), min(bottom, 32), min(right, 32))
@@ -76,16 +85,21 @@ def test_interior_windows_match_the_gradient_footprint(layer, unit):
 def test_border_windows_contain_the_gradient_footprint():
     """At borders, padding and dropped rows make the real footprint smaller."""
     model = chain()
-    field = Inspector(model).inspect(np.ones((32, 32, 1), np.float32)).layer(
-        "c3").receptive_field
+    field = Inspector(model).inspect(np.ones((32, 32, 1), np.float32)).layer("c3").receptive_field
     top, left, bottom, right = field.window(4, 3)
     seen = empirical_window(model, "c3", 4, 3, size=32)
     assert top <= seen[0] and left <= seen[1] and bottom >= seen[2] and right >= seen[3]
 
 
 def test_upsampling_has_no_field_and_says_why():
-    model = keras.Sequential([keras.Input((8, 8, 1)), layers.Conv2D(1, 3, name="c"),
-                              layers.UpSampling2D(name="up"), layers.Conv2D(1, 3, name="after")])
+    model = keras.Sequential(
+        [
+            keras.Input((8, 8, 1)),
+            layers.Conv2D(1, 3, name="c"),
+            layers.UpSampling2D(name="up"),
+            layers.Conv2D(1, 3, name="after"),
+        ]
+    )
     inspection = Inspector(model).inspect(np.ones((8, 8, 1), np.float32))
     assert inspection.layer("up").receptive_field is None
     assert "upsamples" in inspection.layer("up").receptive_field_note
@@ -98,7 +112,6 @@ def test_residual_merge_takes_the_union_of_branches():
     b = layers.Conv2D(1, 5, padding="same", name="b")(a)
     merged = layers.Add(name="add")([a, b])
     model = linear_ones(keras.Model(inputs, merged))
-    field = Inspector(model).inspect(np.ones((16, 16, 1), np.float32)).layer(
-        "add").receptive_field
+    field = Inspector(model).inspect(np.ones((16, 16, 1), np.float32)).layer("add").receptive_field
     assert field.size == (7, 7) and field.start == (0, 0)
     assert field.window(8, 8) == pytest.approx(empirical_window(model, "add", 8, 8, 16))

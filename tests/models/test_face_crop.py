@@ -109,7 +109,7 @@ def test_padded_box_shrinks_to_fit_keeping_the_aspect():
     left, top, right, bottom = padded_box((10, 100, 110, 200), (120, 400))
     assert (left, right) == (0, 120)
     assert bottom - top == 120
-    assert 0 <= top and bottom <= 400
+    assert top >= 0 and bottom <= 400
 
 
 def test_padded_box_refuses_bad_parameters():

@@ -1,0 +1,266 @@
+"""The headless ``layer-inspector inspect`` command.
+
+    layer-inspector inspect IMAGE [--model PATH] [--unsafe] [--target N]
+        [--output NAME_OR_INDEX] [--layers all|NAME,...]
+        [--methods all|none|gradcam,saliency,...] [--value-range LOW,HIGH]
+        [--report FILE.png|FILE.pdf] --out DIR
+
+The launcher (``gui/launcher.py``) adds the sub-command with
+``add_inspect_parser`` and runs it with ``run_cli``. Bad input becomes one line
+on stderr and exit code 2, with nothing written in DIR.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from inspector.attribution import AttributionError, compute_attribution, method_names
+from inspector.errors import ExportError, InspectorError, ModelLoadError
+from inspector.exporting import export_inspection, select_layers
+from inspector.extraction import Inspector
+from inspector.image_loading import load_image, open_image
+from inspector.model_loading import load_model
+from inspector.report import render_report, save_report
+
+USAGE_ERROR = 2
+
+
+class UsageError(Exception):
+    """A command-line usage error, reported as one line (argparse would print two)."""
+
+    def __init__(self, prog: str, message: str) -> None:
+        super().__init__(f"{prog}: error: {message}")
+
+
+def _one_line_errors(parser: argparse.ArgumentParser) -> None:
+    """Make ``parser`` (and its sub-parsers) raise ``UsageError`` instead of exiting."""
+
+    def error(message: str):
+        raise UsageError(parser.prog, message)
+
+    parser.error = error
+    for action in parser._actions:  # argparse keeps sub-parsers only here
+        if isinstance(action, argparse._SubParsersAction):
+            for child in action.choices.values():
+                _one_line_errors(child)
+
+
+def _value_range(text: str) -> tuple[float, float]:
+    try:
+        low, high = (float(part) for part in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected LOW,HIGH such as 0,1 or 0,255; received {text!r}"
+        ) from None
+    if not low < high:
+        raise argparse.ArgumentTypeError(f"expected LOW < HIGH; received {text!r}")
+    return (low, high)
+
+
+def _class_index(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a class index 0, 1, ...; received {text!r}")
+    return value
+
+
+def _output(text: str) -> int | str:
+    return int(text) if text.isdigit() else text
+
+
+def add_inspect_parser(subparsers) -> None:
+    """Add the ``inspect`` sub-command to an ``argparse`` sub-parsers object."""
+    parser = subparsers.add_parser(
+        "inspect",
+        help="inspect one image headless and write arrays, figures and a summary",
+        description="Run one forward+backward pass on IMAGE and write every layer's "
+        "activation and gradient, feature-map grids, attribution maps and a JSON "
+        "summary into DIR.",
+    )
+    parser.add_argument("image", type=Path, metavar="IMAGE", help="any image Pillow reads")
+    parser.add_argument(
+        "--model", type=Path, metavar="PATH", help=".keras or .h5 file (default: bundled)"
+    )
+    parser.add_argument(
+        "--unsafe", action="store_true", help="allow Lambda layers (runs the file's code)"
+    )
+    parser.add_argument(
+        "--target", type=_class_index, metavar="N", help="class index (default: top class)"
+    )
+    parser.add_argument(
+        "--output", type=_output, metavar="NAME_OR_INDEX", help="model output (default: first)"
+    )
+    parser.add_argument(
+        "--layers", default="all", metavar="all|NAME,...", help="layers to write (default: all)"
+    )
+    parser.add_argument(
+        "--methods",
+        default="all",
+        metavar="all|none|NAME,...",
+        help=f"'all' (default), 'none' or a comma list of: {', '.join(method_names())}",
+    )
+    parser.add_argument(
+        "--value-range",
+        type=_value_range,
+        metavar="LOW,HIGH",
+        help="pixel scale fed to the model (default: from the model)",
+    )
+    parser.add_argument(
+        "--report", type=Path, metavar="FILE", help="also write a one-page report (.png/.pdf)"
+    )
+    parser.add_argument(
+        "--out", type=Path, required=True, metavar="DIR", help="folder to write into"
+    )
+    # The launcher replaces this handler with one that passes the bundled model.
+    parser.set_defaults(handler=lambda args: run_inspect(args, None))
+    _one_line_errors(parser)
+
+
+def _names(text: str) -> list[str]:
+    return [part.strip() for part in text.split(",") if part.strip()]
+
+
+def _chosen_methods(text: str) -> tuple[list[str], bool]:
+    """(method names, whether the user named them) for ``--methods``."""
+    known = method_names()
+    if text.strip() == "all":
+        return list(known), False
+    if text.strip() == "none":
+        return [], True
+    names = _names(text)
+    unknown = [name for name in names if name not in known]
+    if unknown or not names:
+        raise AttributionError(
+            f"Expected --methods 'all', 'none' or a comma list of: {', '.join(known)}. "
+            f"Received: --methods {text!r}"
+            + (f" (unknown: {', '.join(unknown)})." if unknown else ".")
+        )
+    return names, True
+
+
+def _check_paths(args: argparse.Namespace) -> None:
+    if args.out.exists() and not args.out.is_dir():
+        raise ExportError(
+            f"Expected --out to be a folder. Received: {str(args.out)!r}, which is a file."
+        )
+    if args.report is not None and args.report.suffix.lower() not in (".png", ".pdf"):
+        raise ExportError(
+            f"Expected --report to end in .png or .pdf. Received: {str(args.report)!r}."
+        )
+
+
+def _attributions(methods, named: bool, inspection, inspector, timings) -> list:
+    """Compute each method; with ``--methods all`` a method that cannot apply is skipped."""
+    results = []
+    for name in methods:
+        started = time.perf_counter()
+        try:
+            results.append(compute_attribution(name, inspection, inspector))
+        except AttributionError as error:
+            if named:
+                raise
+            print(f"note: skipped {name}: {error}", file=sys.stderr)
+        timings[f"attribution/{name}"] = time.perf_counter() - started
+    return results
+
+
+def run_inspect(args: argparse.Namespace, default_model: Path | None) -> int:
+    """Run ``inspect`` for parsed ``args``; raises ``InspectorError`` for bad input.
+
+    Every check that needs no model runs before the model is loaded, and the
+    export is written last and atomically, so bad input leaves DIR untouched.
+    """
+    methods, named = _chosen_methods(args.methods)
+    layers = "all" if args.layers.strip() == "all" else _names(args.layers)
+    _check_paths(args)
+    model_path = args.model or default_model
+    if model_path is None:
+        raise ModelLoadError(
+            "Expected --model PATH. Received: no --model given and no default model is installed."
+        )
+    open_image(args.image)  # a missing or broken image fails before the model loads
+    started = time.perf_counter()
+    model = load_model(model_path, unsafe=args.unsafe)
+    inspector = Inspector(model)
+    prepared = load_image(args.image, model, value_range=args.value_range)
+    timings = {"load": time.perf_counter() - started}
+    inspection = inspector.inspect(prepared, target=args.target, output=args.output)
+    select_layers(inspection, layers)  # wrong names fail before the slow methods run
+    attributions = _attributions(methods, named, inspection, inspector, timings)
+    result = export_inspection(
+        inspection, args.out, layers=layers, attributions=attributions, timings=timings
+    )
+    if args.report is not None:
+        save_report(render_report(inspection, attributions), args.report)
+    _print_summary(inspection, result, attributions, args.report)
+    return 0
+
+
+def _print_summary(inspection, result, attributions, report: Path | None) -> None:
+    probability = float(inspection.probabilities[inspection.predicted])
+    print(
+        f"Predicted: {inspection.predicted_label} (p={probability:.3f}); target "
+        f"{inspection.target_label} ({inspection.score_kind} {inspection.score:.4g})."
+    )
+    print(f"Wrote {result.out_dir}/:")
+    print(f"  activations.npz   activations and gradients of {len(result.layers)} layers")
+    print("  summary.json      prediction, labels, layers, receptive fields, timings")
+    print(f"  feature_maps/     {len(result.layers)} channel grids")
+    if attributions:
+        names = ", ".join(a.method for a in attributions)
+        print(f"  attribution/      overlay .png and raw .npy for: {names}")
+    if report is not None:
+        print(f"Report: {report}")
+
+
+def _one_line(error: BaseException) -> str:
+    return " ".join(str(error).split()) or type(error).__name__
+
+
+def run_cli(argv: Sequence[str] | None, parser: argparse.ArgumentParser) -> int:
+    """Parse ``argv`` with ``parser`` and run the chosen command's ``handler(args)``.
+
+    Args:
+        argv: the arguments after the program name (None means ``sys.argv[1:]``).
+        parser: the launcher's parser; each sub-command sets a ``handler`` default
+            (``add_inspect_parser`` does for ``inspect``).
+
+    Returns:
+        The handler's exit code (0 on success); 2 for bad input or usage, after
+        ONE line on stderr and no traceback; 130 when interrupted.
+    """
+    _one_line_errors(parser)
+    try:
+        args = parser.parse_args(argv)
+        handler = getattr(args, "handler", None)
+        if handler is None:
+            raise UsageError(parser.prog, "expected a command, e.g. 'inspect'")
+        return handler(args)
+    except UsageError as error:
+        print(_one_line(error), file=sys.stderr)
+    except InspectorError as error:
+        print(f"{parser.prog}: error: {_one_line(error)}", file=sys.stderr)
+    except SystemExit as done:  # --help
+        return done.code if isinstance(done.code, int) else 0
+    except KeyboardInterrupt:
+        print(f"{parser.prog}: interrupted", file=sys.stderr)
+        return 130
+    return USAGE_ERROR
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m inspector.cli inspect ...``: the command without the GUI launcher."""
+    parser = argparse.ArgumentParser(prog="layer-inspector")
+    add_inspect_parser(parser.add_subparsers(dest="command"))
+    return run_cli(argv, parser)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
