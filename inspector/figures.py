@@ -292,6 +292,7 @@ def attribution_overlay(
     alpha: float = 0.5,
     colormap: str | None = None,
     signed: bool = False,
+    min_side: int = 256,
 ) -> Image.Image:
     """Blend a coloured heatmap over the input picture.
 
@@ -301,13 +302,18 @@ def attribution_overlay(
         alpha: heatmap opacity in [0, 1].
         colormap: default ``"diverging"`` when ``signed`` else ``"magma"``.
         signed: centre the colours on zero (blue negative, red positive).
+        min_side: small inputs (a 32x32 face) are enlarged by a whole factor until
+            their shorter side reaches this, so the overlay can be seen at all.
 
     Returns:
-        RGB image ``(W, H)`` = ``(1 - alpha) * picture + alpha * colours``.
+        RGB image ``(k*W, k*H)`` = ``(1 - alpha) * picture + alpha * colours``.
     """
     if not 0.0 <= alpha <= 1.0:
         raise ValueError(f"Expected alpha in [0, 1]. Received: alpha={alpha}.")
     picture = np.asarray(display_image, dtype=np.float32)
+    factor = max(1, -(-min_side // min(picture.shape[:2])))
+    if factor > 1:
+        picture = np.repeat(np.repeat(picture, factor, axis=0), factor, axis=1)
     heatmap = np.asarray(heatmap, dtype=np.float32)
     if heatmap.shape != picture.shape[:2]:
         heatmap = upsample(heatmap, picture.shape[:2], smooth=True)

@@ -61,7 +61,11 @@ def test_attribution_files_hold_overlay_and_raw_map_at_input_size(nested, tmp_pa
         np.testing.assert_array_equal(raw, attribution.heatmap)
         assert raw.shape == inspection.image.shape[:2] and raw.dtype == np.float32
         with Image.open(tmp_path / "out" / "attribution" / f"{attribution.method}.png") as image:
-            assert image.size == (inspection.image.shape[1], inspection.image.shape[0])
+            # The overlay is the input enlarged by a whole factor, to be visible.
+            height, width = inspection.image.shape[:2]
+            factor = image.size[0] // width
+            assert image.size == (width * factor, height * factor)
+            assert min(image.size) >= 256
 
 
 def test_summary_describes_prediction_layers_and_files(nested, tmp_path):

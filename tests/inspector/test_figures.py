@@ -166,12 +166,12 @@ def test_overlay_alpha_zero_is_the_picture_and_one_is_the_heatmap():
     picture = np.random.default_rng(0).integers(0, 256, (6, 8, 3), dtype=np.uint8)
     heatmap = np.linspace(0, 1, 48, dtype=np.float32).reshape(6, 8)
     np.testing.assert_array_equal(
-        np.asarray(attribution_overlay(picture, heatmap, alpha=0.0)), picture
+        np.asarray(attribution_overlay(picture, heatmap, alpha=0.0, min_side=1)), picture
     )
-    full = np.asarray(attribution_overlay(picture, heatmap, alpha=1.0, colormap="gray"))
+    full = np.asarray(attribution_overlay(picture, heatmap, alpha=1.0, colormap="gray", min_side=1))
     np.testing.assert_array_equal(full[0, 0], [0, 0, 0])
     np.testing.assert_array_equal(full[-1, -1], [255, 255, 255])
-    half = np.asarray(attribution_overlay(picture, heatmap, alpha=0.5, colormap="gray"))
+    half = np.asarray(attribution_overlay(picture, heatmap, alpha=0.5, colormap="gray", min_side=1))
     expected = np.floor(0.5 * picture[2, 3] + 0.5 * full[2, 3] + 0.5)
     np.testing.assert_array_equal(half[2, 3], expected)
 
@@ -179,7 +179,7 @@ def test_overlay_alpha_zero_is_the_picture_and_one_is_the_heatmap():
 def test_overlay_upsamples_a_coarse_map_and_centres_signed_maps():
     picture = np.full((12, 12, 3), 100, np.uint8)
     heatmap = np.array([[-1.0, 1.0], [0.0, 0.0]], np.float32)
-    overlay = attribution_overlay(picture, heatmap, alpha=1.0, signed=True)
+    overlay = attribution_overlay(picture, heatmap, alpha=1.0, signed=True, min_side=1)
     assert overlay.size == (12, 12)
     rgb = np.asarray(overlay)
     table = lookup_table("diverging")
@@ -188,6 +188,14 @@ def test_overlay_upsamples_a_coarse_map_and_centres_signed_maps():
     np.testing.assert_array_equal(rgb[-1, 6], table[128])  # zero: white
     with pytest.raises(ValueError, match="alpha"):
         attribution_overlay(picture, heatmap, alpha=1.5)
+
+
+def test_overlay_of_a_small_input_is_enlarged_by_a_whole_factor():
+    picture = np.random.default_rng(1).integers(0, 256, (32, 24, 3), dtype=np.uint8)
+    overlay = attribution_overlay(picture, np.zeros((32, 24), np.float32), alpha=0.0)
+    assert overlay.size == (24 * 11, 32 * 11)  # shorter side 24 -> 264 >= 256
+    # Each input pixel became an 11 x 11 block of the same colour.
+    np.testing.assert_array_equal(np.asarray(overlay)[::11, ::11], picture)
 
 
 def test_text_helpers_spell_missing_glyphs_and_shorten_to_fit():
