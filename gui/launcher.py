@@ -35,8 +35,9 @@ def _run_app(args: argparse.Namespace) -> int:
 def _run_inspect(args: argparse.Namespace) -> int:
     from inspector.cli import run_inspect
     from models.default_model import default_model_path
+    from models.face_crop import face_crop_box
 
-    return run_inspect(args, default_model_path())
+    return run_inspect(args, default_model_path(), find_face=face_crop_box)
 
 
 def _run_train(args: argparse.Namespace) -> int:

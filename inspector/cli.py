@@ -15,8 +15,10 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+
+import numpy as np
 
 from inspector.attribution import AttributionError, compute_attribution, method_names
 from inspector.errors import ExportError, InspectorError, ModelLoadError
@@ -75,6 +77,21 @@ def _output(text: str) -> int | str:
     return int(text) if text.isdigit() else text
 
 
+def _crop(text: str) -> str | tuple[int, int, int, int]:
+    if text in ("auto", "none"):
+        return text
+    try:
+        box = tuple(int(part) for part in text.split(","))
+    except ValueError:
+        box = ()
+    if len(box) != 4 or box[0] >= box[2] or box[1] >= box[3]:
+        raise argparse.ArgumentTypeError(
+            f"expected auto, none or LEFT,TOP,RIGHT,BOTTOM with left<right, top<bottom; "
+            f"received {text!r}"
+        )
+    return box
+
+
 def add_inspect_parser(subparsers) -> None:
     """Add the ``inspect`` sub-command to an ``argparse`` sub-parsers object."""
     parser = subparsers.add_parser(
@@ -111,6 +128,14 @@ def add_inspect_parser(subparsers) -> None:
         type=_value_range,
         metavar="LOW,HIGH",
         help="pixel scale fed to the model (default: from the model)",
+    )
+    parser.add_argument(
+        "--crop",
+        type=_crop,
+        default="auto",
+        metavar="auto|none|L,T,R,B",
+        help="'auto' (default) crops to the largest face when a face finder is available, "
+        "else the centre; 'none' centre-crops to the model's aspect; or a box in file pixels",
     )
     parser.add_argument(
         "--report", type=Path, metavar="FILE", help="also write a one-page report (.png/.pdf)"
@@ -171,11 +196,31 @@ def _attributions(methods, named: bool, inspection, inspector, timings) -> list:
     return results
 
 
-def run_inspect(args: argparse.Namespace, default_model: Path | None) -> int:
+FaceFinder = Callable[[np.ndarray, float], "tuple[int, int, int, int] | None"]
+
+
+def _crop_box(args: argparse.Namespace, picture, model, find_face: FaceFinder | None):
+    """The crop for ``--crop``: a given box, the largest face, or None (centre)."""
+    if isinstance(args.crop, tuple):
+        return args.crop
+    if args.crop == "none" or find_face is None:
+        return None
+    height, width = model.inputs[0].shape[1:3]
+    aspect = width / height if height and width else 1.0
+    return find_face(np.asarray(picture.convert("RGB")), aspect)
+
+
+def run_inspect(
+    args: argparse.Namespace,
+    default_model: Path | None,
+    find_face: FaceFinder | None = None,
+) -> int:
     """Run ``inspect`` for parsed ``args``; raises ``InspectorError`` for bad input.
 
     Every check that needs no model runs before the model is loaded, and the
     export is written last and atomically, so bad input leaves DIR untouched.
+    ``find_face(rgb_uint8, aspect) -> box | None`` serves ``--crop auto``; the core
+    has none of its own (face detection belongs to the face model's package).
     """
     methods, named = _chosen_methods(args.methods)
     layers = "all" if args.layers.strip() == "all" else _names(args.layers)
@@ -185,11 +230,12 @@ def run_inspect(args: argparse.Namespace, default_model: Path | None) -> int:
         raise ModelLoadError(
             "Expected --model PATH. Received: no --model given and no default model is installed."
         )
-    open_image(args.image)  # a missing or broken image fails before the model loads
+    picture = open_image(args.image)  # a missing or broken image fails before the model loads
     started = time.perf_counter()
     model = load_model(model_path, unsafe=args.unsafe)
     inspector = Inspector(model)
-    prepared = load_image(args.image, model, value_range=args.value_range)
+    crop = _crop_box(args, picture, model, find_face)
+    prepared = load_image(args.image, model, value_range=args.value_range, crop=crop)
     timings = {"load": time.perf_counter() - started}
     inspection = inspector.inspect(prepared, target=args.target, output=args.output)
     select_layers(inspection, layers)  # wrong names fail before the slow methods run

@@ -22,12 +22,14 @@ from tests.inspector.export_fixtures import lambda_model, write_image, write_mod
 REPO = Path(__file__).resolve().parents[2]
 
 
-def make_parser(default_model: Path | None = None) -> argparse.ArgumentParser:
+def make_parser(default_model: Path | None = None, find_face=None) -> argparse.ArgumentParser:
     """The parser as the launcher builds it, with its own default-model handler."""
     parser = argparse.ArgumentParser(prog="layer-inspector")
     subparsers = parser.add_subparsers(dest="command")
     add_inspect_parser(subparsers)
-    subparsers.choices["inspect"].set_defaults(handler=lambda a: run_inspect(a, default_model))
+    subparsers.choices["inspect"].set_defaults(
+        handler=lambda a: run_inspect(a, default_model, find_face=find_face)
+    )
     return parser
 
 
@@ -226,3 +228,50 @@ def test_command_line_process_prints_one_line_and_no_traceback(files, tmp_path):
     assert done.stderr.splitlines() == [done.stderr.strip()], done.stderr
     assert "notes.png" in done.stderr and "Traceback" not in done.stderr
     assert done.stdout == "" and not out.exists()
+
+
+def _inspect_with_finder(files, out: Path, crop: str, finder) -> list[str]:
+    argv = [
+        "inspect",
+        str(files["image"]),
+        "--model",
+        str(files["model"]),
+        "--methods",
+        "none",
+        "--crop",
+        crop,
+        "--out",
+        str(out),
+    ]
+    assert run_cli(argv, make_parser(find_face=finder)) == 0
+    return json.loads((out / "summary.json").read_text())["preprocessing"]
+
+
+def test_crop_auto_uses_the_face_finder_and_a_box_overrides_it(files, tmp_path):
+    seen = []
+
+    def finder(rgb, aspect):
+        seen.append((rgb.shape, aspect))
+        return (2, 3, 12, 13)
+
+    steps = _inspect_with_finder(files, tmp_path / "auto", "auto", finder)
+    assert "cropped to box (2, 3, 12, 13)" in steps
+    assert seen and seen[0][0][2] == 3 and seen[0][1] == 1.0  # RGB picture, square model
+    steps = _inspect_with_finder(files, tmp_path / "box", "1,1,9,9", finder)
+    assert "cropped to box (1, 1, 9, 9)" in steps and len(seen) == 1
+    steps = _inspect_with_finder(files, tmp_path / "none", "none", finder)
+    assert not any(step.startswith("cropped to box") for step in steps)
+
+
+def test_crop_auto_without_a_face_falls_back_to_the_centre(files, tmp_path):
+    steps = _inspect_with_finder(files, tmp_path / "auto", "auto", lambda rgb, aspect: None)
+    assert not any(step.startswith("cropped to box") for step in steps)
+
+
+def test_bad_crop_box_is_a_usage_error(files, tmp_path, capsys):
+    code = run(
+        [files["image"], "--model", files["model"], "--crop", "5,5,1,1", "--out", tmp_path / "out"]
+    )
+    assert code == 2
+    assert "LEFT,TOP,RIGHT,BOTTOM" in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
