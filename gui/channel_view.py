@@ -13,9 +13,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import pyqtgraph as pg
-from PyQt6.QtCore import QRectF, pyqtSignal
+from PyQt6.QtCore import QRectF, Qt, pyqtSignal
 from PyQt6.QtGui import QColor, QPen
-from PyQt6.QtWidgets import QGraphicsRectItem, QHBoxLayout, QLabel, QWidget
+from PyQt6.QtWidgets import QGraphicsRectItem, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from gui.image_helpers import (
     DEFAULT_COLORMAP,
@@ -43,9 +43,11 @@ class ChannelView(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.title = QLabel()
+        self.title.setWordWrap(True)
         self.graphics = pg.GraphicsLayoutWidget()
         self.graphics.ci.setContentsMargins(2, 2, 2, 2)
-        self.input_box, self.input_item = image_box(self.graphics, 0, 0, "Channel over the input")
+        self.input_box, self.input_item = image_box(self.graphics, 0, 0, "on the input")
         self.heat_item = pg.ImageItem(axisOrder="row-major")
         self.heat_item.setOpacity(OVERLAY_OPACITY)
         self.input_box.addItem(self.heat_item)
@@ -57,16 +59,18 @@ class ChannelView(QWidget):
         self.rf_item.setZValue(10)
         self.rf_item.hide()
         self.input_box.addItem(self.rf_item)
-        self.gradient_box, self.gradient_item = image_box(
-            self.graphics, 2, 0, "Gradient ∂score/∂channel (blue − · red +)"
-        )
+        self.gradient_box, self.gradient_item = image_box(self.graphics, 2, 0, "its gradient")
         self.stats = QLabel()
-        self.stats.setMinimumWidth(190)
+        self.stats.setMinimumWidth(200)
         self.stats.setWordWrap(True)
-        layout = QHBoxLayout(self)
+        self.stats.setAlignment(Qt.AlignmentFlag.AlignTop)
+        body = QHBoxLayout()
+        body.addWidget(self.graphics, 1)
+        body.addWidget(self.stats)
+        layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addWidget(self.graphics, 1)
-        layout.addWidget(self.stats)
+        layout.addWidget(self.title)
+        layout.addLayout(body, 1)
         self._proxy = pg.SignalProxy(
             self.graphics.scene().sigMouseMoved, rateLimit=60, slot=self._on_mouse_moved
         )
@@ -139,20 +143,19 @@ class ChannelView(QWidget):
         for item in (self.input_item, self.heat_item, self.gradient_item):
             item.clear()
         self.rf_item.hide()
+        self.title.setText("<b>One channel</b>")
         self.stats.setText("Click a channel in the grid to see it here.")
 
     # --- internals ----------------------------------------------------------------------
     def _set_titles(self, record: LayerRecord, channel: int, spatial: bool) -> None:
-        labels = [item for item in self.graphics.ci.items if isinstance(item, pg.LabelItem)]
         what = "channel" if spatial else "unit"
-        if len(labels) >= 2:
-            labels[0].setText(f"{record.name} · {what} {channel} over the input", size="10pt")
-            labels[1].setText(
-                "Gradient ∂score/∂channel (blue − · white 0 · red +)"
-                if spatial
-                else "(no map: this layer has no spatial axes)",
-                size="10pt",
-            )
+        detail = (
+            "Top: the channel stretched over the input (bright = strong). Bottom: the "
+            "gradient of the target score with respect to it (blue −, white 0, red +)."
+            if spatial
+            else "This layer has no spatial axes, so there is no map to draw."
+        )
+        self.title.setText(f"<b>{record.name} · {what} {channel}</b><br>{detail}")
 
     def _on_mouse_moved(self, event: tuple) -> None:
         if self._record is None or not self._record.is_spatial:

@@ -3,7 +3,8 @@
 The training tab and the weight-updates view draw many small families of
 curves (one per layer, or train/validation pairs). ``make_plot`` builds a
 ``pg.PlotWidget`` the same way everywhere, and ``CurveGroup`` keeps one
-``PlotDataItem`` per name so that live updates only call ``setData``.
+``PlotDataItem`` per name so that live updates only call ``setData``. Two tiny
+widget helpers that both views use sit at the end.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 import pyqtgraph as pg
 from PyQt6.QtCore import Qt
-from PyQt6.QtWidgets import QHBoxLayout, QWidget
+from PyQt6.QtWidgets import QComboBox, QGraphicsItem, QHBoxLayout, QWidget
 
 pg.setConfigOptions(imageAxisOrder="row-major", antialias=False)
 
@@ -30,6 +31,7 @@ def make_plot(
     x_units: str | None = None,
     y_units: str | None = None,
     log_y: bool = False,
+    legend_at_bottom: bool = False,
 ) -> pg.PlotWidget:
     """A plot with a title, labelled axes, a legend and optional log-scale y.
 
@@ -38,6 +40,8 @@ def make_plot(
         x_label, y_label: axis names, e.g. ``"step"`` and ``"‖ΔW‖ / ‖W‖"``.
         x_units, y_units: units shown in brackets; None for dimensionless values.
         log_y: True for values spanning decades (update ratios, gradient norms).
+        legend_at_bottom: put the legend in the bottom-right corner instead of the
+            top-right one (for curves that rise, like accuracy).
 
     Returns:
         The plot widget; its legend is ``plot.getPlotItem().legend``.
@@ -51,7 +55,12 @@ def make_plot(
     item.getAxis("bottom").enableAutoSIPrefix(False)
     item.getAxis("left").enableAutoSIPrefix(False)
     item.showGrid(x=True, y=True, alpha=0.25)
-    item.addLegend(offset=(-10, 10), labelTextColor="k")
+    for side in ("left", "bottom"):
+        # With the grid on, each axis item spans the whole plot, so every new
+        # curve point repainted all its tick text; a cached pixmap is redrawn
+        # only when the ticks change (a third of the training tab's paint time).
+        item.getAxis(side).setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+    item.addLegend(offset=(-10, -10 if legend_at_bottom else 10), labelTextColor="k")
     item.setLogMode(x=False, y=log_y)
     plot.setMinimumHeight(160)
     return plot
@@ -83,7 +92,7 @@ class CurveGroup:
     Args:
         plot: the plot to draw into (from ``make_plot``).
         dashed: names drawn with a dashed pen (e.g. validation curves).
-        symbols: draw a marker at each point (for sparse per-epoch values).
+        marked: names drawn with a marker at each point (sparse per-epoch values).
     """
 
     def __init__(
@@ -91,13 +100,14 @@ class CurveGroup:
         plot: pg.PlotWidget,
         *,
         dashed: Iterable[str] = (),
-        symbols: bool = False,
+        marked: Iterable[str] = (),
     ) -> None:
         self.plot = plot
         self._dashed = set(dashed)
-        self._symbols = symbols
+        self._marked = set(marked)
         self._items: dict[str, pg.PlotDataItem] = {}
         self._points: dict[str, tuple[list[float], list[float]]] = {}
+        self._dirty: set[str] = set()
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -107,6 +117,17 @@ class CurveGroup:
     def item(self, name: str) -> pg.PlotDataItem:
         """The ``PlotDataItem`` drawing ``name``; KeyError if it was never drawn."""
         return self._items[name]
+
+    def ensure(self, names: Iterable[str]) -> None:
+        """Create empty curves for ``names`` now, so the legend does not grow later.
+
+        A legend that changes size mid-run relayouts the whole plot; creating
+        every live curve up front keeps each update a plain ``setData``.
+        """
+        for name in names:
+            if name not in self._items:
+                self._points.setdefault(name, ([], []))
+                self._redraw(name)
 
     def set_series(self, name: str, x: Sequence[float], y: Sequence[float]) -> None:
         """Replace the whole curve ``name`` (created on first use)."""
@@ -118,11 +139,13 @@ class CurveGroup:
         xs, ys = self._points.setdefault(name, ([], []))
         xs.append(float(x))
         ys.append(float(y))
+        self._dirty.add(name)
 
     def redraw(self) -> None:
-        """Push every curve's points to its plot item (after ``append`` calls)."""
-        for name in self._points:
+        """Push the points added by ``append`` since the last redraw to the plot."""
+        for name in [name for name in self._points if name in self._dirty]:
             self._redraw(name)
+        self._dirty.clear()
 
     def clear(self) -> None:
         """Remove every curve and its legend entry."""
@@ -130,6 +153,7 @@ class CurveGroup:
             self.plot.removeItem(item)
         self._items.clear()
         self._points.clear()
+        self._dirty.clear()
 
     def _redraw(self, name: str) -> None:
         xs, ys = self._points[name]
@@ -144,7 +168,8 @@ class CurveGroup:
         colour = pg.intColor(len(self._items), hues=_HUES, values=1, maxValue=220)
         style = Qt.PenStyle.DashLine if name in self._dashed else Qt.PenStyle.SolidLine
         pen = pg.mkPen(colour, width=2, style=style)
-        symbol = {"symbol": "o", "symbolSize": 5, "symbolBrush": colour} if self._symbols else {}
+        marked = name in self._marked
+        symbol = {"symbol": "o", "symbolSize": 6, "symbolBrush": colour} if marked else {}
         item = self.plot.plot(name=name, pen=pen, **symbol)
         self._items[name] = item
         return item
@@ -158,3 +183,20 @@ def row_of(*widgets: QWidget) -> QWidget:
     for widget in widgets:
         layout.addWidget(widget)
     return holder
+
+
+def refill_combo(combo: QComboBox, names: Iterable[str]) -> None:
+    """Replace a combo box's items, keeping the current one if it is still there.
+
+    Emits nothing: the caller repaints once afterwards instead of once per item.
+    """
+    names = list(names)
+    if names == [combo.itemText(i) for i in range(combo.count())]:
+        return
+    current = combo.currentText()
+    combo.blockSignals(True)
+    combo.clear()
+    combo.addItems(names)
+    if current in names:
+        combo.setCurrentText(current)
+    combo.blockSignals(False)

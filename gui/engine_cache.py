@@ -79,6 +79,14 @@ class EngineContext:
 
 
 @dataclass(frozen=True)
+class EngineInfo:
+    """What the first job found: the bundled model and training run, if shipped."""
+
+    default_model: Path | None
+    default_run: Path | None
+
+
+@dataclass(frozen=True)
 class _ModelEntry:
     model: Any
     inspector: Any
@@ -107,9 +115,13 @@ class EngineCache:
         self._last: tuple[_ModelEntry, _ImageEntry, SessionState] | None = None
 
     @staticmethod
-    def import_engine() -> None:
-        """Import TensorFlow, Keras and the engine (the slow part of a cold start)."""
+    def import_engine() -> EngineInfo:
+        """Import TensorFlow, Keras and the engine (the slow part of a cold start),
+        and find the bundled model and run."""
         import inspector  # noqa: F401
+
+        model, run = bundled_paths()
+        return EngineInfo(model, run)
 
     def answer(self, request: Request) -> SessionState | UnsafeRefusal:
         """Compute everything the views show for ``request``.
@@ -253,3 +265,16 @@ def _face_box(original: np.ndarray, aspect: float) -> Box | None:
         return None
     box = face_crop_box(original, aspect)
     return None if box is None else tuple(int(v) for v in box)
+
+
+def bundled_paths() -> tuple[Path | None, Path | None]:
+    """The shipped default model file and run directory, each None if not there."""
+    try:
+        from models import default_model_path, default_run_path
+    except ImportError:
+        try:
+            from models.default_model import default_model_path, default_run_path
+        except ImportError:  # INTEGRATION POINT: the models helper ships these
+            return None, None
+    model, run = Path(default_model_path()), Path(default_run_path())
+    return (model if model.is_file() else None), (run if run.is_dir() else None)

@@ -4,8 +4,8 @@ Everything here is NumPy in, NumPy out (plus two small pyqtgraph factories), so
 the views stay short and the maths is tested without a window. Arrays follow
 pyqtgraph's row-major order: ``(H, W)`` or ``(H, W, 3)``.
 
-This module deliberately does not import ``inspector``: the main window must be
-able to appear before TensorFlow has finished importing on the worker thread.
+This module imports ``inspector`` only inside ``lookup_table``: the main window
+must be able to appear before TensorFlow has finished importing on the worker.
 """
 
 from __future__ import annotations
@@ -18,11 +18,12 @@ import numpy as np
 import pyqtgraph as pg
 from PIL import Image
 
-# Names shown in the colormap pickers; all ship with pyqtgraph (no matplotlib).
-COLORMAPS: tuple[str, ...] = ("viridis", "inferno", "magma", "plasma", "cividis", "gray")
+# Names shown in the colormap pickers. The first three (and "diverging") are the
+# engine's own tables (inspector.colormaps), so the app's colours match the
+# exported figures; the others ship with pyqtgraph.
+COLORMAPS: tuple[str, ...] = ("viridis", "magma", "gray", "inferno", "plasma", "cividis")
 DEFAULT_COLORMAP = "viridis"
-DIVERGING_COLORMAP = "CET-D1A"  # blue - white - red, for signed gradients
-_PYQTGRAPH_NAMES = {"gray": "CET-L1"}
+DIVERGING_COLORMAP = "diverging"  # blue - white - red, for signed gradients
 GAP_COLOUR = (236, 236, 236)  # the light grey between mosaic tiles
 
 
@@ -33,12 +34,23 @@ def configure_pyqtgraph() -> None:
 
 @cache
 def lookup_table(name: str) -> np.ndarray:
-    """uint8 ``(256, 3)`` RGB lookup table of a colormap named in ``COLORMAPS`` or pyqtgraph.
+    """uint8 ``(256, 3)`` RGB lookup table of a colormap: the engine's, else pyqtgraph's.
 
     Raises:
         ValueError: an unknown colormap name.
     """
-    colormap = pg.colormap.get(_PYQTGRAPH_NAMES.get(name, name))
+    # Imported on first use, not at the top: the engine imports TensorFlow, and the
+    # first window must not wait for it (tables are needed only once data arrives).
+    from inspector import colormaps
+
+    try:
+        return colormaps.lookup_table(name)
+    except ValueError:
+        pass
+    try:
+        colormap = pg.colormap.get(name)
+    except (FileNotFoundError, KeyError):
+        colormap = None
     if colormap is None:
         raise ValueError(f"Expected one of the colormaps {COLORMAPS}. Received: {name!r}.")
     table = colormap.getLookupTable(0.0, 1.0, 256, alpha=False)
@@ -208,6 +220,7 @@ def image_box(
         row += 1
     view = layout_widget.addViewBox(row=row, col=col, lockAspect=True, invertY=True)
     view.setMenuEnabled(False)
+    view.setBorder(pg.mkPen(205, 205, 205))  # so white (zero) areas still show their edge
     item = pg.ImageItem(axisOrder="row-major")
     view.addItem(item)
     return view, item

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 
 COLUMNS = ("Layer", "Type", "Output shape", "Params", "Receptive field")
 NAME_ROLE = Qt.ItemDataRole.UserRole
+TYPE_COLUMN_WIDTH = 115
 
 
 def format_shape(shape: tuple | None) -> str:
@@ -37,10 +38,22 @@ def format_receptive_field(record: LayerRecord | None) -> str:
         return record.receptive_field_note or "n/a"
     if field.is_global:
         return "whole image"
-    rows, cols = field.size
+    return f"{field.size[0]}×{field.size[1]} px"
+
+
+def receptive_field_tooltip(record: LayerRecord) -> str:
+    """The long form: window size, the stride between units, and what it means."""
+    field = record.receptive_field
+    if field is None:
+        return record.receptive_field_note or "No receptive field for this layer."
+    if field.is_global:
+        return "Every unit of this layer depends on the whole input image."
     jump_r, jump_c = field.jump
     stride = f"{jump_r:g}" if jump_r == jump_c else f"{jump_r:g}×{jump_c:g}"
-    return f"{rows}×{cols} px, stride {stride}"
+    return (
+        f"Each unit sees a {field.size[0]}×{field.size[1]} pixel window of the input; "
+        f"neighbouring units' windows are {stride} px apart."
+    )
 
 
 class ModelPanel(QWidget):
@@ -61,7 +74,12 @@ class ModelPanel(QWidget):
         self.tree.setHeaderLabels(COLUMNS)
         self.tree.setAlternatingRowColors(True)
         self.tree.setUniformRowHeights(True)
-        self.tree.header().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header = self.tree.header()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        # Class names such as GlobalAveragePooling2D are long: the Type column is
+        # capped (elided, full name in the tooltip) so shape, params and field fit.
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Interactive)
+        header.resizeSection(1, TYPE_COLUMN_WIDTH)
         self.tree.currentItemChanged.connect(self._on_current_changed)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
@@ -140,10 +158,17 @@ class ModelPanel(QWidget):
     # --- rows -----------------------------------------------------------------------
     def _item_for(self, node: LayerNode) -> QTreeWidgetItem:
         item = QTreeWidgetItem(
-            [node.short_name, node.class_name, format_shape(node.output_shape), f"{node.param_count:,}", ""]
+            [
+                node.short_name,
+                node.class_name,
+                format_shape(node.output_shape),
+                f"{node.param_count:,}",
+                "",
+            ]
         )
         item.setData(0, NAME_ROLE, node.name)
         item.setToolTip(0, node.name)
+        item.setToolTip(1, node.class_name)
         item.setTextAlignment(3, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         self._items[node.name] = item
         self._fill_record_columns(item, node.name)
@@ -157,4 +182,4 @@ class ModelPanel(QWidget):
             return
         item.setText(2, format_shape(record.output_shape))
         item.setText(4, format_receptive_field(record))
-        item.setToolTip(4, record.receptive_field_note or "Input pixels one unit of this layer sees")
+        item.setToolTip(4, receptive_field_tooltip(record))

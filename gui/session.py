@@ -25,6 +25,7 @@ from gui.engine_cache import (
     Box,
     EngineCache,
     EngineContext,
+    EngineInfo,
     Request,
     SessionState,
     UnsafeRefusal,
@@ -32,6 +33,7 @@ from gui.engine_cache import (
 from gui.worker import ModelWorker
 
 INSPECT = "inspect"
+ENGINE = "engine"
 SAMPLE_DIR = Path(__file__).resolve().parents[1] / "sample_images"
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp")
 MODEL_SUFFIXES = (".keras", ".h5", ".hdf5")
@@ -51,29 +53,48 @@ class Session(QObject):
         state_changed(SessionState): a new answer is ready for the views.
         error(title, message): a request failed; the previous state is kept.
         unsafe_model_refused(path, message): a model with Lambda code was refused.
-        engine_ready(): TensorFlow and the engine are imported (first job done).
+        engine_ready(EngineInfo): TensorFlow and the engine are imported.
+        notice(message): something the user should know that is not an error.
     """
 
     state_changed = pyqtSignal(object)
     error = pyqtSignal(str, str)
     unsafe_model_refused = pyqtSignal(object, str)
-    engine_ready = pyqtSignal()
+    engine_ready = pyqtSignal(object)
+    notice = pyqtSignal(str)
 
-    def __init__(self, worker: ModelWorker | None = None, parent: QObject | None = None) -> None:
+    def __init__(
+        self,
+        worker: ModelWorker | None = None,
+        parent: QObject | None = None,
+        cache: EngineCache | None = None,
+    ) -> None:
         super().__init__(parent)
         self.worker = worker or ModelWorker(self)
         self.requested = Request()
         self.state: SessionState | None = None
-        self._cache = EngineCache()  # touched only by jobs, i.e. on the worker thread
-        self._engine_ready = False
+        # Touched only by jobs, i.e. on the worker thread. Tests pass one shared
+        # cache so that each window does not reload and retrace the same model.
+        self._cache = cache or EngineCache()
+        self.engine_info: EngineInfo | None = None
+        self._startup: Request | None = None
         self._titles: dict[int, str] = {}
         self.worker.finished.connect(self._on_finished)
         self.worker.failed.connect(self._on_failed)
 
     # --- requests from the GUI ----------------------------------------------------
-    def start_engine(self) -> None:
-        """Import TensorFlow and the engine on the worker, so the window shows first."""
-        self.worker.submit("engine", EngineCache.import_engine)
+    def start(
+        self, model_path: Path | None = None, image_path: Path | None = None, unsafe: bool = False
+    ) -> None:
+        """Import the engine on the worker (the window shows meanwhile), then open
+        ``model_path`` (default: the bundled model) with ``image_path`` (default:
+        the first sample image)."""
+        self._startup = Request(
+            model_path=Path(model_path) if model_path else None,
+            unsafe=unsafe,
+            image_path=Path(image_path) if image_path else next(iter(sample_images()), None),
+        )
+        self.worker.submit(ENGINE, EngineCache.import_engine)
 
     def open_model(self, path: str | Path, unsafe: bool = False) -> int:
         """Load a ``.keras``/``.h5`` model; keeps the image (or takes the first sample)."""
@@ -97,14 +118,6 @@ class Session(QObject):
         """Differentiate the score of class ``target`` (None = the predicted class)."""
         return self._submit(replace(self.requested, target=target), "Could not change the target")
 
-    def open_default(self, model_path: Path | None, image_path: Path | None) -> int | None:
-        """Open the given (or bundled) model with the given (or first sample) image."""
-        image = image_path or next(iter(sample_images()), None)
-        if model_path is None:
-            return None
-        request = Request(model_path=Path(model_path), image_path=image)
-        return self._submit(request, f"Could not open the model {Path(model_path).name}")
-
     def submit_engine_job(self, kind: str, job: Callable[[EngineContext], object]) -> int:
         """Run ``job(context)`` on the worker with the loaded model, inspector and image.
 
@@ -119,6 +132,7 @@ class Session(QObject):
 
     # --- answers from the worker ---------------------------------------------------
     def _submit(self, request: Request, title: str) -> int:
+        self._startup = None  # the user asked for something: the startup default is moot
         self.requested = request
         cache = self._cache
         request_id = self.worker.submit(INSPECT, lambda: cache.answer(request))
@@ -126,8 +140,8 @@ class Session(QObject):
         return request_id
 
     def _on_finished(self, kind: str, request_id: int, result: object) -> None:
-        if kind == "engine" or (kind == INSPECT and not self._engine_ready):
-            self._set_engine_ready()
+        if kind == ENGINE:
+            self._on_engine_ready(result)
         if kind != INSPECT:
             return
         if isinstance(result, UnsafeRefusal):
@@ -139,7 +153,7 @@ class Session(QObject):
         self.state_changed.emit(result)
 
     def _on_failed(self, kind: str, request_id: int, message: str) -> None:
-        if kind == "engine":
+        if kind == ENGINE:
             self.error.emit("Could not start the engine", message)
         if kind != INSPECT:
             return
@@ -149,10 +163,20 @@ class Session(QObject):
     def _fall_back(self) -> None:
         self.requested = self.state.request if self.state else Request()
 
-    def _set_engine_ready(self) -> None:
-        if not self._engine_ready:
-            self._engine_ready = True
-            self.engine_ready.emit()
+    def _on_engine_ready(self, info: EngineInfo) -> None:
+        self.engine_info = info
+        self.engine_ready.emit(info)
+        startup, self._startup = self._startup, None
+        if startup is None:
+            return
+        if startup.model_path is None and info.default_model is None:
+            self.notice.emit(
+                "No bundled model found (models/default/face_cnn.keras). "
+                "Open a model with File > Open model… or drop a .keras file on the window."
+            )
+            return
+        model = startup.model_path or info.default_model
+        self._submit(replace(startup, model_path=model), f"Could not open the model {model.name}")
 
 
 def describe_state(state: SessionState) -> str:

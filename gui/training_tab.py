@@ -29,16 +29,17 @@ from PyQt6.QtWidgets import (
     QWidget,
 )
 
-from gui.curve_helpers import CurveGroup, make_plot, row_of
+from gui.curve_helpers import CurveGroup, make_plot, refill_combo, row_of
 from gui.image_helpers import image_box, show_rgb
 from gui.mosaic_helpers import feature_mosaic
-from gui.training_thread import (
+from gui.training_job import (
+    DEFAULT_TRAIN,
     ProbeFrame,
     TrainingOutcome,
     TrainingProgress,
     TrainingRequest,
-    TrainingThread,
 )
+from gui.training_thread import TrainingThread
 
 BUNDLED_DATA_TEXT = "Bundled faces (scikit-image LFW subset)"
 TRAIN_LIVE, TRAIN, VALIDATION = "train (running mean)", "train", "validation"
@@ -85,7 +86,8 @@ class TrainingTab(QWidget):
     Args:
         parent: the Qt parent.
         runs_root: folder for new run directories (default ``default_runs_root()``).
-        train: the training function (default ``models.training.train_face_model``).
+        train: the training function, as ``"module:function"`` (default
+            ``models.training.train_face_model``); see ``TrainingThread``.
         min_interval_s: shortest time between two live updates.
     """
 
@@ -98,8 +100,8 @@ class TrainingTab(QWidget):
         parent: QWidget | None = None,
         *,
         runs_root: Path | None = None,
-        train: Callable[..., object] | None = None,
-        min_interval_s: float = 0.05,
+        train: str | Callable[..., object] = DEFAULT_TRAIN,
+        min_interval_s: float = 0.1,
     ) -> None:
         super().__init__(parent)
         self.runs_root = Path(runs_root) if runs_root is not None else default_runs_root()
@@ -108,6 +110,7 @@ class TrainingTab(QWidget):
         self._thread: TrainingThread | None = None
         self._data_dir: Path | None = None
         self._probe: ProbeFrame | None = None
+        self._ratio_range_fixed = False
         self._build()
         self._reset_run_dir()
         self._set_running(False)
@@ -117,13 +120,16 @@ class TrainingTab(QWidget):
         layout = QVBoxLayout(self)
         layout.addLayout(self._build_controls())
         plots = QGridLayout()
-        self.loss_plot = make_plot("Loss", x_label="epoch", y_label="binary cross-entropy")
-        self.accuracy_plot = make_plot("Accuracy", x_label="epoch", y_label="accuracy")
+        self.loss_plot = make_plot("Loss", x_label="epoch", y_label="cross-entropy", y_units="nats")
+        self.accuracy_plot = make_plot(
+            "Accuracy", x_label="epoch", y_label="accuracy", legend_at_bottom=True
+        )
         self.ratio_plot = make_plot(
             "Update ratio per layer", x_label="step", y_label="‖ΔW‖ / ‖W‖", log_y=True
         )
-        self.loss_curves = CurveGroup(self.loss_plot, dashed=(VALIDATION,), symbols=True)
-        self.accuracy_curves = CurveGroup(self.accuracy_plot, dashed=(VALIDATION,), symbols=True)
+        epoch_curves = {"dashed": (VALIDATION,), "marked": (TRAIN, VALIDATION)}
+        self.loss_curves = CurveGroup(self.loss_plot, **epoch_curves)
+        self.accuracy_curves = CurveGroup(self.accuracy_plot, **epoch_curves)
         self.ratio_curves = CurveGroup(self.ratio_plot)
         plots.addWidget(self.loss_plot, 0, 0)
         plots.addWidget(self.accuracy_plot, 0, 1)
@@ -208,6 +214,7 @@ class TrainingTab(QWidget):
             run_dir, self._data_dir, self.epochs_spin.value(), self.seed_spin.value()
         )
         self._clear_views()
+        self._prepare_plots(request.epochs)
         thread = TrainingThread(
             request, train=self._train, min_interval_s=self._min_interval_s, parent=self
         )
@@ -243,8 +250,32 @@ class TrainingTab(QWidget):
             return True
         return self._thread.stop(timeout_ms)
 
+    def _prepare_plots(self, epochs: int) -> None:
+        """Fix what is known before the run, so live updates do not rescale the axes.
+
+        Each rescale re-renders the axis text, the most expensive part of a
+        repaint; the x axes span the whole run and accuracy spans [0, 1].
+        """
+        for plot, curves in (
+            (self.loss_plot, self.loss_curves),
+            (self.accuracy_plot, self.accuracy_curves),
+        ):
+            curves.ensure((TRAIN_LIVE, TRAIN, VALIDATION))
+            plot.setXRange(0, epochs, padding=0.02)
+        self.accuracy_plot.setYRange(0, 1, padding=0.02)
+        self.ratio_plot.enableAutoRange()
+        self._ratio_range_fixed = False
+
+    def _fix_ratio_range(self, update: Mapping) -> None:
+        steps = update.get("steps_per_epoch") or 0
+        if steps and not self._ratio_range_fixed:
+            self.ratio_plot.setXRange(0, steps * self._thread.request.epochs, padding=0.02)
+            self._ratio_range_fixed = True
+
     # --- progress from the training thread -------------------------------------------
     def _on_progress(self, progress: TrainingProgress) -> None:
+        if progress.batches:
+            self._fix_ratio_range(progress.batches[0])
         for update in progress.batches:
             self._add_points(update["logs"], update["position"], TRAIN_LIVE, validation=False)
         for update in progress.epochs:
@@ -274,17 +305,7 @@ class TrainingTab(QWidget):
 
     def _set_probe(self, frame: ProbeFrame) -> None:
         self._probe = frame
-        names = list(frame.activations)
-        if names != [
-            self.probe_layer_combo.itemText(i) for i in range(self.probe_layer_combo.count())
-        ]:
-            current = self.probe_layer_combo.currentText()
-            self.probe_layer_combo.blockSignals(True)
-            self.probe_layer_combo.clear()
-            self.probe_layer_combo.addItems(names)
-            if current in names:
-                self.probe_layer_combo.setCurrentText(current)
-            self.probe_layer_combo.blockSignals(False)
+        refill_combo(self.probe_layer_combo, frame.activations)
         self._show_probe()
 
     def _show_probe(self) -> None:
@@ -323,5 +344,5 @@ class TrainingTab(QWidget):
             curves.clear()
         self._probe = None
         self.probe_image.clear()
-        self.probe_layer_combo.clear()
+        refill_combo(self.probe_layer_combo, [])
         self.probe_caption.setText("Probe feature maps appear at the first snapshot.")

@@ -13,7 +13,10 @@ with a ``ModelWorker`` it loads the run off the GUI thread.
 
 from __future__ import annotations
 
+from collections import OrderedDict
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pyqtgraph as pg
@@ -30,13 +33,17 @@ from PyQt6.QtWidgets import (
     QWidget,
 )
 
-from gui.curve_helpers import CurveGroup, make_plot, row_of
+from gui.curve_helpers import CurveGroup, make_plot, refill_combo, row_of
 from gui.image_helpers import image_box, show_rgb
 from gui.mosaic_helpers import feature_mosaic, kernel_mosaic
-from gui.worker import ModelWorker
-from inspector.errors import InspectorError
+
+if TYPE_CHECKING:  # importing the engine pulls in TensorFlow; views must not wait for it
+    from gui.worker import ModelWorker
 
 RUN_JOB = "run"
+# Snapshot arrays kept in memory: each costs a zip read to load, and users scrub
+# the slider back and forth over the same few steps.
+_CACHED_ARRAYS = 48
 
 
 def load_run(path: Path) -> object:
@@ -75,6 +82,7 @@ class WeightUpdatesView(QWidget):
         self._worker = worker
         self._request_id: int | None = None
         self.run = None
+        self._arrays: OrderedDict[tuple, object] = OrderedDict()
         self._build()
         if worker is not None:
             worker.finished.connect(self._on_job_finished)
@@ -155,6 +163,8 @@ class WeightUpdatesView(QWidget):
         if self._worker is not None:
             self._request_id = self._worker.submit(RUN_JOB, lambda: load_run(path))
             return
+        from inspector.errors import InspectorError
+
         try:
             run = load_run(path)
         except InspectorError as error:
@@ -190,6 +200,7 @@ class WeightUpdatesView(QWidget):
     def set_run(self, run) -> None:
         """Show ``run`` (a ``TrainingRun``): curves, then the last snapshot."""
         self.run = run
+        self._arrays.clear()
         self.status_label.setText(f"{run.path}  ·  {len(run.snapshot_steps)} snapshots")
         for curves in (self.ratio_curves, self.grad_curves):
             curves.clear()
@@ -199,8 +210,8 @@ class WeightUpdatesView(QWidget):
             self.grad_curves.set_series(layer, series.steps, series.grad_norm)
         first = run.snapshot_steps[0] if run.snapshot_steps else None
         probe_layers = list(run.probe_activations_at(first)) if first is not None else []
-        self._refill(self.layer_combo, run.layer_names)
-        self._refill(self.probe_layer_combo, probe_layers)
+        refill_combo(self.layer_combo, run.layer_names)
+        refill_combo(self.probe_layer_combo, probe_layers)
         self.probe_index_spin.blockSignals(True)
         self.probe_index_spin.setMaximum(max(0, len(run.probe_images) - 1))
         self.probe_index_spin.blockSignals(False)
@@ -210,16 +221,6 @@ class WeightUpdatesView(QWidget):
         self.step_slider.blockSignals(False)
         self._show_step()
         self.run_loaded.emit(run)
-
-    @staticmethod
-    def _refill(combo: QComboBox, names) -> None:
-        current = combo.currentText()
-        combo.blockSignals(True)
-        combo.clear()
-        combo.addItems(list(names))
-        if current in names:
-            combo.setCurrentText(current)
-        combo.blockSignals(False)
 
     def set_step_index(self, index: int) -> None:
         """Show snapshot number ``index`` (0 = first recorded step)."""
@@ -235,10 +236,11 @@ class WeightUpdatesView(QWidget):
     def clear(self) -> None:
         """Show nothing (no run)."""
         self.run = None
+        self._arrays.clear()
         for curves in (self.ratio_curves, self.grad_curves):
             curves.clear()
         for combo in (self.layer_combo, self.probe_layer_combo):
-            self._refill(combo, [])
+            refill_combo(combo, [])
         for item in self._images():
             item.clear()
         for marker in self._markers:
@@ -265,12 +267,14 @@ class WeightUpdatesView(QWidget):
         self.snapshot_caption.setText("  ".join(note for note in notes if note))
 
     def _show_kernels(self, step: int, previous: int | None) -> str:
+        from inspector.errors import InspectorError
+
         layer = self.layer_combo.currentText()
         if not layer:
             return ""
         try:
-            kernel = np.asarray(self.run.kernels_at(step, layer))
-            before = None if previous is None else np.asarray(self.run.kernels_at(previous, layer))
+            kernel = self._kernels(step, layer)
+            before = None if previous is None else self._kernels(previous, layer)
         except (InspectorError, KeyError) as error:
             self.kernel_image.clear()
             self.delta_image.clear()
@@ -284,6 +288,18 @@ class WeightUpdatesView(QWidget):
         size = float(np.linalg.norm(delta)) / max(float(np.linalg.norm(before)), 1e-12)
         return f"{layer} {kernel.shape} at step {step}; ‖ΔW‖/‖W‖ since step {previous}: {size:.3g}."
 
+    def _kernels(self, step: int, layer: str) -> np.ndarray:
+        return self._cached(("kernel", step, layer), lambda: self.run.kernels_at(step, layer))
+
+    def _cached(self, key: tuple, load: Callable[[], object]):
+        if key in self._arrays:
+            self._arrays.move_to_end(key)
+            return self._arrays[key]
+        value = self._arrays[key] = load()
+        if len(self._arrays) > _CACHED_ARRAYS:
+            self._arrays.popitem(last=False)
+        return value
+
     def _show_probe(self, step: int) -> str:
         layer = self.probe_layer_combo.currentText()
         probe_index = self.probe_index_spin.value()
@@ -291,7 +307,7 @@ class WeightUpdatesView(QWidget):
             show_rgb(self.probe_input_image, _as_rgb(self.run.probe_images[probe_index]))
         if not layer:
             return ""
-        activations = self.run.probe_activations_at(step)
+        activations = self._cached(("probe", step), lambda: self.run.probe_activations_at(step))
         if layer not in activations:
             self.probe_image.clear()
             return f"No probe activations of {layer} at step {step}."

@@ -1,9 +1,16 @@
 """The one path by which the GUI runs model work: a single background thread.
 
 Every TensorFlow call (loading a model, inspecting an image, attributions,
-exports) goes through ``ModelWorker.submit``. Jobs run one at a time on a private
-``QThreadPool`` with one thread, so the model is never used by two threads at
+exports) goes through ``ModelWorker.submit``. Jobs run one at a time on one
+long-lived background thread, so the model is never used by two threads at
 once and the GUI thread never blocks.
+
+Why a Python thread and not a ``QThreadPool``: a pool thread gets a fresh Python
+thread state for every job, and TensorFlow's pybind11 bindings cache the thread
+state of the job that first imported TensorFlow. The next job on that OS thread
+then crashes (SIGSEGV in ``take_gil``) — which is exactly what happens when the
+first job imports the engine so that the window can appear before TensorFlow.
+A ``threading.Thread`` keeps one thread state for its whole life.
 
 Each job has a *kind* (``"inspect"``, ``"load_model"``, ...) and gets a request
 id. A later submit of the same kind supersedes the earlier one: if the earlier
@@ -15,11 +22,12 @@ from __future__ import annotations
 
 import itertools
 import logging
+import queue
 import threading
 import weakref
 from collections.abc import Callable
 
-from PyQt6.QtCore import QObject, QThreadPool, pyqtSignal, pyqtSlot
+from PyQt6.QtCore import QObject, pyqtSignal, pyqtSlot
 
 log = logging.getLogger(__name__)
 
@@ -60,18 +68,19 @@ class ModelWorker(QObject):
     failed = pyqtSignal(str, int, str)
     busy_changed = pyqtSignal(bool)
 
-    # Carries (kind, request_id, result, error message or None) from the pool thread
+    # Carries (kind, request_id, result, error message or None) from the worker thread
     # to the GUI thread; queued, because the worker object lives in the GUI thread.
     _job_done = pyqtSignal(str, int, object, object)
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self._pool = QThreadPool(self)
-        self._pool.setMaxThreadCount(1)
+        self._jobs: queue.SimpleQueue = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None  # started by the first submit
         self._ids = itertools.count(1)
-        self._lock = threading.Lock()  # guards _latest: read from the pool thread too
+        self._lock = threading.Lock()  # guards _latest: read from the worker thread too
         self._latest: dict[str, int] = {}
         self._pending = 0
+        self._busy = False
         self._closed = False
         self._job_done.connect(self._deliver)
         _live_workers.add(self)
@@ -87,17 +96,24 @@ class ModelWorker(QObject):
                 ``finished`` (or its exception with ``failed``).
 
         Returns:
-            The request id, increasing across all kinds.
+            The request id, increasing across all kinds; 0 after ``shutdown`` (a
+            signal queued before the window closed may still ask for work: it is
+            ignored, and nothing is ever emitted for it).
         """
         if self._closed:
-            raise RuntimeError("Expected a running worker. Received: submit after shutdown().")
+            log.debug("Ignored a %r job submitted after shutdown().", kind)
+            return 0
         request_id = next(self._ids)
         with self._lock:
             self._latest[kind] = request_id
         self._pending += 1
-        if self._pending == 1:
-            self.busy_changed.emit(True)
-        self._pool.start(lambda: self._run(kind, request_id, job))
+        self._update_busy()
+        if self._thread is None:
+            self._thread = threading.Thread(
+                target=self._loop, name="layer-inspector-model-worker", daemon=True
+            )
+            self._thread.start()
+        self._jobs.put((kind, request_id, job))
         return request_id
 
     def is_latest(self, kind: str, request_id: int) -> bool:
@@ -116,24 +132,32 @@ class ModelWorker(QObject):
         return self._pending > 0
 
     def active_thread_count(self) -> int:
-        """Threads of this worker currently running a job (0 or 1)."""
-        return self._pool.activeThreadCount()
+        """1 while this worker's thread is alive (between the first submit and
+        ``shutdown``), else 0."""
+        return int(self._thread is not None and self._thread.is_alive())
 
     def shutdown(self, timeout_ms: int = 10000) -> None:
-        """Skip queued jobs, wait up to ``timeout_ms`` for the running one, emit nothing more.
-
-        Safe to call twice. Called from the main window's ``closeEvent``.
+        """Skip queued jobs, wait up to ``timeout_ms`` for the running one, end the
+        thread, and emit nothing more. Safe to call twice. Called from ``closeEvent``.
         """
         self._closed = True
         with self._lock:
-            self._latest.clear()
-        self._pool.clear()
-        if not self._pool.waitForDone(timeout_ms):
+            self._latest.clear()  # queued jobs are now stale: the loop skips them
+        if self._thread is None:
+            return
+        self._jobs.put(None)
+        self._thread.join(timeout_ms / 1000)
+        if self._thread.is_alive():
             log.warning("A model job was still running %d ms after shutdown.", timeout_ms)
 
     # --- internals --------------------------------------------------------------
+    def _loop(self) -> None:
+        """The worker thread: run jobs in order until ``shutdown`` sends None."""
+        while (item := self._jobs.get()) is not None:
+            self._run(*item)
+
     def _run(self, kind: str, request_id: int, job: Callable[[], object]) -> None:
-        """Runs in the pool thread. Never raises: Qt would swallow the exception."""
+        """Runs in the worker thread. Never raises: that would end the thread."""
         result: object = None
         message: str | None = None
         if self.is_latest(kind, request_id):  # superseded before it started: skip the work
@@ -155,5 +179,12 @@ class ModelWorker(QObject):
                 self.finished.emit(kind, request_id, result)
             else:
                 self.failed.emit(kind, request_id, message)
-        if self._pending == 0:
-            self.busy_changed.emit(False)
+        self._update_busy()
+
+    def _update_busy(self) -> None:
+        # Emitted on changes only: a result's handler may submit the next job
+        # before this delivery finishes, and the indicator must not flicker.
+        busy = self._pending > 0
+        if busy != self._busy:
+            self._busy = busy
+            self.busy_changed.emit(busy)

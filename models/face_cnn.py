@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import keras
 
-INPUT_SIZE = 64
+INPUT_SIZE = 32
 CHANNELS = 1
 # Index 1 is the sigmoid unit: the engine turns one sigmoid into [1 - p, p].
 FACE_LABELS = ("not_face", "face")
@@ -30,7 +30,6 @@ FACE_LABELS = ("not_face", "face")
 # stage and each of the first two whole-face layers.
 _STAGES = (("edges", 2, 8), ("parts", 2, 16))
 _FACE_FILTERS = 32
-_FACE_LAYERS = 3
 
 
 def build_face_cnn(
@@ -60,19 +59,39 @@ def build_face_cnn(
         for index in range(1, count + 1):
             x = _conv(x, filters, f"{stage}_conv{index}")
         x = keras.layers.MaxPooling2D(name=f"{stage}_pool")(x)
-    for index in range(1, _FACE_LAYERS + 1):
+    for index in range(1, face_layers_needed(input_size) + 1):
+        if index > 1:
+            x = keras.layers.MaxPooling2D(name=f"face_pool{index - 1}")(x)
         x = _conv(x, _FACE_FILTERS, f"face_conv{index}")
-        if index < _FACE_LAYERS:
-            x = keras.layers.MaxPooling2D(name=f"face_pool{index}")(x)
     x = keras.layers.GlobalAveragePooling2D(name="face_evidence")(x)
     if len(labels) == 2:
         name = "face_probability" if tuple(labels) == FACE_LABELS else "class_probability"
         outputs = keras.layers.Dense(1, activation="sigmoid", name=name)(x)
     else:
-        outputs = keras.layers.Dense(
-            len(labels), activation="softmax", name="class_probabilities"
-        )(x)
+        outputs = keras.layers.Dense(len(labels), activation="softmax", name="class_probabilities")(
+            x
+        )
     return keras.Model(inputs, outputs, name="face_cnn")
+
+
+def face_layers_needed(input_size: int) -> int:
+    """How many 3x3 whole-face convs (2x2 pools between) until one sees the whole input.
+
+    Follows the receptive-field recurrence ``size += (k - 1) * jump`` and
+    ``jump *= stride`` (Araujo et al., Distill 2019) through the earlier stages.
+    """
+    size, jump = 1, 1
+    for _, count, _ in _STAGES:
+        size += count * 2 * jump  # count 3x3 convs
+        size += jump  # 2x2 pool, stride 2
+        jump *= 2
+    layers = 1
+    size += 2 * jump
+    while size < input_size:
+        size += jump + 2 * 2 * jump  # a pool, then a conv at the doubled jump
+        jump *= 2
+        layers += 1
+    return layers
 
 
 def _conv(x, filters: int, name: str):

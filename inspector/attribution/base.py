@@ -25,8 +25,6 @@ if TYPE_CHECKING:
     from inspector.inspection import Inspection
 
 
-
-
 @dataclass(frozen=True)
 class Attribution:
     """One attribution map for one image and one target.

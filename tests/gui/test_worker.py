@@ -117,5 +117,21 @@ def test_shutdown_waits_for_running_job_and_emits_nothing_after(qtbot, worker):
     assert worker.active_thread_count() == 0
     qtbot.wait(50)  # let any queued delivery run: there must be none
     assert received == []
-    with pytest.raises(RuntimeError, match="after shutdown"):
-        worker.submit("inspect", lambda: 1)
+    ran = []
+    assert worker.submit("inspect", lambda: ran.append(1)) == 0  # ignored after shutdown
+    qtbot.wait(50)
+    assert ran == [] and received == []
+
+
+def test_jobs_share_one_long_lived_python_thread(qtbot, worker):
+    """One thread (and Python thread state) for every job: TensorFlow's bindings
+    crash when a job runs on a thread state other than the one that imported it."""
+    seen = []
+    for index in range(3):
+        worker.submit(f"job{index}", lambda: seen.append(threading.current_thread()))
+    qtbot.waitUntil(lambda: len(seen) == 3 and not worker.is_busy, timeout=5000)
+    assert seen[0] is seen[1] is seen[2]
+    assert seen[0].name == "layer-inspector-model-worker"
+    assert worker.active_thread_count() == 1
+    worker.shutdown()
+    assert worker.active_thread_count() == 0

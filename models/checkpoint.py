@@ -1,0 +1,103 @@
+"""Per-epoch checkpoints a run can resume from.
+
+``checkpoint.keras`` is an ordinary ``.keras`` file (model, optimizer state and
+class labels) with one extra zip entry, ``training_state.json``, holding how many
+epochs it completed. Model and state live in one file that is replaced in one
+``os.replace``, so they can never disagree, and a kill leaves either the old or
+the new checkpoint, never a broken one.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import zipfile
+from pathlib import Path
+
+import keras
+
+from inspector.errors import RunDirectoryError
+from inspector.model_loading import read_labels, save_model
+
+CHECKPOINT_FILE = "checkpoint.keras"
+FINAL_MODEL_FILE = "model.keras"
+STATE_ENTRY = "training_state.json"
+
+
+def save_checkpoint(model: keras.Model, run_dir: Path, labels, epochs_done: int) -> None:
+    """Atomically write the model, its optimizer and ``epochs_done`` to the run."""
+    partial = run_dir / f".{CHECKPOINT_FILE}.partial.keras"
+    save_model(model, partial, labels)
+    step = int(keras.ops.convert_to_numpy(model.optimizer.iterations))
+    state = {"epochs_done": epochs_done, "step": step}
+    with zipfile.ZipFile(partial, "a") as archive:
+        archive.writestr(STATE_ENTRY, json.dumps(state))
+    with open(partial, "rb") as handle:
+        os.fsync(handle.fileno())
+    os.replace(partial, run_dir / CHECKPOINT_FILE)
+
+
+def read_checkpoint_state(run_dir: Path) -> dict:
+    """``{"epochs_done", "step"}`` of the run's checkpoint.
+
+    Raises:
+        RunDirectoryError: no checkpoint, or one without its state.
+    """
+    path = run_dir / CHECKPOINT_FILE
+    if not path.is_file():
+        raise RunDirectoryError(
+            f"Expected a run directory with a {CHECKPOINT_FILE} to resume. Received: "
+            f"{str(run_dir)!r}, which has none (was it written by `layer-inspector train`?)."
+        )
+    try:
+        with zipfile.ZipFile(path) as archive:
+            return json.loads(archive.read(STATE_ENTRY))
+    except (zipfile.BadZipFile, KeyError, json.JSONDecodeError, OSError) as error:
+        raise RunDirectoryError(
+            f"Expected a readable checkpoint with its training state. Received: "
+            f"{str(path)!r} ({type(error).__name__}: {error})."
+        ) from None
+
+
+def load_checkpoint(run_dir: Path) -> keras.Model:
+    """The checkpointed model, compiled, with its optimizer state restored.
+
+    Keras safe mode stays on; our checkpoints never contain Lambda layers.
+    """
+    path = run_dir / CHECKPOINT_FILE
+    try:
+        model = keras.saving.load_model(path, compile=True, safe_mode=True)
+    except Exception as error:  # Keras raises many kinds for broken files
+        raise RunDirectoryError(
+            f"Expected a loadable checkpoint. Received: {str(path)!r} "
+            f"({type(error).__name__}: {str(error).splitlines()[0][:300]})."
+        ) from None
+    labels = read_labels(path)
+    if labels:
+        model.class_names = labels
+    return model
+
+
+class EpochCheckpoint(keras.callbacks.Callback):
+    """Saves a resumable checkpoint at the end of every complete epoch.
+
+    An epoch cut short (``model.stop_training`` mid-epoch) is not checkpointed:
+    resuming redoes it from the last complete one, as after a crash.
+    """
+
+    def __init__(self, run_dir: Path, labels: tuple[str, ...]) -> None:
+        super().__init__()
+        self.run_dir = run_dir
+        self.labels = labels
+        self._batches = 0
+
+    def on_epoch_begin(self, epoch, logs=None) -> None:
+        self._batches = 0
+
+    def on_train_batch_end(self, batch, logs=None) -> None:
+        self._batches += 1
+
+    def on_epoch_end(self, epoch, logs=None) -> None:
+        steps = (self.params or {}).get("steps")
+        if steps is None or self._batches >= steps:
+            save_checkpoint(self.model, self.run_dir, self.labels, epoch + 1)

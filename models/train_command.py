@@ -1,0 +1,93 @@
+"""``layer-inspector train``: train the face CNN from the command line.
+
+The top-level launcher calls ``add_train_parser`` and ``run_train``; until then,
+``python -m models.train_command train [options]`` runs the same command.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from inspector.errors import InspectorError
+from models.training import BATCH_SIZE, DEFAULT_EPOCHS, STRATEGIES
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, received {text!r}")
+    return value
+
+
+def add_train_parser(subparsers) -> None:
+    """Add the ``train`` sub-command to an ``argparse`` sub-parser set."""
+    parser = subparsers.add_parser(
+        "train",
+        help="train the face CNN and record every layer's learning",
+        description=(
+            "Train the face CNN on the bundled LFW subset (faces vs not-faces) or on "
+            "your own folder (one subfolder per class), checkpointing every epoch and "
+            "recording weights, updates, gradients and activations into --out."
+        ),
+    )
+    parser.add_argument(
+        "--data", metavar="DIR", help="image folder, one subfolder per class (default: bundled)"
+    )
+    parser.add_argument(
+        "--epochs", type=_positive_int, default=DEFAULT_EPOCHS, help="total epochs to reach"
+    )
+    parser.add_argument("--out", metavar="RUN_DIR", default="runs/face_cnn", help="run directory")
+    parser.add_argument("--resume", action="store_true", help="continue the run in --out")
+    parser.add_argument("--seed", type=int, default=None, help="random seed (default 0)")
+    parser.add_argument("--strategy", choices=STRATEGIES, default="default")
+    parser.add_argument(
+        "--min-per-class",
+        type=_positive_int,
+        default=1,
+        help="with --data: leave out classes with fewer images",
+    )
+    parser.add_argument("--batch-size", type=_positive_int, default=BATCH_SIZE)
+    parser.add_argument(
+        "--tensorboard", action="store_true", help="also log weight/gradient histograms"
+    )
+    parser.add_argument("--quiet", action="store_true", help="no progress output")
+    parser.set_defaults(run=run_train)
+
+
+def run_train(args: argparse.Namespace) -> int:
+    """Run ``train`` with parsed arguments; InspectorErrors propagate to the launcher."""
+    from models.training import train_face_model  # TensorFlow loads only when needed
+
+    train_face_model(
+        run_dir=args.out,
+        data_dir=args.data,
+        epochs=args.epochs,
+        seed=args.seed,
+        resume=args.resume,
+        strategy=args.strategy,
+        min_per_class=args.min_per_class,
+        batch_size=args.batch_size,
+        tensorboard=args.tensorboard,
+        verbose=0 if args.quiet else (1 if sys.stdout.isatty() else 2),
+    )
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Stand-alone entry: ``python -m models.train_command train ...``."""
+    parser = argparse.ArgumentParser(prog="layer-inspector")
+    add_train_parser(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(argv)
+    try:
+        return args.run(args)
+    except InspectorError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,78 @@
+"""The ``train`` command: its options, one-line errors, and a real run (slow)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+
+import pytest
+
+from models.train_command import add_train_parser, main
+from models.training import DEFAULT_EPOCHS
+
+
+def parse(*argv: str) -> argparse.Namespace:
+    parser = argparse.ArgumentParser()
+    add_train_parser(parser.add_subparsers(dest="command"))
+    return parser.parse_args(["train", *argv])
+
+
+def test_defaults_and_options():
+    args = parse()
+    assert (args.data, args.epochs, args.resume, args.seed, args.strategy) == (
+        None,
+        DEFAULT_EPOCHS,
+        False,
+        None,
+        "default",
+    )
+    args = parse(
+        "--data",
+        "d",
+        "--epochs",
+        "3",
+        "--out",
+        "r",
+        "--resume",
+        "--seed",
+        "7",
+        "--strategy",
+        "mirrored",
+        "--min-per-class",
+        "20",
+    )
+    assert (args.data, args.epochs, args.out, args.resume, args.seed) == ("d", 3, "r", True, 7)
+    assert (args.strategy, args.min_per_class) == ("mirrored", 20)
+
+
+@pytest.mark.parametrize("bad", [["--epochs", "0"], ["--epochs", "x"], ["--strategy", "tpu"]])
+def test_bad_options_exit_2(bad, capsys):
+    with pytest.raises(SystemExit) as stopped:
+        parse(*bad)
+    assert stopped.value.code == 2
+
+
+def test_an_inspector_error_becomes_one_line_and_exit_2(tmp_path, capsys):
+    (tmp_path / "taken").write_text("x")
+    assert main(["train", "--out", str(tmp_path), "--quiet"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: Expected a new or empty run directory") and "\n" not in err
+
+
+@pytest.mark.slow
+def test_the_command_trains_and_resumes(tmp_path):
+    out = tmp_path / "run"
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    command = [sys.executable, "-m", "models.train_command", "train", "--out", str(out)]
+    first = subprocess.run([*command, "--epochs", "1"], capture_output=True, text=True, env=env)
+    assert first.returncode == 0, first.stderr[-2000:]
+    # Keras-style progress: one line per epoch when not on a terminal.
+    assert "29/29 - " in first.stdout and " - loss: " in first.stdout
+    assert "Held-out accuracy" in first.stdout
+    again = subprocess.run(
+        [*command, "--epochs", "2", "--resume"], capture_output=True, text=True, env=env
+    )
+    assert again.returncode == 0, again.stderr[-2000:]
+    assert "Resuming after epoch 1 of 2" in again.stdout and "Epoch 2/2" in again.stdout

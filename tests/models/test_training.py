@@ -1,0 +1,144 @@
+"""Training the face CNN: refusals (fast), and real runs (slow)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+
+import keras
+import numpy as np
+import pytest
+
+from inspector.errors import DatasetError, InspectorError, RunDirectoryError
+from inspector.run_directory import load_run
+from models.checkpoint import CHECKPOINT_FILE, read_checkpoint_state
+from models.face_data import bundled_face_data
+from models.training import pick_per_class, train_face_model
+
+
+def test_an_occupied_run_directory_needs_resume(tmp_path):
+    (tmp_path / "something").write_text("x")
+    with pytest.raises(RunDirectoryError, match="pass --resume"):
+        train_face_model(run_dir=tmp_path, epochs=1, verbose=0)
+
+
+def test_resume_needs_a_checkpoint(tmp_path):
+    with pytest.raises(RunDirectoryError, match=r"checkpoint\.keras to resume"):
+        train_face_model(run_dir=tmp_path, epochs=1, resume=True, verbose=0)
+
+
+def test_bad_settings_and_data_are_refused_before_training(tmp_path):
+    with pytest.raises(InspectorError, match=r"positive integer\. Received: 0"):
+        train_face_model(run_dir=tmp_path / "a", epochs=0)
+    with pytest.raises(InspectorError, match="strategy in"):
+        train_face_model(run_dir=tmp_path / "b", strategy="tpu")
+    with pytest.raises(DatasetError, match="does not exist"):
+        train_face_model(run_dir=tmp_path / "c", data_dir=tmp_path / "missing", verbose=0)
+
+
+def test_probes_and_gradient_batch_take_every_class_in_turn():
+    data = bundled_face_data()
+    chosen = pick_per_class(data.held_out, 4)
+    assert np.bincount(data.held_out.labels[chosen]).tolist() == [2, 2]
+    assert len(pick_per_class(data.held_out, 500)) == 50
+
+
+class StopAfterEpoch(keras.callbacks.Callback):
+    def __init__(self, epoch: int) -> None:
+        super().__init__()
+        self.epoch = epoch
+
+    def on_epoch_end(self, epoch, logs=None) -> None:
+        if epoch + 1 == self.epoch:
+            self.model.stop_training = True
+
+
+@pytest.mark.slow
+def test_seeded_runs_repeat_and_a_resumed_run_matches_an_uninterrupted_one(tmp_path):
+    whole = train_face_model(run_dir=tmp_path / "whole", epochs=2, seed=5, verbose=0)
+    again = train_face_model(run_dir=tmp_path / "again", epochs=2, seed=5, verbose=0)
+    for a, b in zip(whole.get_weights(), again.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)
+
+    cut = tmp_path / "cut"
+    train_face_model(run_dir=cut, epochs=2, seed=5, verbose=0, extra_callbacks=[StopAfterEpoch(1)])
+    assert read_checkpoint_state(cut)["epochs_done"] == 1
+    resumed = train_face_model(run_dir=cut, epochs=2, resume=True, verbose=0)
+    for a, b in zip(whole.get_weights(), resumed.get_weights(), strict=True):
+        np.testing.assert_allclose(a, b, atol=1e-4)
+    run, straight = load_run(cut), load_run(tmp_path / "whole")
+    np.testing.assert_allclose(run.history["loss"], straight.history["loss"], rtol=1e-4)
+    assert run.snapshot_steps == straight.snapshot_steps
+    assert run.config["seed"] == 5 and run.config["epochs"] == 2
+    assert read_checkpoint_state(cut) == {"epochs_done": 2, "step": 58}
+
+
+@pytest.mark.slow
+def test_training_on_a_user_folder_writes_a_loadable_run(tmp_path):
+    from PIL import Image
+
+    rng = np.random.default_rng(0)
+    for name, level in (("cats", 60), ("dogs", 190), ("owls", 120)):
+        for i in range(6):
+            pixels = np.clip(rng.normal(level, 20, (50, 40, 3)), 0, 255).astype(np.uint8)
+            (tmp_path / "data" / name).mkdir(parents=True, exist_ok=True)
+            Image.fromarray(pixels).save(tmp_path / "data" / name / f"{i}.png")
+    model = train_face_model(
+        run_dir=tmp_path / "run", data_dir=tmp_path / "data", epochs=2, verbose=0
+    )
+    assert model.class_names == ("cats", "dogs", "owls")
+    run = load_run(tmp_path / "run")
+    assert run.config["class_names"] == ["cats", "dogs", "owls"]
+    assert run.config["loss"] == "sparse_categorical_crossentropy"
+    assert len(run.history["val_accuracy"]) == 2 and run.finished
+    assert (tmp_path / "run" / CHECKPOINT_FILE).is_file()
+    from inspector.model_loading import load_model
+
+    reloaded = load_model(tmp_path / "run" / "model.keras")
+    assert (
+        reloaded.class_names == ("cats", "dogs", "owls")
+        and getattr(reloaded, "optimizer", None) is None
+    )
+
+
+MIRRORED = """
+import os, sys, json
+os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
+import tensorflow as tf
+cpu = tf.config.list_physical_devices("CPU")[0]
+tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
+from models.training import train_face_model, make_strategy
+from inspector.run_directory import load_run
+assert make_strategy("mirrored").num_replicas_in_sync == 2
+out = {}
+for strategy in ("default", "mirrored"):
+    train_face_model(run_dir=sys.argv[1] + strategy, epochs=1, strategy=strategy, verbose=0)
+    run = load_run(sys.argv[1] + strategy)
+    out[strategy] = {"loss": run.history["loss"][0],
+                     "grad": run.series("face_conv1").grad_norm[0],
+                     "strategy": run.config["strategy"]}
+print(json.dumps(out))
+"""
+
+
+@pytest.mark.slow
+def test_mirrored_strategy_on_two_logical_cpus(tmp_path):
+    # Logical devices must be configured before TensorFlow starts: a fresh process.
+    script = tmp_path / "mirrored.py"
+    script.write_text(textwrap.dedent(MIRRORED))
+    done = subprocess.run(
+        [sys.executable, str(script), str(tmp_path / "run_")],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    import json
+
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert result["mirrored"]["strategy"] == "mirrored"
+    # Same seed, same data: two replicas reach the same first-epoch loss, and the
+    # recorded gradient norm is not halved by Keras's per-replica loss scaling.
+    assert result["mirrored"]["loss"] == pytest.approx(result["default"]["loss"], rel=1e-3)
+    assert result["mirrored"]["grad"] == pytest.approx(result["default"]["grad"], rel=1e-3)
