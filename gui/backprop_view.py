@@ -15,7 +15,7 @@ import pyqtgraph as pg
 from PyQt6.QtCore import Qt
 from PyQt6.QtWidgets import QLabel, QSplitter, QVBoxLayout, QWidget
 
-from gui.image_helpers import colorize, image_box, normalise, show_rgb
+from gui.image_helpers import caption_label, colorize, image_box, normalise, show_rgb
 
 if TYPE_CHECKING:
     from inspector import Inspection
@@ -96,13 +96,11 @@ class BackpropView(QWidget):
         splitter.setStretchFactor(0, 2)
         splitter.setStretchFactor(1, 3)
         splitter.setSizes([240, 420])
-        self.caption = QLabel(
+        self.caption = caption_label(
             "Top: where the gradient of the target score is large in each layer (norm over "
             "channels, each map on its own scale; bright = large). Read it left to right to "
             "follow backpropagation from the score down to the input pixels."
         )
-        self.caption.setWordWrap(True)
-        self.caption.setStyleSheet("color: #555")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.title)

@@ -30,6 +30,7 @@ from gui.image_helpers import (
     COLORMAPS,
     MosaicLayout,
     as_maps,
+    caption_label,
     channel_order,
     image_box,
     mosaic_layout,
@@ -95,9 +96,7 @@ class FeatureMapView(QWidget):
         )
         self.colormap_combo = _combo(tuple((c, c) for c in COLORMAPS), "Colormap of the grid")
         self.title = QLabel()
-        self.caption = QLabel()
-        self.caption.setWordWrap(True)
-        self.caption.setStyleSheet("color: #555")
+        self.caption = caption_label()
         self.readout = QLabel("Hover the grid to read a unit's value.")
         self.graphics = pg.GraphicsLayoutWidget()
         self.grid_box, self.grid_item = image_box(self.graphics, 0, 0)

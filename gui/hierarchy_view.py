@@ -19,6 +19,7 @@ from PyQt6.QtWidgets import QLabel, QVBoxLayout, QWidget
 
 from gui.image_helpers import (
     DEFAULT_COLORMAP,
+    caption_label,
     colorize,
     image_box,
     normalise,
@@ -119,14 +120,12 @@ class HierarchyView(QWidget):
         super().__init__(parent)
         self.title = QLabel()
         self.graphics = pg.GraphicsLayoutWidget()
-        self.caption = QLabel(
+        self.caption = caption_label(
             f"Left to right: the input, then every conv layer from first to last. Each column "
             f"shows the {TOP_CHANNELS} channels with the highest mean activation, each scaled "
             "to its own range (bright = strong). Early layers answer to edges and colours, "
             "later ones to larger parts of the face. Click a column to open that layer."
         )
-        self.caption.setWordWrap(True)
-        self.caption.setStyleSheet("color: #555")
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.title)

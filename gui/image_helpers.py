@@ -17,6 +17,7 @@ from functools import cache
 import numpy as np
 import pyqtgraph as pg
 from PIL import Image
+from PyQt6.QtWidgets import QLabel
 
 # Names shown in the colormap pickers. The first three (and "diverging") are the
 # engine's own tables (inspector.colormaps), so the app's colours match the
@@ -25,6 +26,14 @@ COLORMAPS: tuple[str, ...] = ("viridis", "magma", "gray", "inferno", "plasma", "
 DEFAULT_COLORMAP = "viridis"
 DIVERGING_COLORMAP = "diverging"  # blue - white - red, for signed gradients
 GAP_COLOUR = (236, 236, 236)  # the light grey between mosaic tiles
+
+
+def caption_label(text: str = "") -> QLabel:
+    """The grey, word-wrapped explanation under a view."""
+    label = QLabel(text)
+    label.setWordWrap(True)
+    label.setStyleSheet("color: #555")
+    return label
 
 
 def configure_pyqtgraph() -> None:
