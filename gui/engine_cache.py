@@ -258,23 +258,15 @@ def automatic_box(
 
 
 def _face_box(original: np.ndarray, aspect: float) -> Box | None:
-    # INTEGRATION POINT (GUI-extras): models.face_crop may not exist yet.
-    try:
-        from models.face_crop import face_crop_box
-    except ImportError:
-        return None
+    from models.face_crop import face_crop_box
+
     box = face_crop_box(original, aspect)
     return None if box is None else tuple(int(v) for v in box)
 
 
 def bundled_paths() -> tuple[Path | None, Path | None]:
     """The shipped default model file and run directory, each None if not there."""
-    try:
-        from models import default_model_path, default_run_path
-    except ImportError:
-        try:
-            from models.default_model import default_model_path, default_run_path
-        except ImportError:  # INTEGRATION POINT: the models helper ships these
-            return None, None
+    from models.default_model import default_model_path, default_run_path
+
     model, run = Path(default_model_path()), Path(default_run_path())
     return (model if model.is_file() else None), (run if run.is_dir() else None)

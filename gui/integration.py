@@ -1,64 +1,36 @@
-"""The other GUI helpers' widgets, wired into the main window.
+"""The secondary views and tabs, wired into the main window.
 
-Each widget is imported here by name. A module that is not part of the build
-yet becomes a clearly labelled placeholder tab (an INTEGRATION POINT), never a
-crash; a module that exists but fails to import is a bug and is raised.
-
-Widgets whose modules import TensorFlow at import time (training, weight
-updates, export) are installed only once the engine has been imported on the
-worker thread, so the first window never waits for TensorFlow.
+The crop, neuron and attribution views are plain Qt and are built with the
+window. The training tab, the weight-updates view and the export menu import
+TensorFlow at import time, so they are installed only once the engine has been
+imported on the worker thread: the first window never waits for TensorFlow.
 """
 
 from __future__ import annotations
 
-import importlib
-import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from PyQt6.QtCore import Qt
-from PyQt6.QtWidgets import QLabel, QWidget
+from gui.attribution_view import AttributionView
+from gui.crop_view import CropView
+from gui.neuron_view import NeuronView
 
 if TYPE_CHECKING:
     from gui.main_window import MainWindow
-
-log = logging.getLogger(__name__)
 
 ATTRIBUTION_JOB = "attribution"
 NEURON_JOB = "neuron"
 
 
-def import_optional(module: str, name: str) -> tuple[Any | None, str]:
-    """``(object, "")`` if ``module.name`` exists, else ``(None, why not)``."""
-    try:
-        loaded = importlib.import_module(module)
-    except ModuleNotFoundError as error:
-        if error.name != module:
-            raise  # the module exists but something it imports is missing: a real bug
-        return None, f"{module} is not part of this build."
-    if not hasattr(loaded, name):
-        return None, f"{module} has no {name}."
-    return getattr(loaded, name), ""
-
-
-def placeholder(title: str, reason: str) -> QWidget:
-    """A tab body that says what is missing instead of an empty grey panel."""
-    label = QLabel(f"<h3>{title}</h3><p>Not available: {reason}</p>")
-    label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-    label.setWordWrap(True)
-    label.setObjectName("placeholder")
-    return label
-
-
 @dataclass
 class Extras:
-    """The other helpers' widgets once installed (None where missing)."""
+    """The secondary widgets; the engine ones stay None until installed."""
 
-    crop_view: Any = None
-    neuron_view: Any = None
-    attribution_view: Any = None
-    training_tab: Any = None
-    weight_updates_view: Any = None
+    crop_view: CropView | None = None
+    neuron_view: NeuronView | None = None
+    attribution_view: AttributionView | None = None
+    training_tab: Any = None  # gui.training_tab.TrainingTab
+    weight_updates_view: Any = None  # gui.weight_updates_view.WeightUpdatesView
     export_controller: Any = None  # gui.export_dialogs.ExportController
     engine_installed: bool = False
 
@@ -70,69 +42,55 @@ class Extras:
 def install_light(window: MainWindow) -> None:
     """Crop view, neuron view and attribution view: Qt-only at import time."""
     extras = window.extras
-    crop_cls, why = import_optional("gui.crop_view", "CropView")
-    if crop_cls is not None:
-        extras.crop_view = crop_cls()
-        extras.crop_view.crop_changed.connect(window.session.set_crop)
-        extras.crop_view.auto_crop_requested.connect(lambda: window.session.set_crop(None))
-        window.set_crop_widget(extras.crop_view)
-    else:  # INTEGRATION POINT: GUI-extras' CropView
-        window.set_crop_widget(placeholder("Crop", why))
-    neuron_cls, why = import_optional("gui.neuron_view", "NeuronView")
-    if neuron_cls is not None:
-        extras.neuron_view = neuron_cls()
-        extras.neuron_view.breakdown_requested.connect(lambda *a: _request_neuron(window, *a))
-        window.add_tab(extras.neuron_view, "Neuron")
-    else:  # INTEGRATION POINT: GUI-extras' NeuronView
-        window.add_tab(placeholder("Neuron", why), "Neuron")
-    attribution_cls, why = import_optional("gui.attribution_view", "AttributionView")
-    if attribution_cls is not None:
-        extras.attribution_view = attribution_cls()
-        extras.attribution_view.attribution_requested.connect(
-            lambda *a: _request_attribution(window, *a)
-        )
-        window.add_tab(extras.attribution_view, "Attribution")
-    else:  # INTEGRATION POINT: GUI-extras' AttributionView
-        window.add_tab(placeholder("Attribution", why), "Attribution")
+    extras.crop_view = CropView()
+    extras.crop_view.crop_changed.connect(window.session.set_crop)
+    extras.crop_view.auto_crop_requested.connect(lambda: window.session.set_crop(None))
+    window.set_crop_widget(extras.crop_view)
+    extras.neuron_view = NeuronView()
+    extras.neuron_view.breakdown_requested.connect(lambda *a: _request_neuron(window, *a))
+    window.add_tab(extras.neuron_view, "Neuron")
+    extras.attribution_view = AttributionView()
+    extras.attribution_view.attribution_requested.connect(
+        lambda *a: _request_attribution(window, *a)
+    )
+    window.add_tab(extras.attribution_view, "Attribution")
     window.session.worker.finished.connect(lambda *a: _on_finished(window, *a))
     window.session.worker.failed.connect(lambda *a: _on_failed(window, *a))
 
 
 def install_engine_tabs(window: MainWindow) -> None:
     """Training tab, weight-updates view and the export menu (they import TensorFlow)."""
+    from gui.training_tab import TrainingTab
+    from gui.weight_updates_view import WeightUpdatesView
+
     extras = window.extras
     if extras.engine_installed:
         return
     extras.engine_installed = True
-    training_cls, why = import_optional("gui.training_tab", "TrainingTab")
-    if training_cls is not None:
-        extras.training_tab = training_cls()
-        window.add_tab(extras.training_tab, "Training")
-    else:  # INTEGRATION POINT: GUI-training's TrainingTab
-        window.add_tab(placeholder("Training", why), "Training")
-    updates_cls, why = import_optional("gui.weight_updates_view", "WeightUpdatesView")
-    if updates_cls is not None:
-        extras.weight_updates_view = updates_cls(window.session.worker)
-        window.add_tab(extras.weight_updates_view, "Weight updates")
-        if extras.training_tab is not None:
-            extras.training_tab.training_finished.connect(
-                lambda outcome: extras.weight_updates_view.open_run(outcome.run_dir)
-            )
-    else:  # INTEGRATION POINT: GUI-training's WeightUpdatesView
-        window.add_tab(placeholder("Weight updates", why), "Weight updates")
+    extras.training_tab = TrainingTab()
+    extras.training_tab.training_failed.connect(
+        lambda message: window.show_error("Training failed", message)
+    )
+    window.add_tab(extras.training_tab, "Training")
+    extras.weight_updates_view = WeightUpdatesView(window.session.worker)
+    extras.weight_updates_view.load_failed.connect(
+        lambda message: window.show_error("Cannot open the training run", message)
+    )
+    extras.training_tab.training_finished.connect(
+        lambda outcome: extras.weight_updates_view.open_run(outcome.run_dir)
+    )
+    window.add_tab(extras.weight_updates_view, "Weight updates")
     _install_exports(window)
 
 
 def _install_exports(window: MainWindow) -> None:
-    controller_cls, why = import_optional("gui.export_dialogs", "ExportController")
+    from gui.export_dialogs import ExportController
+
     menu = window.export_menu
     menu.clear()
     menu.setEnabled(True)
-    if controller_cls is None:  # INTEGRATION POINT: GUI-extras' export actions
-        menu.addAction(f"(export not available: {why})").setEnabled(False)
-        return
     extras = window.extras
-    extras.export_controller = controller_cls(
+    extras.export_controller = ExportController(
         window,
         window.session.worker,
         inspection=lambda: window.session.state.inspection if window.session.state else None,

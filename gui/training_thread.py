@@ -1,11 +1,12 @@
 """Training off the GUI thread: a ``QThread`` that supervises a training process.
 
-Why a process: TensorFlow holds Python's GIL for hundreds of milliseconds at a
-time while it traces and builds the training graph, and its worker threads fill
-both cores. Trained in a thread of the GUI process, that froze the event loop
-for 0.2-0.6 s at the start of every run (measured with a 10 ms heartbeat). In a
-child process, with a lower CPU priority, the GUI thread keeps its GIL and its
-share of the CPU.
+Why a process: TensorFlow holds Python's GIL for long stretches while it
+imports, traces and builds the training graph, and its worker threads fill both
+cores. Trained in a thread of the GUI process, ten epochs of the face model
+stalled the event loop for 154-330 ms (longest gap of a 10 ms heartbeat, three
+runs); in a child process at a lower CPU priority, for 67-83 ms on the same
+machine in the same minutes. The child costs its own TensorFlow import (a few
+seconds before the first batch) and memory.
 
 The QThread starts the child (``gui.training_job.child_main``, spawned, so it
 shares no Qt or TensorFlow state with the GUI), relays its messages as Qt

@@ -20,13 +20,19 @@ from pathlib import Path
 
 import numpy as np
 
-from inspector.attribution import AttributionError, compute_attribution, method_names
-from inspector.errors import ExportError, InspectorError, ModelLoadError
-from inspector.exporting import export_inspection, select_layers
-from inspector.extraction import Inspector
-from inspector.image_loading import load_image, open_image
-from inspector.model_loading import load_model
-from inspector.report import render_report, save_report
+from inspector.quiet import import_tensorflow_quietly
+
+# Before the engine's imports: TensorFlow's C++ start-up lines would otherwise
+# reach stderr, whose contract here is one line per error.
+import_tensorflow_quietly()
+
+from inspector.attribution import AttributionError, compute_attribution, method_names  # noqa: E402
+from inspector.errors import ExportError, InspectorError, ModelLoadError  # noqa: E402
+from inspector.exporting import export_inspection, select_layers  # noqa: E402
+from inspector.extraction import Inspector  # noqa: E402
+from inspector.image_loading import load_image, open_image  # noqa: E402
+from inspector.model_loading import load_model  # noqa: E402
+from inspector.report import render_report, save_report  # noqa: E402
 
 USAGE_ERROR = 2
 

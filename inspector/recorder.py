@@ -118,6 +118,7 @@ class TrainingRecorder(keras.callbacks.Callback):
         self._epoch_first_step = self._step
         self._before = None
         self._last_snapshot = -1
+        self._pending: list = []  # (future of a snapshot file, its record)
         self._ready = False
         if self._model_is_built():
             self._set_up()
@@ -165,6 +166,7 @@ class TrainingRecorder(keras.callbacks.Callback):
         if not self._ready:
             # Built by its first step: records start at the step before it.
             self._set_up()
+        self._emit_written_snapshots()
         previous, self._step = self._step, self._optimizer_step()
         if self._before is not None:
             self._record_layer_stats()
@@ -177,6 +179,7 @@ class TrainingRecorder(keras.callbacks.Callback):
             self._set_up()
         if self._last_snapshot != self._step:
             self._snapshot("epoch_end")
+        self._emit_written_snapshots()
         logs = {k: float(v) for k, v in (logs or {}).items() if np.ndim(v) == 0}
         steps = (self.params or {}).get("steps")
         complete = steps is None or self._step - self._epoch_first_step >= steps
@@ -188,6 +191,8 @@ class TrainingRecorder(keras.callbacks.Callback):
     def on_train_end(self, logs=None) -> None:
         if self._appender is None:
             return
+        self._emit_written_snapshots(wait=True)
+        self._store.close()
         self._emit({"kind": "end", "step": self._step, "epoch": self._epoch, "time": time.time()})
         self._appender.close()
         if self._tensorboard:
@@ -216,18 +221,20 @@ class TrainingRecorder(keras.callbacks.Callback):
     def _snapshot(self, reason: str) -> None:
         # Early snapshots skip fsync: a killed process loses nothing written,
         # and the epoch-end sync makes everything durable soon after.
-        relative = self._store.write_snapshot(self._step, sync=reason != "early")
+        written = self._store.write_snapshot(self._step, sync=reason != "early")
         self._last_snapshot = self._step
-        self._emit(
-            {
-                "kind": "snapshot",
-                "step": self._step,
-                "epoch": self._epoch,
-                "reason": reason,
-                "file": relative,
-            },
-            sync=reason == "start",  # the epoch record that follows syncs the rest
-        )
+        record = {"kind": "snapshot", "step": self._step, "epoch": self._epoch, "reason": reason}
+        self._pending.append((written, record))
+
+    def _emit_written_snapshots(self, wait: bool = False) -> None:
+        """Append the record of every snapshot whose file is in place, in order.
+
+        A snapshot's record is written only after its file was renamed into
+        place, so no record ever names a missing or half-written file.
+        """
+        while self._pending and (wait or self._pending[0][0].done()):
+            written, record = self._pending.pop(0)
+            self._emit({**record, "file": written.result()})
 
     def _emit(self, record: dict, *, sync: bool = False) -> None:
         written = self._appender.append(record, sync=sync)

@@ -41,8 +41,9 @@ def weight_keys(name: str, layer: keras.layers.Layer) -> list[str]:
     return keys
 
 
-def _norm(tensors) -> tf.Tensor:
-    return tf.sqrt(tf.add_n([tf.reduce_sum(tf.square(tf.cast(t, tf.float32))) for t in tensors]))
+def _flatten(tensors) -> tf.Tensor:
+    """All ``tensors`` as one float32 vector (one concat beats a norm per variable)."""
+    return tf.concat([tf.reshape(tf.cast(t, tf.float32), [-1]) for t in tensors], axis=0)
 
 
 class LayerMeasurer:
@@ -61,6 +62,16 @@ class LayerMeasurer:
         self.layers = layers
         self.variables = [list(layer.trainable_weights) for _, layer in layers]
         self._flat = [v for group in self.variables for v in group]
+        # Which layer each element of the flattened weights belongs to.
+        self._segments = tf.constant(
+            np.concatenate(
+                [
+                    np.full(int(np.prod(v.shape)), i, np.int32)
+                    for i, g in enumerate(self.variables)
+                    for v in g
+                ]
+            )
+        )
         self._probe = None
         if probe_x is not None and probe_y is not None:
             self._probe = (tf.constant(probe_x, tf.float32), tf.constant(probe_y))
@@ -71,9 +82,9 @@ class LayerMeasurer:
     def measures_gradients(self) -> bool:
         return self._probe is not None
 
-    def copy_weights(self) -> list[tf.Tensor]:
-        """Copies of every weight, kept on its device, to diff after the update."""
-        return [tf.identity(v) for v in self._flat]
+    def copy_weights(self) -> tf.Tensor:
+        """A flat copy of every weight, kept on its device, to diff after the update."""
+        return _flatten(self._flat)
 
     def _loss_gradients(self):
         x, y = self._probe
@@ -91,21 +102,20 @@ class LayerMeasurer:
 
     def _measure_graph(self, before):
         gradients = self._loss_gradients() if self._probe is not None else None
-        rows, start = [], 0
-        for group in self.variables:
-            end = start + len(group)
-            now = [tf.convert_to_tensor(v) for v in group]
-            weight_norm = _norm(now)
-            update_norm = _norm([a - b for a, b in zip(now, before[start:end], strict=True)])
-            grad_norm = _norm(gradients[start:end]) if gradients else tf.constant(np.nan)
-            rows.append(tf.stack([weight_norm, update_norm, grad_norm]))
-            start = end
-        table = tf.stack(rows)
+        now = _flatten(self._flat)
+        count = len(self.variables)
+
+        def per_layer_norms(vector):
+            return tf.sqrt(tf.math.unsorted_segment_sum(tf.square(vector), self._segments, count))
+
+        nan = tf.fill([count], tf.constant(np.nan, tf.float32))
+        grad_norm = per_layer_norms(_flatten(gradients)) if gradients else nan
+        table = tf.stack([per_layer_norms(now), per_layer_norms(now - before), grad_norm], axis=1)
         if self._return_gradients and gradients is not None:
             return table, gradients
         return table, []
 
-    def measure(self, before: list[tf.Tensor]) -> tuple[np.ndarray, list[np.ndarray]]:
+    def measure(self, before: tf.Tensor) -> tuple[np.ndarray, list[np.ndarray]]:
         """Norms after an update, given the weights from before it.
 
         Returns:

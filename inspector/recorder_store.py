@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -43,6 +44,7 @@ class SnapshotStore:
         self.kernel_layers = kernel_layers
         self.probe = activation_probe
         self.compress = compress
+        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="run-writer")
 
     def write_config(self, config: dict | None, settings: dict) -> None:
         """Write ``config.json`` when given a config, or when the run has none yet."""
@@ -90,8 +92,29 @@ class SnapshotStore:
         except UnsupportedModelError:
             return None
 
-    def write_snapshot(self, step: int, *, sync: bool = True) -> str:
-        """Save every kernel layer's weights and the probe activations; return the path."""
+    def write_snapshot(self, step: int, *, sync: bool = True) -> Future:
+        """Save every kernel layer's weights and the probe activations.
+
+        The arrays are taken now, in the calling (training) thread; compressing
+        and writing them happens on a background thread, off the training path.
+
+        Returns:
+            A future whose result is the snapshot's path relative to the run.
+        """
+        arrays = self._snapshot_arrays()
+        relative = run_writer.snapshot_file(step)
+        path = self.run_dir / relative
+        return self._writer.submit(self._write, path, arrays, sync, relative)
+
+    def _write(self, path: Path, arrays: dict, sync: bool, relative: str) -> str:
+        run_writer.write_arrays(path, arrays, compress=self.compress, sync=sync)
+        return relative
+
+    def close(self) -> None:
+        """Wait for every pending write and stop the writer thread."""
+        self._writer.shutdown(wait=True)
+
+    def _snapshot_arrays(self) -> dict[str, np.ndarray]:
         arrays = {}
         for name, layer in self.kernel_layers:
             for key, weight in zip(weight_keys(name, layer), layer.trainable_weights, strict=True):
@@ -101,6 +124,4 @@ class SnapshotStore:
                 # float16 halves the size; ReLU maps do not need more digits to show.
                 clipped = np.clip(activation, -_FLOAT16_MAX, _FLOAT16_MAX)
                 arrays[f"activations/{name}"] = clipped.astype(np.float16)
-        relative = run_writer.snapshot_file(step)
-        run_writer.write_arrays(self.run_dir / relative, arrays, compress=self.compress, sync=sync)
-        return relative
+        return arrays

@@ -10,7 +10,7 @@ import argparse
 import sys
 
 from inspector.errors import InspectorError
-from models.training import BATCH_SIZE, DEFAULT_EPOCHS, STRATEGIES
+from models.settings import BATCH_SIZE, DEFAULT_EPOCHS, STRATEGIES
 
 
 def _positive_int(text: str) -> int:

@@ -32,17 +32,16 @@ from models.checkpoint import (
 from models.face_cnn import INPUT_SIZE, build_face_cnn, loss_for
 from models.face_data import SPLIT_SEED, FaceDataset, LabelledImages, bundled_face_data
 from models.folder_data import load_image_folder
-
-DEFAULT_EPOCHS = 10
-BATCH_SIZE = 32
-LEARNING_RATE = 3e-3  # the start of a cosine decay to 1% of it over the planned epochs
-FINAL_RATE_FRACTION = 0.01
-# A tiny data set is seen several times per epoch, each copy augmented anew, so
-# that an epoch holds at least this many images (the bundled 150 -> 6 copies).
-MIN_IMAGES_PER_EPOCH = 900
-PROBE_COUNT = 4  # images whose activations every snapshot stores
-GRADIENT_BATCH = 16  # fixed training images for the recorded gradient norms
-STRATEGIES = ("default", "mirrored")
+from models.settings import (
+    BATCH_SIZE,
+    DEFAULT_EPOCHS,
+    FINAL_RATE_FRACTION,
+    GRADIENT_BATCH,
+    LEARNING_RATE,
+    MIN_IMAGES_PER_EPOCH,
+    PROBE_COUNT,
+    STRATEGIES,
+)
 
 
 def train_face_model(
@@ -124,26 +123,32 @@ def train_face_model(
         *extra_callbacks,
     ]
     started = time.perf_counter()
+    _fit(model, data, config, (initial_epoch, epochs), callbacks, verbose)
+    save_model(inference_copy(model), run_dir / FINAL_MODEL_FILE, data.class_names)
+    _report(say, model, data, run_dir, time.perf_counter() - started)
+    return model
+
+
+def _fit(model, data: FaceDataset, config: dict, epoch_range, callbacks, verbose) -> None:
+    first_epoch, epochs = epoch_range
+    batch_size, repeats = config["batch_size"], config["repeats"]
     model.fit(
         training_batches(
             data.train,
             seed=config["seed"],
             batch_size=batch_size,
-            first_epoch=initial_epoch,
+            first_epoch=first_epoch,
             epochs=epochs,
-            repeats=config["repeats"],
+            repeats=repeats,
         ),
-        steps_per_epoch=steps_per_epoch(len(data.train), batch_size, config["repeats"]),
+        steps_per_epoch=steps_per_epoch(len(data.train), batch_size, repeats),
         shuffle=False,  # the pipeline shuffles, seeded per epoch
-        initial_epoch=initial_epoch,
+        initial_epoch=first_epoch,
         epochs=epochs,
         validation_data=(data.held_out.as_model_input(), data.held_out.labels),
         callbacks=callbacks,
         verbose=verbose,
     )
-    save_model(inference_copy(model), run_dir / FINAL_MODEL_FILE, data.class_names)
-    _report(say, model, data, run_dir, time.perf_counter() - started)
-    return model
 
 
 def inference_copy(model: keras.Model) -> keras.Model:
