@@ -3,8 +3,8 @@
 The floor is the cheapest way to get anything gradient-shaped out of the model:
 one ``tf.function`` that runs the model and returns d(score)/d(input) only.
 ``inspect`` returns every layer's activation and gradient as NumPy, so the ratio
-is the price of seeing everything. Memory: the peak RSS growth of one inspection
-against the summed size of the arrays it holds.
+is the price of seeing everything. Memory: the peak of what TensorFlow allocates
+during one inspection against the summed size of the arrays the Inspection holds.
 
 Run: python benchmarks/bench_inspect.py [--repeats 15] [--models small,mobilenet]
 """
@@ -12,14 +12,11 @@ Run: python benchmarks/bench_inspect.py [--repeats 15] [--models small,mobilenet
 from __future__ import annotations
 
 import argparse
-import contextlib
-import ctypes
 import gc
 import os
-import resource
 import statistics
+import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -47,6 +44,9 @@ def mobilenet() -> keras.Model:
     return keras.applications.MobileNetV2(input_shape=(224, 224, 3), weights=None)
 
 
+BUILDERS = {"small": small_face_cnn, "mobilenet": mobilenet}
+
+
 def floor_fn(model):
     @tf.function(autograph=False)
     def forward_backward(x):
@@ -68,55 +68,63 @@ def median_seconds(call, repeats: int) -> float:
     return statistics.median(times)
 
 
-def rss_bytes() -> int:
-    with open("/proc/self/statm") as handle:
-        return int(handle.read().split()[1]) * resource.getpagesize()
+def peak_tensor_bytes(name: str) -> tuple[int, int]:
+    """(peak bytes TensorFlow allocated during one inspection, bytes it returned).
+
+    Runs in a child process: TensorFlow reports CPU allocations only with its BFC
+    allocator, which must be chosen before TensorFlow starts. RSS would not do:
+    freed heap pages are reused from call to call, so RSS barely moves.
+    """
+    env = {**os.environ, "TF_CPU_ALLOCATOR_USE_BFC": "true"}
+    done = subprocess.run(
+        [sys.executable, __file__, "--memory-of", name],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    peak, held = done.stdout.split()[-2:]
+    return int(peak), int(held)
 
 
-def release_free_memory() -> None:
-    """Hand freed heap pages back to the OS, so RSS growth shows real allocation."""
+def measure_memory(name: str) -> None:
+    """Child process: print the peak allocation of one inspection and its array bytes."""
+    model = BUILDERS[name]()
+    image = np.random.default_rng(0).uniform(0, 1, model.inputs[0].shape[1:]).astype(np.float32)
+    inspector = Inspector(model)
+    inspector.inspect(image)  # trace first; tracing memory is not the inspection's
     gc.collect()
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-
-
-def peak_rss_during(call) -> tuple[int, object]:
-    """Peak RSS growth (bytes) while ``call`` runs, sampled every millisecond."""
-    release_free_memory()
-    baseline, peak, running = rss_bytes(), [0], [True]
-
-    def sample():
-        while running[0]:
-            peak[0] = max(peak[0], rss_bytes())
-            time.sleep(0.001)
-
-    sampler = threading.Thread(target=sample)
-    sampler.start()
-    result = call()
-    running[0] = False
-    sampler.join()
-    return max(peak[0], rss_bytes()) - baseline, result
+    before = tf.config.experimental.get_memory_info("CPU:0")["current"]
+    tf.config.experimental.reset_memory_stats("CPU:0")
+    inspection = inspector.inspect(image)
+    peak = tf.config.experimental.get_memory_info("CPU:0")["peak"] - before
+    print(peak, inspection.nbytes)
 
 
 def bench(name: str, model: keras.Model, repeats: int) -> dict:
     shape = tuple(model.inputs[0].shape[1:])
     image = np.random.default_rng(0).uniform(0, 1, shape).astype(np.float32)
     floor = floor_fn(model)
-    batch = tf.constant(image[None])
+    batch = image[None]
     inspector = Inspector(model)
-    floor_time = median_seconds(lambda: floor(batch).numpy(), repeats)
-    inspect_time = median_seconds(lambda: inspector.inspect(image), repeats)
-    floor_time = min(floor_time, median_seconds(lambda: floor(batch).numpy(), repeats))
-    grown, inspection = peak_rss_during(lambda: inspector.inspect(image))
+    # Both take NumPy in and give NumPy out. Floor and inspect alternate in rounds
+    # so that machine noise hits both alike; the median round counts.
+    floor_times, inspect_times = [], []
+    for _ in range(3):
+        floor_times.append(median_seconds(lambda: floor(batch).numpy(), repeats))
+        inspect_times.append(median_seconds(lambda: inspector.inspect(image), repeats))
+    floor_time = statistics.median(floor_times)
+    inspect_time = statistics.median(inspect_times)
+    peak, held = peak_tensor_bytes(name)
     return {
         "model": name,
-        "layers": len(inspection.layers),
+        "layers": len(inspector.inspect(image).layers),
         "floor_ms": floor_time * 1e3,
         "inspect_ms": inspect_time * 1e3,
         "ratio": inspect_time / floor_time,
-        "arrays_mb": inspection.nbytes / 1e6,
-        "peak_mb": grown / 1e6,
-        "memory_ratio": grown / inspection.nbytes,
+        "arrays_mb": held / 1e6,
+        "peak_mb": peak / 1e6,
+        "memory_ratio": peak / held,
     }
 
 
@@ -124,15 +132,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=15)
     parser.add_argument("--models", default="small,mobilenet")
+    parser.add_argument("--memory-of", help=argparse.SUPPRESS)  # the child process's job
     args = parser.parse_args()
-    builders = {"small": small_face_cnn, "mobilenet": mobilenet}
+    if args.memory_of:
+        measure_memory(args.memory_of)
+        return
     print(
         f"{'model':<10} {'layers':>6} {'floor ms':>9} {'inspect ms':>10} {'ratio':>6} "
         f"{'arrays MB':>9} {'peak MB':>8} {'mem ratio':>9}"
     )
     for name in args.models.split(","):
         keras.utils.set_random_seed(0)
-        row = bench(name, builders[name](), args.repeats)
+        row = bench(name, BUILDERS[name](), args.repeats)
         print(
             f"{row['model']:<10} {row['layers']:>6} {row['floor_ms']:>9.1f} "
             f"{row['inspect_ms']:>10.1f} {row['ratio']:>6.2f} {row['arrays_mb']:>9.1f} "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import time
 from dataclasses import dataclass
 
@@ -140,10 +141,8 @@ class Inspector:
                 score_kind=head.score_kind,
                 param_counts=tuple(_param_count(s.layer) for s in steps),
             )
-            gradients = [
-                tf.zeros_like(a) if g is None else g
-                for a, g in zip([x, *activations], gradients, strict=True)
-            ]
+            # Layers the score does not depend on get None here and zeros in
+            # NumPy later: zeros made inside the graph would cost a kernel each.
             return activations, gradients, head.probabilities[0], chosen, score
 
         self._passes[output_index] = full_pass
@@ -195,7 +194,7 @@ class Inspector:
             target=int(chosen),
             score=float(score),
             score_kind=layout.score_kind,
-            input_gradient=read_only(np.asarray(gradients[0])[0]),
+            input_gradient=_gradient_or_zeros(gradients[0], pixels.shape),
             layers=records,
             timings=timings,
         )
@@ -219,7 +218,7 @@ class Inspector:
                 class_name=layout.class_names[i],
                 output_shape=facts.output_shapes[i],
                 activation=read_only(np.asarray(activations[i])[0]),
-                gradient=read_only(np.asarray(gradients[i])[0]),
+                gradient=_gradient_or_zeros(gradients[i], facts.output_shapes[i]),
                 inputs=layout.inputs[i],
                 param_count=layout.param_counts[i],
                 receptive_field=facts.fields[i][0],
@@ -284,6 +283,18 @@ class Inspector:
             self._predict_fns[index] = predict_fn
         logits, probabilities = self._predict_fns[index](tf.constant(batch, tf.float32))
         return np.asarray(logits), np.asarray(probabilities)
+
+
+def _gradient_or_zeros(gradient, shape: tuple[int, ...]) -> np.ndarray:
+    if gradient is None:
+        return _read_only_zeros(shape)
+    return read_only(np.asarray(gradient)[0])
+
+
+@functools.cache
+def _read_only_zeros(shape: tuple[int, ...]) -> np.ndarray:
+    # One shared zero array per shape: read-only, so sharing it is safe.
+    return read_only(np.zeros(shape, np.float32))
 
 
 def _is_float_tensor(value) -> bool:
