@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import keras
+import numpy as np
 import tensorflow as tf
 
 from inspector.graph_walk import Step, StepRecorder
@@ -18,21 +19,42 @@ SQUASHING = ("softmax", "sigmoid")
 
 @dataclass
 class ClassHead:
-    """Per-class logits and probabilities for a batch.
+    """Per-class logits for a batch, and how to turn them into probabilities.
+
+    Probabilities are computed afterwards in NumPy (``probabilities``): the
+    traced pass then holds only what the gradient needs.
 
     Attributes:
         logits: ``(batch, num_classes)``; a single sigmoid unit ``z`` becomes the two
             class logits ``[-z, z]``, since log(p0 / (1 - p0)) = -z.
-        probabilities: ``(batch, num_classes)``; for one sigmoid unit ``[1-p, p]``.
+        rule: ``"binary"`` (one sigmoid unit: ``[1-p, p]`` with ``p = sigmoid(z)``)
+            or ``"softmax"``.
         score_kind: ``"logit"``; ``"channel mean"`` for a spatial output; or
-            ``"output"`` where the output's squashing
-            function is unknown; the raw output is then differentiated and treated
-            as logits for the probabilities.
+            ``"output"`` where the output's squashing function is unknown; the raw
+            output is then differentiated and treated as logits.
     """
 
     logits: tf.Tensor
-    probabilities: tf.Tensor
+    rule: str
     score_kind: str
+
+    def target_score(self, target):
+        """(chosen class, its logit) for the first image; ``target < 0`` means the top."""
+        first = self.logits[0]
+        chosen = tf.where(target < 0, tf.argmax(first, output_type=tf.int32), target)
+        # A one-hot product differentiates to a multiply; a gather would need a
+        # scatter in the backward pass.
+        return chosen, tf.reduce_sum(first * tf.one_hot(chosen, first.shape[-1]))
+
+
+def probabilities(logits: np.ndarray, rule: str) -> np.ndarray:
+    """Class probabilities ``(..., num_classes)`` from class logits, in float32."""
+    logits = np.asarray(logits, dtype=np.float64)
+    if rule == "binary":
+        p = 1.0 / (1.0 + np.exp(-logits[..., 1]))
+        return np.stack([1.0 - p, p], axis=-1).astype(np.float32)
+    shifted = np.exp(logits - logits.max(axis=-1, keepdims=True))
+    return (shifted / shifted.sum(axis=-1, keepdims=True)).astype(np.float32)
 
 
 def _activation_name(layer) -> str:
@@ -73,7 +95,7 @@ def _logits_of(output, recorder: StepRecorder) -> tuple[tf.Tensor, str]:
 
 
 def class_head(output, recorder: StepRecorder) -> ClassHead:
-    """Logits and probabilities for ``output``, a ``(batch, units)`` tensor.
+    """Class logits for ``output``, a ``(batch, units)`` tensor.
 
     An output that is still spatial, ``(batch, H, W, C)`` as from a headless
     backbone, is scored per channel by its spatial mean, and says so.
@@ -82,17 +104,14 @@ def class_head(output, recorder: StepRecorder) -> ClassHead:
         means = tf.reduce_mean(
             tf.cast(output, tf.float32), axis=list(range(1, len(output.shape) - 1))
         )
-        return ClassHead(means, tf.nn.softmax(means, axis=-1), "channel mean")
+        return ClassHead(means, "softmax", "channel mean")
     logits, squashing = _logits_of(output, recorder)
     logits = tf.cast(logits, tf.float32)
     score_kind = "logit" if squashing in (*SQUASHING, "linear") else "output"
     if output.shape[-1] == 1:
         # One unit is a binary classifier whose logit is that unit.
-        p = tf.sigmoid(logits)
-        return ClassHead(
-            tf.concat([-logits, logits], axis=-1), tf.concat([1.0 - p, p], axis=-1), score_kind
-        )
-    return ClassHead(logits, tf.nn.softmax(logits, axis=-1), score_kind)
+        return ClassHead(logits * tf.constant([[-1.0, 1.0]]), "binary", score_kind)
+    return ClassHead(logits, "softmax", score_kind)
 
 
 class Logits(keras.layers.Layer):

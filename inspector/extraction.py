@@ -11,6 +11,7 @@ import numpy as np
 import tensorflow as tf
 
 from inspector.class_head import class_head, logits_step
+from inspector.class_head import probabilities as class_probabilities
 from inspector.errors import TargetError, UnsupportedModelError
 from inspector.graph_walk import StepRecorder, graph_of, run_model
 from inspector.image_loading import PreparedImage, display_from_array
@@ -28,6 +29,7 @@ class _LayerLayout:
     layers: tuple
     reaches_target: tuple[bool, ...]
     score_kind: str
+    probability_rule: str
     param_counts: tuple[int, ...]
 
 
@@ -92,6 +94,11 @@ class Inspector:
             f"Received: output={output!r}."
         )
 
+    def _probability_rule(self, index: int) -> str:
+        """How class_head turns this output's logits into probabilities."""
+        shape = self._graph.outputs[index].shape
+        return "binary" if len(shape) == 2 and shape[-1] == 1 else "softmax"
+
     def num_classes(self, output: int | str | None = None) -> int:
         """Classes of an output; one sigmoid unit counts as two classes."""
         units = self._graph.outputs[self.output_index(output)].shape[-1]
@@ -124,10 +131,7 @@ class Inspector:
             with tf.GradientTape() as tape:
                 tape.watch(x)
                 recorder, head = self._run_head(x, output_index)
-                chosen = tf.where(
-                    target < 0, tf.argmax(head.probabilities[0], output_type=tf.int32), target
-                )
-                score = tf.gather(head.logits[0], chosen)
+                chosen, score = head.target_score(target)
             steps = [s for s in recorder.steps if _is_float_tensor(s.output)]
             steps.append(logits_step(steps, head))
             activations = [s.output for s in steps]
@@ -139,11 +143,12 @@ class Inspector:
                 layers=tuple(s.layer for s in steps),
                 reaches_target=tuple(g is not None for g in gradients[1:]),
                 score_kind=head.score_kind,
+                probability_rule=head.rule,
                 param_counts=tuple(_param_count(s.layer) for s in steps),
             )
             # Layers the score does not depend on get None here and zeros in
             # NumPy later: zeros made inside the graph would cost a kernel each.
-            return activations, gradients, head.probabilities[0], chosen, score
+            return activations, gradients, head.logits[0], chosen, score
 
         self._passes[output_index] = full_pass
         return full_pass
@@ -173,12 +178,12 @@ class Inspector:
         self._check_target(target, self.num_classes(index))
         target_value = -1 if target is None else int(target)
         started = time.perf_counter()
-        activations, gradients, probs, chosen, score = self._full_pass(index)(
+        activations, gradients, logits, chosen, score = self._full_pass(index)(
             tf.constant(pixels[None]), tf.constant(target_value, tf.int32)
         )
         passed = time.perf_counter()
         layout = self._layouts[index]
-        probabilities = np.asarray(probs)
+        probabilities = class_probabilities(np.asarray(logits), layout.probability_rule)
         records = self._records(layout, activations, gradients[1:], pixels.shape[:2])
         timings = {"pass": passed - started, "to_numpy": time.perf_counter() - passed}
         return Inspection(
@@ -278,11 +283,11 @@ class Inspector:
             @tf.function(input_signature=self._signature(None), autograph=False)
             def predict_fn(x):
                 _, head = self._run_head(x, index)
-                return head.logits, head.probabilities
+                return head.logits
 
             self._predict_fns[index] = predict_fn
-        logits, probabilities = self._predict_fns[index](tf.constant(batch, tf.float32))
-        return np.asarray(logits), np.asarray(probabilities)
+        logits = np.asarray(self._predict_fns[index](tf.constant(batch, tf.float32)))
+        return logits, class_probabilities(logits, self._probability_rule(index))
 
 
 def _gradient_or_zeros(gradient, shape: tuple[int, ...]) -> np.ndarray:
