@@ -106,7 +106,6 @@ class TrainingRecorder(keras.callbacks.Callback):
         self.on_record = on_record
         self.config = dict(config) if config else None
         self.compress = compress
-        self._appender = None
 
     # --- the Keras hooks --------------------------------------------------------
     def on_train_begin(self, logs=None) -> None:
@@ -153,7 +152,7 @@ class TrainingRecorder(keras.callbacks.Callback):
         self._epoch_first_step = self._step
 
     def on_train_batch_begin(self, batch, logs=None) -> None:
-        if not self._ready:
+        if not self._ready or not self._layers:
             return
         # Assumes one optimizer step per call (steps_per_execution=1); with more,
         # dW spans the whole call and steps are read back from the optimizer.
@@ -167,16 +166,21 @@ class TrainingRecorder(keras.callbacks.Callback):
             # Built by its first step: records start at the step before it.
             self._set_up()
         self._emit_written_snapshots()
-        previous, self._step = self._step, self._optimizer_step()
+        previous = self._step
+        if getattr(self.model, "steps_per_execution", 1) == 1:
+            self._step += 1  # one update per batch: no need to ask the optimizer
+        else:
+            self._step = self._optimizer_step()
         if self._before is not None:
             self._record_layer_stats()
             self._before = None
-        if any(previous < s <= self._step for s in self.snapshot_steps):
+        if any(s in self.snapshot_steps for s in range(previous + 1, self._step + 1)):
             self._snapshot("early")
 
     def on_epoch_end(self, epoch, logs=None) -> None:
         if not self._ready:
             self._set_up()
+        self._step = self._optimizer_step()  # re-align once per epoch, to be safe
         if self._last_snapshot != self._step:
             self._snapshot("epoch_end")
         self._emit_written_snapshots()
@@ -184,13 +188,17 @@ class TrainingRecorder(keras.callbacks.Callback):
         steps = (self.params or {}).get("steps")
         complete = steps is None or self._step - self._epoch_first_step >= steps
         record = {"kind": "epoch", "epoch": int(epoch), "step": self._step, "time": time.time()}
-        self._emit({**record, "complete": complete, "logs": logs}, sync=True)
+        self._emit({**record, "complete": complete, "logs": logs})
+        # fsync guards against power loss, not a killed process (the line is
+        # already flushed), so it can wait on the writer thread.
+        self._store.in_background(self._appender.sync)
         if self._tensorboard:
             self._tensorboard.flush()
 
     def on_train_end(self, logs=None) -> None:
-        if self._appender is None:
-            return
+        if not getattr(self, "_ready", False):
+            return  # no batch ever ran: nothing was opened
+        self._ready = False
         self._emit_written_snapshots(wait=True)
         self._store.close()
         self._emit({"kind": "end", "step": self._step, "epoch": self._epoch, "time": time.time()})

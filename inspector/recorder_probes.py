@@ -70,6 +70,7 @@ class LayerMeasurer:
                     for i, g in enumerate(self.variables)
                     for v in g
                 ]
+                or [np.zeros(0, np.int32)]  # a model without trainable weights
             )
         )
         self._probe = None

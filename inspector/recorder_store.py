@@ -107,8 +107,14 @@ class SnapshotStore:
         return self._writer.submit(self._write, path, arrays, sync, relative)
 
     def _write(self, path: Path, arrays: dict, sync: bool, relative: str) -> str:
-        run_writer.write_arrays(path, arrays, compress=self.compress, sync=sync)
+        run_writer.write_arrays(
+            path, arrays, compress=self.compress, sync=sync, stored=("weights/",)
+        )
         return relative
+
+    def in_background(self, function, *args) -> Future:
+        """Run ``function(*args)`` on the writer thread, after the writes queued so far."""
+        return self._writer.submit(function, *args)
 
     def close(self) -> None:
         """Wait for every pending write and stop the writer thread."""

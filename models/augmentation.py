@@ -87,8 +87,8 @@ def training_batches(
                 augment(tf.cast(tf.gather(images, index), tf.float32), item_seed),
                 tf.gather(labels, index),
             ),
-            num_parallel_calls=tf.data.AUTOTUNE,
-            deterministic=True,
+            # Sequential on purpose: a few thousand small images per epoch, and a
+            # parallel map would only add scheduling to a reproducible order.
         ).batch(batch_size)
 
     epochs_left = tf.data.Dataset.range(first_epoch, epochs)

@@ -73,7 +73,7 @@ def _ship(run_dir: Path, command: list[str], accuracy: float, count: int, second
     leave_out = shutil.ignore_patterns(CHECKPOINT_FILE, FINAL_MODEL_FILE)
     shutil.copytree(run_dir, default_run_path(), ignore=leave_out)
     info = {
-        "command": " ".join(["layer-inspector", *command[:3], "RUN_DIR", *command[5:]]),
+        "command": " ".join(["layer-inspector", *command[:3], "--out RUN_DIR", *command[5:]]),
         "seed": SEED,
         "held_out_accuracy": accuracy,
         "held_out_images": count,

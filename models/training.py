@@ -107,8 +107,10 @@ def train_face_model(
     data = _load_data(config)
     config.update(_data_facts(data, config, epochs, strategy))
     keras.utils.set_random_seed(config["seed"])
-    # Bit-for-bit reproducible runs: without this, multithreaded CPU kernels sum
-    # in varying order and two runs with one seed drift apart by ~1e-2.
+    # Without this, multithreaded CPU kernels sum in varying order and two runs
+    # with one seed drift apart by ~1e-2. TensorFlow's oneDNN CPU kernels (on by
+    # default) can still differ by ~1e-4 now and then; TF_ENABLE_ONEDNN_OPTS=0,
+    # set before TensorFlow starts, makes runs bit-for-bit equal (and slower).
     tf.config.experimental.enable_op_determinism()
     distribution = make_strategy(strategy)
     with distribution.scope():
