@@ -90,16 +90,17 @@ def _as_labels(value) -> tuple[str, ...] | None:
     return None
 
 
-def load_model(path: str | Path, *, unsafe: bool = False) -> keras.Model:
+def load_model(path: str | Path, *, unsafe: bool = False, compile: bool = False) -> keras.Model:
     """Load a ``.keras`` or legacy ``.h5`` model without running code from the file.
 
     Args:
         path: the model file.
         unsafe: allow Lambda layers' Python code to be deserialised. Only for files
             you trust: such code runs with your permissions.
+        compile: restore the loss, metrics and optimizer state too (to go on training).
 
     Returns:
-        The model, compiled off, with ``model.class_names`` set when the file
+        The model (uncompiled unless ``compile``), with ``model.class_names`` set when the file
         carries class names.
 
     Raises:
@@ -132,7 +133,7 @@ def load_model(path: str | Path, *, unsafe: bool = False) -> keras.Model:
             "pass --unsafe (unsafe=True) only if you trust the file's source."
         )
     try:
-        model = keras.saving.load_model(path, compile=False, safe_mode=not unsafe)
+        model = keras.saving.load_model(path, compile=compile, safe_mode=not unsafe)
     except Exception as error:  # Keras raises many types for broken files
         raise ModelLoadError(
             f"Expected a loadable Keras model. Received: {path.name!r}, which Keras could "

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import keras
 
-from inspector.errors import RunDirectoryError
-from inspector.model_loading import read_labels, save_model
+from inspector.errors import ModelLoadError, RunDirectoryError
+from inspector.model_loading import load_model, save_model
 
 CHECKPOINT_FILE = "checkpoint.keras"
 FINAL_MODEL_FILE = "model.keras"
@@ -62,20 +62,15 @@ def read_checkpoint_state(run_dir: Path) -> dict:
 def load_checkpoint(run_dir: Path) -> keras.Model:
     """The checkpointed model, compiled, with its optimizer state restored.
 
-    Keras safe mode stays on; our checkpoints never contain Lambda layers.
+    It loads like any model file: Keras safe mode on, Lambda layers refused.
     """
     path = run_dir / CHECKPOINT_FILE
     try:
-        model = keras.saving.load_model(path, compile=True, safe_mode=True)
-    except Exception as error:  # Keras raises many kinds for broken files
+        return load_model(path, compile=True)
+    except ModelLoadError as error:
         raise RunDirectoryError(
-            f"Expected a loadable checkpoint. Received: {str(path)!r} "
-            f"({type(error).__name__}: {str(error).splitlines()[0][:300]})."
+            f"Expected a loadable checkpoint in {str(run_dir)!r}. {error}"
         ) from None
-    labels = read_labels(path)
-    if labels:
-        model.class_names = labels
-    return model
 
 
 class EpochCheckpoint(keras.callbacks.Callback):
