@@ -199,16 +199,19 @@ class EngineCache:
 
     @staticmethod
     def _load_image(path: Path, crop: Box | None, entry: _ModelEntry) -> _ImageEntry:
-        from inspector.image_loading import load_image, open_image
+        from inspector.image_loading import open_image, prepare_image
         from inspector.inspection import read_only
 
-        original = read_only(np.asarray(open_image(path).convert("RGB")))
+        # Decode once: the RGB original feeds the face crop and the crop view,
+        # the decoded picture itself is prepared for the model.
+        picture = open_image(path)
+        original = read_only(np.asarray(picture.convert("RGB")))
         height, width = entry.inspector.input_shape[:2]
         if crop is not None:
             box, kind = checked_box(crop, original.shape), "user"
         else:
             box, kind = automatic_box(original, height, width)
-        prepared = load_image(path, entry.model, crop=box)
+        prepared = prepare_image(picture, path, entry.model, crop=box)
         return _ImageEntry(original, prepared, box, kind)
 
 

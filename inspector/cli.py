@@ -30,7 +30,7 @@ from inspector.attribution import AttributionError, compute_attribution, method_
 from inspector.errors import ExportError, InspectorError, ModelLoadError  # noqa: E402
 from inspector.exporting import export_inspection, select_layers  # noqa: E402
 from inspector.extraction import Inspector  # noqa: E402
-from inspector.image_loading import load_image, open_image  # noqa: E402
+from inspector.image_loading import open_image, prepare_image  # noqa: E402
 from inspector.model_loading import load_model  # noqa: E402
 from inspector.report import render_report, save_report  # noqa: E402
 
@@ -241,7 +241,7 @@ def run_inspect(
     model = load_model(model_path, unsafe=args.unsafe)
     inspector = Inspector(model)
     crop = _crop_box(args, picture, model, find_face)
-    prepared = load_image(args.image, model, value_range=args.value_range, crop=crop)
+    prepared = prepare_image(picture, args.image, model, value_range=args.value_range, crop=crop)
     timings = {"load": time.perf_counter() - started}
     inspection = inspector.inspect(prepared, target=args.target, output=args.output)
     select_layers(inspection, layers)  # wrong names fail before the slow methods run

@@ -193,6 +193,30 @@ def load_image(
     Raises:
         ImageLoadError: for a missing, broken, truncated or oversized file.
     """
+    return prepare_image(
+        open_image(path),
+        path,
+        model,
+        input_shape=input_shape,
+        value_range=value_range,
+        crop=crop,
+    )
+
+
+def prepare_image(
+    image: Image.Image,
+    path: str | Path,
+    model=None,
+    *,
+    input_shape=None,
+    value_range: tuple[float, float] | None = None,
+    crop: tuple[int, int, int, int] | None = None,
+) -> PreparedImage:
+    """``load_image`` for a picture already decoded by ``open_image``.
+
+    Callers that need the original picture too (for a face crop) decode the
+    file once and pass it here. ``path`` only names the source.
+    """
     if input_shape is None:
         if model is None:
             raise ValueError("load_image needs a model or an input_shape")
@@ -200,7 +224,6 @@ def load_image(
         value_range = value_range or expected_value_range(model)
     value_range = value_range or (0.0, 1.0)
     height, width, channels = input_shape
-    image = open_image(path)
     original_size = image.size
     steps: list[str] = [f"read {Path(path).name} ({image.mode}, {image.size[0]}x{image.size[1]})"]
     image = to_rgb_or_gray(image, channels, steps)
