@@ -7,8 +7,6 @@ Kept in one place so every error looks the same and tests patch one thing
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 from PyQt6.QtWidgets import QMessageBox, QWidget
@@ -33,14 +31,3 @@ def ask_to_trust_model(parent: QWidget | None, path: Path, message: str) -> bool
         QMessageBox.StandardButton.No,
     )
     return answer == QMessageBox.StandardButton.Yes
-
-
-@contextmanager
-def reporting_errors(parent: QWidget | None, title: str) -> Iterator[None]:
-    """Run GUI-thread work (e.g. writing a file); show a failure instead of raising."""
-    from inspector.errors import InspectorError
-
-    try:
-        yield
-    except (InspectorError, OSError) as error:
-        show_error(parent, title, str(error))

@@ -85,11 +85,6 @@ class TrainingThread(QThread):
         self._process = None
         self._epochs_done = 0
 
-    @property
-    def stop_requested(self) -> bool:
-        """True once ``request_stop`` or ``stop`` was called."""
-        return self._stop_requested.is_set()
-
     def request_stop(self) -> None:
         """Ask training to stop at the end of the current batch; returns at once."""
         self._stop_requested.set()

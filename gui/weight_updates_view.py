@@ -222,10 +222,6 @@ class WeightUpdatesView(QWidget):
         self._show_step()
         self.run_loaded.emit(run)
 
-    def set_step_index(self, index: int) -> None:
-        """Show snapshot number ``index`` (0 = first recorded step)."""
-        self.step_slider.setValue(index)
-
     @property
     def current_step(self) -> int | None:
         """The optimizer step of the snapshot shown, or None without a run."""
