@@ -43,7 +43,7 @@ import os, sys, time
 started = time.perf_counter()
 sys.path.insert(0, {root!r})
 from PyQt6.QtWidgets import QApplication
-from gui.app import application, open_window
+from gui.app.application import application, open_window
 app = application()
 model = {model!r}
 window = open_window(model and __import__("pathlib").Path(model))
@@ -96,12 +96,12 @@ def report(name: str, values: list[float], floor: list[float], goal: str) -> Non
 
 # --- the model ---------------------------------------------------------------------------
 def benchmark_model() -> tuple[Path, bool, str]:
-    from gui.engine_cache import bundled_paths
+    from gui.app.engine_cache import bundled_paths
 
     shipped, _ = bundled_paths()
     if shipped is not None:
         return shipped, True, f"the bundled default model ({shipped.relative_to(ROOT)})"
-    from inspector.model_loading import save_model
+    from inspector.engine.model_loading import save_model
     from models.face_cnn import FACE_LABELS, build_face_cnn
 
     path = Path(tempfile.mkdtemp()) / "face_cnn_untrained.keras"
@@ -130,8 +130,8 @@ def wait_for(app, condition, timeout: float = 120.0) -> None:
 
 
 def open_app(model: Path):
-    from gui.app import application
-    from gui.main_window import MainWindow
+    from gui.app.application import application
+    from gui.app.main_window import MainWindow
 
     app = application()
     window = MainWindow()
@@ -157,7 +157,7 @@ def image_loading(app, window, shown, images: list[Path], repeats: int) -> None:
         if k >= 2:  # the first two include tracing the model's functions
             times.append(time.perf_counter() - started)
             worker.append(window.session.state.seconds)
-    from inspector.model_loading import load_model
+    from inspector.engine.model_loading import load_model
 
     keras_model = load_model(window.session.requested.model_path)
     inspector = Inspector(keras_model)
@@ -216,10 +216,7 @@ def heartbeat_gaps(app, seconds: float, until=None) -> list[float]:
 
 
 def training_stalls(app, window, seconds: float) -> None:
-    tab = window.extras.training_tab
-    if tab is None:
-        print("4. training stall: SKIPPED (gui/training_tab.py is not installed)")
-        return
+    tab = window.training_tab
     idle = heartbeat_gaps(app, 2.0)
     tab.runs_root = Path(tempfile.mkdtemp())
     tab.run_dir_edit.setText(str(tab.runs_root / "bench_run"))
@@ -251,16 +248,13 @@ def main() -> None:
     )
     if not args.skip_cold:
         cold_start(model, shipped, args.cold_repeats)
-    from gui.session import sample_images
+    from gui.app.session import sample_images
 
     images = sample_images()
     app, window, shown = open_app(model)
     image_loading(app, window, shown, images, args.repeats)
     layer_switching(app, window, args.repeats)
     if not args.skip_training:
-        from gui import integration
-
-        integration.install_engine_tabs(window)
         training_stalls(app, window, args.train_seconds)
     window.close()
 

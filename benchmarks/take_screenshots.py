@@ -66,10 +66,7 @@ def show_receptive_field(window, app) -> None:
 
 
 def capture_training(window, app, seconds: float) -> None:
-    tab = window.extras.training_tab
-    if tab is None:
-        print("training tab missing: no training screenshot")
-        return
+    tab = window.training_tab
     window.tabs.setCurrentWidget(tab)
     tab.runs_root = Path(tempfile.mkdtemp())
     tab.run_dir_edit.setText(str(tab.runs_root / "screenshot_run"))
@@ -88,7 +85,7 @@ def main() -> None:
     parser.add_argument("--train-seconds", type=float, default=40.0)
     parser.add_argument("--skip-training", action="store_true")
     args = parser.parse_args()
-    from gui.app import application, open_window
+    from gui.app.application import application, open_window
 
     app = application()
     if app.platformName() != "xcb":
@@ -98,7 +95,7 @@ def main() -> None:
     window.resize(*SIZE)
     wait_for(app, lambda: window.session.state is not None, what="the first inspection")
     wait_for(app, lambda: not window.session.worker.is_busy, what="the follow-up jobs")
-    view = window.extras.weight_updates_view
+    view = window.weight_updates_view
     if view is not None:
         wait_for(app, lambda: view.run is not None, what="the default training run")
     show_receptive_field(window, app)

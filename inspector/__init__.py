@@ -1,17 +1,15 @@
-"""layer-inspector's Qt-free core: load models and images, inspect every layer.
+"""layer-inspector's Qt-free core for any Keras 3 model; ``engine`` is its base.
 
-The public names are loaded on first use. ``import inspector`` is therefore
-cheap, and a GUI that only needs ``inspector.colormaps`` never waits for
-TensorFlow. Whatever needs TensorFlow imports it through
-``import_tensorflow_quietly`` first, so that its C++ start-up lines never reach
-the terminal (a CLI error must stay one line on stderr).
+Public names load on first use, so ``import inspector`` stays cheap and the GUI
+never waits for TensorFlow; whatever needs TensorFlow imports it quietly first
+(a CLI error must stay one line on stderr). Never imports ``models``, ``gui`` or Qt.
 """
 
 from __future__ import annotations
 
 import importlib
 
-from inspector.errors import (
+from inspector.engine.errors import (
     AttributionError,
     DatasetError,
     ExportError,
@@ -24,7 +22,7 @@ from inspector.errors import (
     UnsafeModelError,
     UnsupportedModelError,
 )
-from inspector.quiet import import_tensorflow_quietly
+from inspector.engine.quiet import import_tensorflow_quietly
 
 # Public name -> the module that defines it.
 _LAZY = {
@@ -32,17 +30,17 @@ _LAZY = {
     "compute_attribution": "inspector.attribution",
     "get_method": "inspector.attribution",
     "method_names": "inspector.attribution",
-    "Inspector": "inspector.extraction",
-    "PreparedImage": "inspector.image_loading",
-    "load_image": "inspector.image_loading",
-    "Inspection": "inspector.inspection",
-    "LayerRecord": "inspector.inspection",
-    "ReceptiveField": "inspector.inspection",
-    "load_model": "inspector.model_loading",
-    "save_model": "inspector.model_loading",
-    "TrainingRecorder": "inspector.recorder",
-    "TrainingRun": "inspector.run_directory",
-    "load_run": "inspector.run_directory",
+    "Inspector": "inspector.engine.extraction",
+    "PreparedImage": "inspector.engine.image_loading",
+    "load_image": "inspector.engine.image_loading",
+    "Inspection": "inspector.engine.inspection",
+    "LayerRecord": "inspector.engine.inspection",
+    "ReceptiveField": "inspector.engine.inspection",
+    "load_model": "inspector.engine.model_loading",
+    "save_model": "inspector.engine.model_loading",
+    "TrainingRecorder": "inspector.recording.recorder",
+    "TrainingRun": "inspector.recording.run_directory",
+    "load_run": "inspector.recording.run_directory",
 }
 
 

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import keras
 
-from inspector.errors import ModelLoadError, RunDirectoryError
-from inspector.model_loading import load_model, save_model
+from inspector.engine.errors import ModelLoadError, RunDirectoryError
+from inspector.engine.model_loading import load_model, save_model
 
 CHECKPOINT_FILE = "checkpoint.keras"
 FINAL_MODEL_FILE = "model.keras"

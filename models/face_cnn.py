@@ -15,7 +15,7 @@ Three stages, each named after what its units can see (sizes for the default
 
 ``face_evidence`` averages the whole-face maps and ``face_probability`` is one
 sigmoid unit, P(face). The model takes raw 0..255 grayscale pixels; its first
-layer rescales them, which is what ``inspector.image_loading.expected_value_range``
+layer rescales them, which is what ``inspector.engine.image_loading.expected_value_range``
 looks for. About 18,000 weights: small enough to train in seconds on a CPU and
 to snapshot many times per run.
 """

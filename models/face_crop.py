@@ -17,7 +17,7 @@ from functools import lru_cache
 import numpy as np
 from PIL import Image
 
-from inspector.errors import ImageLoadError
+from inspector.engine.errors import ImageLoadError
 
 Box = tuple[int, int, int, int]
 

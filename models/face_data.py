@@ -17,8 +17,8 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
-from inspector.errors import DatasetError
-from inspector.inspection import read_only
+from inspector.engine.errors import DatasetError
+from inspector.engine.inspection import read_only
 from models.face_cnn import FACE_LABELS, INPUT_SIZE
 
 SPLIT_SEED = 20240611

@@ -18,9 +18,9 @@ from pathlib import Path
 
 import numpy as np
 
-from inspector.errors import DatasetError, ImageLoadError
-from inspector.image_loading import load_image
-from inspector.inspection import read_only
+from inspector.engine.errors import DatasetError, ImageLoadError
+from inspector.engine.image_loading import load_image
+from inspector.engine.inspection import read_only
 from models.face_cnn import CHANNELS, INPUT_SIZE
 from models.face_data import FaceDataset, LabelledImages, check_trainable, split_dataset
 

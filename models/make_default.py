@@ -48,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _held_out_accuracy(model_path: Path) -> tuple[float, int]:
-    from inspector.model_loading import load_model
+    from inspector.engine.model_loading import load_model
     from models.face_data import bundled_face_data
     from models.training import held_out_accuracy
 
@@ -58,7 +58,7 @@ def _held_out_accuracy(model_path: Path) -> tuple[float, int]:
 
 def _fit_seconds(run_dir: Path) -> float:
     # From the recorder's own timestamps: training start to the last epoch's end.
-    from inspector.run_writer import RECORDS_FILE
+    from inspector.recording.run_writer import RECORDS_FILE
 
     lines = (run_dir / RECORDS_FILE).read_text().splitlines()
     records = [json.loads(line) for line in lines]

@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from inspector.errors import InspectorError
+from inspector.engine.errors import InspectorError
 from models.settings import BATCH_SIZE, DEFAULT_EPOCHS, STRATEGIES
 
 

@@ -18,10 +18,10 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from inspector.errors import InspectorError, RunDirectoryError
-from inspector.model_loading import save_model
-from inspector.recorder import TrainingRecorder
-from inspector.run_writer import CONFIG_FILE, RECORDS_FILE
+from inspector.engine.errors import InspectorError, RunDirectoryError
+from inspector.engine.model_loading import save_model
+from inspector.recording.recorder import TrainingRecorder
+from inspector.recording.run_writer import CONFIG_FILE, RECORDS_FILE
 from models.augmentation import steps_per_epoch, training_batches
 from models.checkpoint import (
     FINAL_MODEL_FILE,
@@ -63,7 +63,7 @@ def train_face_model(
     """Train (or resume training) the face CNN and record the run.
 
     Args:
-        run_dir: where the run is written (see ``inspector.run_directory``); must
+        run_dir: where the run is written (see ``inspector.recording.run_directory``); must
             be new or empty unless ``resume``.
         data_dir: a class-per-subfolder image folder; None uses the bundled LFW
             subset (faces vs not-faces).

@@ -27,8 +27,8 @@ from inspector.attribution import gradcam_plus_plus  # noqa: F401  isort: skip
 from inspector.attribution import occlusion  # noqa: F401  isort: skip
 
 if TYPE_CHECKING:
-    from inspector.extraction import Inspector
-    from inspector.inspection import Inspection
+    from inspector.engine.extraction import Inspector
+    from inspector.engine.inspection import Inspection
 
 __all__ = [
     "REGISTRY",

@@ -12,11 +12,11 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from inspector.attribution.base import AttributionError
-from inspector.image_loading import expected_value_range
+from inspector.engine.image_loading import expected_value_range
 
 if TYPE_CHECKING:
-    from inspector.extraction import Inspector
-    from inspector.inspection import Inspection
+    from inspector.engine.extraction import Inspector
+    from inspector.engine.inspection import Inspection
 
 BASELINE_NAMES = ("black", "grey", "mean")
 

@@ -17,12 +17,12 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
-from inspector.errors import AttributionError
-from inspector.inspection import read_only
+from inspector.engine.errors import AttributionError
+from inspector.engine.inspection import read_only
 
 if TYPE_CHECKING:
-    from inspector.extraction import Inspector
-    from inspector.inspection import Inspection
+    from inspector.engine.extraction import Inspector
+    from inspector.engine.inspection import Inspection
 
 
 @dataclass(frozen=True)

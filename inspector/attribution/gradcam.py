@@ -10,8 +10,8 @@ from inspector.attribution._helpers import resize_bilinear
 from inspector.attribution.base import Attribution, AttributionError, AttributionMethod, register
 
 if TYPE_CHECKING:
-    from inspector.extraction import Inspector
-    from inspector.inspection import Inspection, LayerRecord
+    from inspector.engine.extraction import Inspector
+    from inspector.engine.inspection import Inspection, LayerRecord
 
 
 @register

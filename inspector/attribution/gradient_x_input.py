@@ -9,8 +9,8 @@ import numpy as np
 from inspector.attribution.base import Attribution, AttributionMethod, register
 
 if TYPE_CHECKING:
-    from inspector.extraction import Inspector
-    from inspector.inspection import Inspection
+    from inspector.engine.extraction import Inspector
+    from inspector.engine.inspection import Inspection
 
 
 @register

@@ -8,8 +8,8 @@ from inspector.attribution._helpers import max_abs_over_channels
 from inspector.attribution.base import Attribution, AttributionMethod, register
 
 if TYPE_CHECKING:
-    from inspector.extraction import Inspector
-    from inspector.inspection import Inspection
+    from inspector.engine.extraction import Inspector
+    from inspector.engine.inspection import Inspection
 
 
 @register

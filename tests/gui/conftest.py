@@ -16,8 +16,8 @@ import pytest
 from PIL import Image
 from PyQt6.QtCore import QSettings, QThread, QThreadPool
 
-from gui import worker as worker_module
-from gui.image_helpers import configure_pyqtgraph
+from gui.app import worker as worker_module
+from gui.widgets.image_helpers import configure_pyqtgraph
 
 THREAD_JOIN_MS = 5000
 SIZE = 24
@@ -111,7 +111,7 @@ def lambda_cnn() -> keras.Model:
 
 @pytest.fixture(scope="session")
 def model_dir(tmp_path_factory) -> Path:
-    from inspector.model_loading import save_model
+    from inspector.engine.model_loading import save_model
 
     folder = tmp_path_factory.mktemp("models")
     keras.utils.set_random_seed(1)
@@ -171,7 +171,7 @@ def settings(tmp_path) -> QSettings:
 def tiny_inspection(tiny_model_path, image_path):
     """An Inspection of the tiny model on the small image (computed once)."""
     from inspector import Inspector, load_image
-    from inspector.model_loading import load_model
+    from inspector.engine.model_loading import load_model
 
     model = load_model(tiny_model_path)
     return Inspector(model).inspect(load_image(image_path, model))
@@ -183,7 +183,7 @@ def engine_cache():
 
     Safe because tests run one at a time, so only one worker thread uses it at once.
     """
-    from gui.engine_cache import EngineCache
+    from gui.app.engine_cache import EngineCache
 
     return EngineCache()
 
@@ -191,8 +191,8 @@ def engine_cache():
 @pytest.fixture
 def window(qtbot, settings, image_dir, engine_cache):
     """A main window with no model open yet; closed (threads joined) at teardown."""
-    from gui.main_window import MainWindow
-    from gui.session import Session
+    from gui.app.main_window import MainWindow
+    from gui.app.session import Session
 
     win = MainWindow(session=Session(cache=engine_cache), settings=settings, sample_dir=image_dir)
     qtbot.addWidget(win)

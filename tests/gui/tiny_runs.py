@@ -1,7 +1,7 @@
 """A tiny training run, recorded by the real ``TrainingRecorder``, for the training GUI tests.
 
 ``tiny_train`` has ``train_face_model``'s calling convention, so it can stand in
-for it in ``gui.training_job.run_training`` (in process or in the training child
+for it in ``gui.training.job.run_training`` (in process or in the training child
 process, as ``"tests.gui.tiny_runs:tiny_train"``). It trains a three-layer conv
 net on 48 random 12x12 RGB images whose label is "is the red channel brighter
 than the green one", which the net learns within a few steps.
@@ -14,7 +14,7 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from inspector.recorder import TrainingRecorder
+from inspector.recording.recorder import TrainingRecorder
 
 LAYERS = ("rgb_conv", "second_conv", "score")
 

@@ -9,7 +9,7 @@ import numpy as np
 from PIL import Image
 
 from inspector import Inspector
-from inspector.model_loading import save_model
+from inspector.engine.model_loading import save_model
 
 layers = keras.layers
 INPUT_SHAPE = (16, 16, 3)

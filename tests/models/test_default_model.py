@@ -7,8 +7,8 @@ import json
 import numpy as np
 
 from inspector import Inspector
-from inspector.model_loading import load_model
-from inspector.run_directory import load_run
+from inspector.engine.model_loading import load_model
+from inspector.recording.run_directory import load_run
 from models import default_model_path, default_run_path
 from models.default_model import DEFAULT_DIR
 from models.face_cnn import FACE_LABELS

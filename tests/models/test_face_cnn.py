@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from inspector import Inspector
-from inspector.image_loading import expected_value_range
+from inspector.engine.image_loading import expected_value_range
 from models.face_cnn import FACE_LABELS, build_face_cnn, face_layers_needed, loss_for
 
 

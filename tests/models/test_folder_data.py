@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from inspector.errors import DatasetError
+from inspector.engine.errors import DatasetError
 from models.folder_data import class_order, load_image_folder
 
 

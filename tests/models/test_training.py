@@ -10,8 +10,8 @@ import keras
 import numpy as np
 import pytest
 
-from inspector.errors import DatasetError, InspectorError, RunDirectoryError
-from inspector.run_directory import load_run
+from inspector.engine.errors import DatasetError, InspectorError, RunDirectoryError
+from inspector.recording.run_directory import load_run
 from models.checkpoint import CHECKPOINT_FILE, read_checkpoint_state
 from models.face_data import bundled_face_data
 from models.training import pick_per_class, train_face_model
@@ -98,7 +98,7 @@ def test_training_on_a_user_folder_writes_a_loadable_run(tmp_path):
     assert run.config["loss"] == "sparse_categorical_crossentropy"
     assert len(run.history["val_accuracy"]) == 2 and run.finished
     assert (tmp_path / "run" / CHECKPOINT_FILE).is_file()
-    from inspector.model_loading import load_model
+    from inspector.engine.model_loading import load_model
 
     reloaded = load_model(tmp_path / "run" / "model.keras")
     assert (
@@ -114,7 +114,7 @@ import tensorflow as tf
 cpu = tf.config.list_physical_devices("CPU")[0]
 tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
 from models.training import train_face_model, make_strategy
-from inspector.run_directory import load_run
+from inspector.recording.run_directory import load_run
 assert make_strategy("mirrored").num_replicas_in_sync == 2
 out = {}
 for strategy in ("default", "mirrored"):

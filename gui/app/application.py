@@ -1,0 +1,65 @@
+"""Start the desktop app: the window first, then the engine on the worker thread.
+
+TensorFlow takes seconds to import, so ``run_app`` shows a fully painted window
+with a busy indicator at once, and the first worker job imports the engine,
+loads the model and inspects the first image while the window stays responsive.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from PyQt6.QtWidgets import QApplication
+
+from gui.app.main_window import MainWindow
+from gui.widgets.image_helpers import configure_pyqtgraph
+
+APPLICATION = "layer-inspector"
+
+
+def application(argv: list[str] | None = None) -> QApplication:
+    """The process's QApplication (created once), with pyqtgraph configured."""
+    app = QApplication.instance() or QApplication(argv or sys.argv[:1])
+    app.setApplicationName(APPLICATION)
+    app.setOrganizationName(APPLICATION)
+    configure_pyqtgraph()
+    return app
+
+
+def open_window(
+    model_path: Path | None = None,
+    image_path: Path | None = None,
+    unsafe: bool = False,
+    *,
+    run_path: Path | None = None,
+) -> MainWindow:
+    """Create and show the main window, then start loading on the worker.
+
+    Args:
+        model_path: a .keras/.h5 file; None opens the bundled default model.
+        image_path: an image file; None opens the first sample image.
+        unsafe: allow the model's Lambda layers' code (only for trusted files).
+        run_path: a training run directory for the weight-updates view
+            (None: the bundled default run).
+    """
+    window = MainWindow()
+    window.startup_run = Path(run_path) if run_path else None
+    window.show()
+    window.session.start(model_path, image_path, unsafe)
+    return window
+
+
+def run_app(
+    model_path: Path | None = None,
+    image_path: Path | None = None,
+    unsafe: bool = False,
+    *,
+    run_path: Path | None = None,
+) -> int:
+    """Run the app until its window closes; returns the exit code (0 on success)."""
+    app = application()
+    window = open_window(model_path, image_path, unsafe, run_path=run_path)
+    code = app.exec()
+    del window
+    return code

@@ -1,0 +1,275 @@
+"""Worker-side state: the loaded model, its Inspector and prepared images.
+
+Only jobs running on the ``ModelWorker`` thread call ``EngineCache``; nothing in
+here is touched by the GUI thread, so it needs no locks. What leaves it is
+frozen: ``SessionState`` (with an ``Inspection``) or ``UnsafeRefusal``.
+
+``inspector`` and ``models`` are imported inside the functions, on the worker
+thread, so that TensorFlow's import never delays the first window.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import OrderedDict
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from gui.views.model_summary import ModelSummary, summarise
+
+Box = tuple[int, int, int, int]
+_MODELS_KEPT = 2  # the current model and the one before, so a failed switch costs nothing
+_IMAGES_KEPT = 4
+
+
+@dataclass(frozen=True)
+class Request:
+    """What the user asked to see. ``crop`` None means automatic (face or centre)."""
+
+    model_path: Path | None = None
+    unsafe: bool = False
+    image_path: Path | None = None
+    crop: Box | None = None
+    target: int | None = None
+
+
+@dataclass(frozen=True)
+class SessionState:
+    """One complete, consistent answer: everything every view shows.
+
+    Attributes:
+        request: the request this answers.
+        summary: the model's layer tree.
+        original: the image file as uint8 RGB ``(H, W, 3)`` before cropping (read-only).
+        crop: the ``(left, top, right, bottom)`` box used, in ``original`` pixels,
+            or None when the whole image was used.
+        crop_kind: ``"face"``, ``"user"``, ``"centre"`` or ``"none"`` (whole image).
+        inspection: the forward+backward pass for this image and target.
+        seconds: time spent on the worker thread for this answer.
+    """
+
+    request: Request
+    summary: ModelSummary
+    original: np.ndarray
+    crop: Box | None
+    crop_kind: str
+    inspection: Any  # inspector.Inspection (not imported here: see module docstring)
+    seconds: float = 0.0
+
+
+@dataclass(frozen=True)
+class UnsafeRefusal:
+    """A model was refused because it carries code; the user may choose to trust it."""
+
+    path: Path
+    message: str
+
+
+@dataclass(frozen=True)
+class EngineContext:
+    """What a worker job may use: the live model objects of the last answer."""
+
+    model: Any  # keras.Model
+    inspector: Any  # inspector.Inspector
+    prepared: Any  # inspector.PreparedImage
+    state: SessionState | None
+
+
+@dataclass(frozen=True)
+class EngineInfo:
+    """What the first job found: the bundled model and training run, if shipped."""
+
+    default_model: Path | None
+    default_run: Path | None
+
+
+@dataclass(frozen=True)
+class _ModelEntry:
+    model: Any
+    inspector: Any
+    summary: ModelSummary
+
+
+@dataclass(frozen=True)
+class _ImageEntry:
+    original: np.ndarray
+    prepared: Any
+    crop: Box | None
+    crop_kind: str
+
+
+def _file_key(path: Path) -> tuple[str, int]:
+    path = Path(path)
+    return str(path.resolve()), path.stat().st_mtime_ns if path.exists() else 0
+
+
+class EngineCache:
+    """Loads models and images once and answers requests (worker thread only)."""
+
+    def __init__(self) -> None:
+        self._models: OrderedDict[tuple, _ModelEntry] = OrderedDict()
+        self._images: OrderedDict[tuple, _ImageEntry] = OrderedDict()
+        self._last: tuple[_ModelEntry, _ImageEntry, SessionState] | None = None
+
+    @staticmethod
+    def import_engine() -> EngineInfo:
+        """Import TensorFlow, Keras and the engine (the slow part of a cold start),
+        and find the bundled model and run."""
+        import inspector  # noqa: F401
+
+        model, run = bundled_paths()
+        return EngineInfo(model, run)
+
+    def answer(self, request: Request) -> SessionState | UnsafeRefusal:
+        """Compute everything the views show for ``request``.
+
+        Raises:
+            InspectorError: no model, a bad model or image, a bad crop or target.
+        """
+        from inspector.engine.errors import ImageLoadError, ModelLoadError, UnsafeModelError
+
+        started = time.perf_counter()
+        if request.model_path is None:
+            raise ModelLoadError(
+                "Expected a model to inspect. Received: none. Open a .keras or .h5 file "
+                "(File > Open model...) or drop one on the window."
+            )
+        try:
+            entry = self._model(request.model_path, request.unsafe)
+        except UnsafeModelError as error:
+            return UnsafeRefusal(Path(request.model_path), str(error))
+        if request.image_path is None:
+            raise ImageLoadError(
+                "Expected an image to inspect. Received: none. Open an image "
+                "(File > Open image...) or drop one on the window."
+            )
+        image = self._image(request.image_path, request.crop, entry)
+        inspection = entry.inspector.inspect(image.prepared, target=request.target)
+        state = SessionState(
+            request=request,
+            summary=entry.summary,
+            original=image.original,
+            crop=image.crop,
+            crop_kind=image.crop_kind,
+            inspection=inspection,
+            seconds=time.perf_counter() - started,
+        )
+        self._last = (entry, image, state)
+        return state
+
+    def context(self) -> EngineContext:
+        """The model objects of the last answer, for follow-up jobs."""
+        from inspector.engine.errors import InspectorError
+
+        if self._last is None:
+            raise InspectorError(
+                "Expected a model and an image to be open. Received: nothing open yet."
+            )
+        entry, image, state = self._last
+        return EngineContext(entry.model, entry.inspector, image.prepared, state)
+
+    # --- models -----------------------------------------------------------------
+    def _model(self, path: Path, unsafe: bool) -> _ModelEntry:
+        from inspector import Inspector
+        from inspector.engine.model_loading import load_model
+
+        key = (*_file_key(path), unsafe)
+        if key in self._models:
+            self._models.move_to_end(key)
+            return self._models[key]
+        model = load_model(path, unsafe=unsafe)
+        entry = _ModelEntry(model, Inspector(model), summarise(model, str(path)))
+        self._models[key] = entry
+        while len(self._models) > _MODELS_KEPT:
+            self._models.popitem(last=False)
+        return entry
+
+    # --- images -----------------------------------------------------------------
+    def _image(self, path: Path, crop: Box | None, entry: _ModelEntry) -> _ImageEntry:
+        key = (*_file_key(path), crop, id(entry.model))
+        if key not in self._images:
+            self._images[key] = self._load_image(Path(path), crop, entry)
+            while len(self._images) > _IMAGES_KEPT:
+                self._images.popitem(last=False)
+        self._images.move_to_end(key)
+        return self._images[key]
+
+    @staticmethod
+    def _load_image(path: Path, crop: Box | None, entry: _ModelEntry) -> _ImageEntry:
+        from inspector.engine.image_loading import open_image, prepare_image
+        from inspector.engine.inspection import read_only
+
+        # Decode once: the RGB original feeds the face crop and the crop view,
+        # the decoded picture itself is prepared for the model.
+        picture = open_image(path)
+        original = read_only(np.asarray(picture.convert("RGB")))
+        height, width = entry.inspector.input_shape[:2]
+        if crop is not None:
+            box, kind = checked_box(crop, original.shape), "user"
+        else:
+            box, kind = automatic_box(original, height, width)
+        prepared = prepare_image(picture, path, entry.model, crop=box)
+        return _ImageEntry(original, prepared, box, kind)
+
+
+def checked_box(box: Box, shape: tuple[int, ...]) -> Box:
+    """``box`` clipped to an image of ``shape`` ``(H, W, ...)``.
+
+    Raises:
+        ImageLoadError: nothing of the box lies inside the image.
+    """
+    from inspector.engine.errors import ImageLoadError
+
+    left, top, right, bottom = (int(v) for v in box)
+    clipped = (max(0, left), max(0, top), min(shape[1], right), min(shape[0], bottom))
+    if clipped[2] - clipped[0] < 1 or clipped[3] - clipped[1] < 1:
+        raise ImageLoadError(
+            f"Expected a crop box (left, top, right, bottom) inside the "
+            f"{shape[1]}x{shape[0]} image. Received: box={tuple(box)}."
+        )
+    return clipped
+
+
+def automatic_box(
+    original: np.ndarray, height: int | None, width: int | None
+) -> tuple[Box | None, str]:
+    """The crop to use without a user box: the face if the image is bigger than the
+    model input and a face is found, else the centre at the model's aspect.
+
+    Returns:
+        ``(box, kind)`` with kind ``"face"``, ``"centre"`` or ``"none"``.
+    """
+    image_h, image_w = original.shape[:2]
+    if height is None or width is None:
+        return None, "none"
+    aspect = width / height
+    if image_w > width or image_h > height:
+        box = _face_box(original, aspect)
+        if box is not None:
+            return checked_box(box, original.shape), "face"
+    if abs(image_w / image_h - aspect) <= 1e-3:
+        return None, "none"
+    if image_w / image_h > aspect:  # too wide: full height, trimmed width
+        crop_w, crop_h = round(image_h * aspect), image_h
+    else:
+        crop_w, crop_h = image_w, round(image_w / aspect)
+    left, top = (image_w - crop_w) // 2, (image_h - crop_h) // 2
+    return (left, top, left + crop_w, top + crop_h), "centre"
+
+
+def _face_box(original: np.ndarray, aspect: float) -> Box | None:
+    from models.face_crop import face_crop_box
+
+    box = face_crop_box(original, aspect)
+    return None if box is None else tuple(int(v) for v in box)
+
+
+def bundled_paths() -> tuple[Path | None, Path | None]:
+    """The shipped default model file and run directory, each None if not there."""
+    from models.default_model import default_model_path, default_run_path
+
+    model, run = Path(default_model_path()), Path(default_run_path())
+    return (model if model.is_file() else None), (run if run.is_dir() else None)

@@ -1,0 +1,96 @@
+"""The ``layer-inspector`` command: the desktop app, or a headless sub-command.
+
+This module sits at the top of the import arrows (gui -> models -> inspector), so
+it can offer the engine's ``inspect``, the face model's ``train`` and the app in
+one command. The app path imports neither TensorFlow nor the headless commands:
+the window appears first and TensorFlow loads on the worker thread. ``inspect``
+and ``train`` never import Qt, so they run without a display.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+PROG = "layer-inspector"
+DESCRIPTION = (
+    "See how a Keras convolutional network sees, layer by layer. "
+    "Without a sub-command the desktop app opens on the bundled face model."
+)
+
+
+def _add_app_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--model", type=Path, help="a .keras or .h5 model (default: the face CNN)")
+    parser.add_argument("--image", type=Path, help="an image to open first")
+    parser.add_argument("--run", type=Path, help="a training run directory to show")
+    parser.add_argument(
+        "--unsafe",
+        action="store_true",
+        help="allow Lambda layers' Python code in the model file (only for files you trust)",
+    )
+    parser.set_defaults(handler=_run_app)
+
+
+def _run_app(args: argparse.Namespace) -> int:
+    from gui.app.application import run_app
+
+    return run_app(args.model, args.image, args.unsafe, run_path=args.run)
+
+
+def _run_inspect(args: argparse.Namespace) -> int:
+    from inspector.cli.inspect_command import run_inspect
+    from models.default_model import default_model_path
+    from models.face_crop import face_crop_box
+
+    return run_inspect(args, default_model_path(), find_face=face_crop_box)
+
+
+def _run_train(args: argparse.Namespace) -> int:
+    from models.train_command import run_train
+
+    return run_train(args)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The full parser with every sub-command (imports the engine)."""
+    from inspector.cli.inspect_command import add_inspect_parser
+    from models.train_command import add_train_parser
+
+    parser = argparse.ArgumentParser(prog=PROG, description=DESCRIPTION)
+    subparsers = parser.add_subparsers(dest="command", metavar="{app,inspect,train}")
+    _add_app_arguments(subparsers.add_parser("app", help="open the desktop app (the default)"))
+    add_inspect_parser(subparsers)
+    subparsers.choices["inspect"].set_defaults(handler=_run_inspect)
+    add_train_parser(subparsers)
+    subparsers.choices["train"].set_defaults(handler=_run_train)
+    return parser
+
+
+def _is_app(argv: list[str]) -> bool:
+    return (
+        not argv
+        or argv[0] == "app"
+        or (argv[0].startswith("-") and argv[0] not in ("-h", "--help"))
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``layer-inspector`` console script."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if _is_app(argv):
+        # A light parser of its own, so the window never waits for TensorFlow.
+        parser = argparse.ArgumentParser(prog=f"{PROG} app", description=DESCRIPTION)
+        _add_app_arguments(parser)
+        args = parser.parse_args(argv[1:] if argv and argv[0] == "app" else argv)
+        return args.handler(args)
+    from inspector.engine.quiet import import_tensorflow_quietly
+
+    import_tensorflow_quietly()  # before any engine import: keeps stderr to one line
+    from inspector.cli.runner import run_cli
+
+    return run_cli(argv, build_parser())
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,429 @@
+"""The main window: docks, tabs, menus, drag and drop, and the busy indicator.
+
+It owns no model state: the ``Session`` does. The window builds every view at
+once (no view imports TensorFlow at import time), forwards user actions to the
+session and paints each ``SessionState`` the session publishes into every view.
+Views that need more computation (attributions, a neuron's breakdown) emit a
+request that becomes a worker job; the answers come back by job kind. Errors
+arrive as the session's ``error`` signal and become message boxes; the views
+keep showing the previous state.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PyQt6.QtCore import QSettings, Qt, pyqtSignal
+from PyQt6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
+from PyQt6.QtWidgets import (
+    QDockWidget,
+    QFileDialog,
+    QLabel,
+    QMainWindow,
+    QMenu,
+    QProgressBar,
+    QStackedWidget,
+    QTabWidget,
+    QWidget,
+)
+
+from gui.app.error_dialogs import ask_to_trust_model, show_error
+from gui.app.recent_files import RecentFiles
+from gui.app.session import (
+    IMAGE_SUFFIXES,
+    MODEL_SUFFIXES,
+    SAMPLE_DIR,
+    Session,
+    SessionState,
+    describe_state,
+    sample_images,
+)
+from gui.export.dialogs import ExportController
+from gui.views.attribution import AttributionView
+from gui.views.backprop import BackpropView
+from gui.views.crop import CropView
+from gui.views.feature_maps import FeatureMapView
+from gui.views.hierarchy import HierarchyView
+from gui.views.model_panel import ModelPanel
+from gui.views.neuron import NeuronView
+from gui.views.prediction_panel import PredictionPanel
+from gui.views.training import TrainingTab
+from gui.views.weight_updates import WeightUpdatesView
+
+MODEL_FILTER = "Keras models (*.keras *.h5 *.hdf5)"
+IMAGE_FILTER = "Images (" + " ".join(f"*{s}" for s in IMAGE_SUFFIXES) + ")"
+TRAINING_JOIN_MS = 30000
+ATTRIBUTION_JOB = "attribution"
+NEURON_JOB = "neuron"
+LEFT_DOCK_WIDTH = 500
+LOADING_TEXT = (
+    "<h2>Loading the model and computing every layer…</h2>"
+    "<p>TensorFlow starts in the background the first time; the window stays responsive.</p>"
+)
+
+
+class MainWindow(QMainWindow):
+    """The layer-inspector window.
+
+    Args:
+        session: the state holder (a new one with its own worker by default).
+        settings: where recent files are kept (the user's QSettings by default).
+        sample_dir: the folder listed in File > Sample images.
+
+    Signals:
+        state_shown(SessionState): every view has been given a new state.
+    """
+
+    state_shown = pyqtSignal(object)
+
+    def __init__(
+        self,
+        session: Session | None = None,
+        settings: QSettings | None = None,
+        sample_dir: Path = SAMPLE_DIR,
+    ) -> None:
+        super().__init__()
+        self.setWindowTitle("layer-inspector")
+        self.setAcceptDrops(True)
+        self.session = session or Session(parent=self)
+        self.recent = RecentFiles(settings, parent=self)
+        self.sample_dir = sample_dir
+        self._summary = None
+        self._opened: dict[str, Path] = {}  # files the user opened, added to recent on success
+        self.startup_run: Path | None = None  # a run to show instead of the bundled one
+        self._build_views()
+        self._build_status_bar()
+        self._build_menus()
+        self._connect()
+        self.resize(1560, 940)
+        self.model_panel.setMinimumWidth(LEFT_DOCK_WIDTH - 20)
+
+    # --- building ----------------------------------------------------------------------
+    def _build_views(self) -> None:
+        self.model_panel = ModelPanel()
+        self.prediction_panel = PredictionPanel()
+        self.feature_view = FeatureMapView()
+        self.hierarchy_view = HierarchyView()
+        self.backprop_view = BackpropView()
+        self.neuron_view = NeuronView()
+        self.attribution_view = AttributionView()
+        self.training_tab = TrainingTab()
+        self.weight_updates_view = WeightUpdatesView(self.session.worker)
+        self.crop_view = CropView()
+        self.tabs = QTabWidget()
+        self.tabs.setDocumentMode(True)
+        for view, title in (
+            (self.feature_view, "Feature maps"),
+            (self.hierarchy_view, "Hierarchy"),
+            (self.backprop_view, "Backprop"),
+            (self.neuron_view, "Neuron"),
+            (self.attribution_view, "Attribution"),
+            (self.training_tab, "Training"),
+            (self.weight_updates_view, "Weight updates"),
+        ):
+            self.tabs.addTab(view, title)
+        # While the first model loads, a message instead of empty panels.
+        self.loading_label = QLabel(LOADING_TEXT)
+        self.loading_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.loading_label.setWordWrap(True)
+        self.central = QStackedWidget()
+        self.central.addWidget(self.tabs)
+        self.central.addWidget(self.loading_label)
+        self.setCentralWidget(self.central)
+        self.model_dock = self._dock(
+            "Model", self.model_panel, Qt.DockWidgetArea.LeftDockWidgetArea
+        )
+        self.crop_dock = self._dock(
+            "Input and crop", self.crop_view, Qt.DockWidgetArea.LeftDockWidgetArea
+        )
+        self.prediction_dock = self._dock(
+            "Prediction", self.prediction_panel, Qt.DockWidgetArea.LeftDockWidgetArea
+        )
+        self.resizeDocks([self.model_dock], [LEFT_DOCK_WIDTH], Qt.Orientation.Horizontal)
+        self.resizeDocks(
+            [self.model_dock, self.crop_dock, self.prediction_dock],
+            [380, 260, 240],
+            Qt.Orientation.Vertical,
+        )
+
+    def _dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(title)
+        dock.setWidget(widget)
+        dock.setFeatures(
+            QDockWidget.DockWidgetFeature.DockWidgetMovable
+            | QDockWidget.DockWidgetFeature.DockWidgetFloatable
+        )
+        self.addDockWidget(area, dock)
+        return dock
+
+    def _build_status_bar(self) -> None:
+        self.busy_bar = QProgressBar()
+        self.busy_bar.setRange(0, 0)  # indeterminate: an animated "working" bar
+        self.busy_bar.setMaximumWidth(160)
+        self.busy_bar.setToolTip("The model is working in the background")
+        self.busy_bar.hide()
+        self.status_label = QLabel("Starting the engine (TensorFlow) …")
+        self.statusBar().addWidget(self.status_label, 1)
+        self.statusBar().addPermanentWidget(self.busy_bar)
+
+    def _build_menus(self) -> None:
+        file_menu = self.menuBar().addMenu("&File")
+        self._action(file_menu, "Open &model…", self.choose_model, QKeySequence.StandardKey.Open)
+        self._action(file_menu, "Open &image…", self.choose_image, "Ctrl+I")
+        self.samples_menu = file_menu.addMenu("&Sample images")
+        self.samples_menu.aboutToShow.connect(self._fill_samples_menu)
+        self._fill_samples_menu()
+        self.recent_menu = file_menu.addMenu("&Recent files")
+        self.recent.changed.connect(self._fill_recent_menu)
+        self._fill_recent_menu()
+        self._action(file_menu, "Open training &run…", self.choose_run)
+        file_menu.addSeparator()
+        self.export_menu = file_menu.addMenu("&Export")
+        self.export_controller = ExportController(
+            self,
+            self.session.worker,
+            inspection=lambda: self.session.state.inspection if self.session.state else None,
+            attributions=lambda: self.attribution_view.attributions,
+            current_view=self.tabs.currentWidget,
+        )
+        self.export_controller.add_to_menu(self.export_menu)
+        file_menu.addSeparator()
+        self._action(file_menu, "&Quit", self.close, QKeySequence.StandardKey.Quit)
+        help_menu = self.menuBar().addMenu("&Help")
+        self._action(help_menu, "&About", self._about)
+
+    def _action(self, menu: QMenu, text: str, slot, shortcut=None) -> QAction:
+        action = menu.addAction(text)
+        action.triggered.connect(lambda _=False: slot())
+        if shortcut is not None:
+            action.setShortcut(QKeySequence(shortcut))
+        return action
+
+    def _connect(self) -> None:
+        session = self.session
+        session.state_changed.connect(self.show_state)
+        session.error.connect(self.show_error)
+        session.unsafe_model_refused.connect(self._on_unsafe_refused)
+        session.engine_ready.connect(self._on_engine_ready)
+        session.notice.connect(self._on_notice)
+        session.worker.busy_changed.connect(self._on_busy_changed)
+        self.model_panel.layer_selected.connect(self.feature_view.set_layer)
+        self.hierarchy_view.layer_selected.connect(self._open_layer)
+        self.prediction_panel.target_selected.connect(session.set_target)
+        self.crop_view.crop_changed.connect(session.set_crop)
+        self.crop_view.auto_crop_requested.connect(lambda: session.set_crop(None))
+        self.neuron_view.breakdown_requested.connect(self._request_neuron)
+        self.attribution_view.attribution_requested.connect(self._request_attribution)
+        session.worker.finished.connect(self._on_job_finished)
+        session.worker.failed.connect(self._on_job_failed)
+        self.training_tab.training_failed.connect(
+            lambda message: self.show_error("Training failed", message)
+        )
+        self.training_tab.training_finished.connect(
+            lambda outcome: self.weight_updates_view.open_run(outcome.run_dir)
+        )
+        self.weight_updates_view.load_failed.connect(
+            lambda message: self.show_error("Cannot open the training run", message)
+        )
+        self.export_controller.exported.connect(self.status_label.setText)
+        self.export_controller.failed.connect(self.show_error)
+
+    # --- user actions ------------------------------------------------------------------
+    def open_model_file(self, path: str | Path, unsafe: bool = False) -> None:
+        self._opened["model"] = Path(path)
+        self.session.open_model(path, unsafe=unsafe)
+
+    def open_image_file(self, path: str | Path) -> None:
+        self._opened["image"] = Path(path)
+        self.session.open_image(path)
+
+    def open_run(self, path: str | Path) -> None:
+        self.weight_updates_view.open_run(Path(path))
+        self.recent.add("run", path)
+        self.tabs.setCurrentWidget(self.weight_updates_view)
+
+    def choose_model(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open a Keras model", "", MODEL_FILTER)
+        if path:
+            self.open_model_file(path)
+
+    def choose_image(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Open an image", str(self.sample_dir), IMAGE_FILTER
+        )
+        if path:
+            self.open_image_file(path)
+
+    def choose_run(self) -> None:
+        path = QFileDialog.getExistingDirectory(self, "Open a training run directory")
+        if path:
+            self.open_run(path)
+
+    def open_path(self, path: Path) -> bool:
+        """Open a dropped or recent file by its kind; False if the kind is unknown."""
+        suffix = path.suffix.lower()
+        if suffix in MODEL_SUFFIXES:
+            self.open_model_file(path)
+        elif suffix in IMAGE_SUFFIXES:
+            self.open_image_file(path)
+        elif path.is_dir():
+            self.open_run(path)
+        else:
+            self.show_error(
+                f"Cannot open {path.name}",
+                f"Expected a model ({', '.join(MODEL_SUFFIXES)}), an image "
+                f"({', '.join(IMAGE_SUFFIXES)}) or a training run folder. Received: {path.name!r}.",
+            )
+            return False
+        return True
+
+    def _open_layer(self, name: str) -> None:
+        self.model_panel.select_layer(name)
+        self.tabs.setCurrentWidget(self.feature_view)
+
+    # --- answers from the session -----------------------------------------------------
+    def show_state(self, state: SessionState) -> None:
+        """Paint a new answer into every view."""
+        inspection = state.inspection
+        if state.summary is not self._summary:
+            self._summary = state.summary
+            self.model_panel.set_summary(state.summary, inspection)
+        else:
+            self.model_panel.set_inspection(inspection)
+        self.feature_view.set_inspection(inspection)
+        self._sync_model_panel_selection()
+        self.prediction_panel.set_inspection(inspection, automatic=state.request.target is None)
+        self.hierarchy_view.set_inspection(inspection)
+        self.backprop_view.set_inspection(inspection)
+        self.neuron_view.set_inspection(inspection)
+        self.attribution_view.set_inspection(inspection)
+        height, width = inspection.image.shape[:2]
+        self.crop_view.set_source(
+            state.original, state.crop, kind=state.crop_kind, aspect=width / height
+        )
+        self._remember_opened(state)
+        self.status_label.setText(describe_state(state))
+        self.central.setCurrentWidget(self.tabs)
+        self.setWindowTitle(
+            f"layer-inspector — {inspection.model_name} — {Path(inspection.source).name}"
+        )
+        self.state_shown.emit(state)
+
+    def show_error(self, title: str, message: str) -> None:
+        self._opened.clear()
+        self.central.setCurrentWidget(self.tabs)
+        show_error(self, title, message)
+
+    def _sync_model_panel_selection(self) -> None:
+        name = self.feature_view.layer_name
+        if name is not None and self.model_panel.selected_layer() != name:
+            self.model_panel.tree.blockSignals(True)
+            self.model_panel.select_layer(name)
+            self.model_panel.tree.blockSignals(False)
+
+    def _remember_opened(self, state: SessionState) -> None:
+        request = state.request
+        for kind, path in self._opened.items():
+            if path == (request.model_path if kind == "model" else request.image_path):
+                self.recent.add(kind, path)
+        self._opened.clear()
+
+    def _on_engine_ready(self, info) -> None:
+        run = self.startup_run or info.default_run
+        if run is not None:
+            self.weight_updates_view.open_run(run)
+        if self.session.state is None:
+            self.status_label.setText("Engine ready.")
+
+    def _on_notice(self, message: str) -> None:
+        self.central.setCurrentWidget(self.tabs)
+        self.status_label.setText(message)
+        self.model_panel.header.setText(message)
+
+    def _on_unsafe_refused(self, path: Path, message: str) -> None:
+        if ask_to_trust_model(self, path, message):
+            self.open_model_file(path, unsafe=True)
+
+    def _on_busy_changed(self, busy: bool) -> None:
+        self.busy_bar.setVisible(busy)
+        if busy and self.session.state is None:
+            self.status_label.setText("Loading the model and computing every layer …")
+            self.model_panel.header.setText("Loading …")
+            self.central.setCurrentWidget(self.loading_label)
+
+    # --- jobs the views ask for -------------------------------------------------------
+    def _request_attribution(self, method: str, options: dict) -> None:
+        def job(context):
+            from inspector.attribution import compute_attribution
+
+            return compute_attribution(
+                method, context.state.inspection, context.inspector, **options
+            )
+
+        self.session.submit_engine_job(ATTRIBUTION_JOB, job)
+
+    def _request_neuron(self, layer_name: str, unit: int) -> None:
+        def job(context):
+            from inspector.engine.neuron import neuron_breakdown
+
+            return neuron_breakdown(context.model, context.state.inspection, layer_name, unit)
+
+        self.session.submit_engine_job(NEURON_JOB, job)
+
+    def _on_job_finished(self, kind: str, request_id: int, result: object) -> None:
+        if kind == ATTRIBUTION_JOB:
+            self.attribution_view.show_attribution(result)
+        elif kind == NEURON_JOB:
+            self.neuron_view.show_breakdown(result)
+
+    def _on_job_failed(self, kind: str, request_id: int, message: str) -> None:
+        if kind == ATTRIBUTION_JOB:
+            self.attribution_view.show_error(message)
+        elif kind == NEURON_JOB:
+            self.show_error("Could not compute the neuron view", message)
+
+    # --- menus -------------------------------------------------------------------------
+    def _fill_samples_menu(self) -> None:
+        self.samples_menu.clear()
+        samples = sample_images(self.sample_dir)
+        for path in samples:
+            self.samples_menu.addAction(path.name, lambda p=path: self.open_image_file(p))
+        if not samples:
+            self.samples_menu.addAction("(no sample images found)").setEnabled(False)
+
+    def _fill_recent_menu(self) -> None:
+        self.recent.fill_menu(self.recent_menu, lambda kind, path: self.open_path(path))
+
+    def _about(self) -> None:
+        from PyQt6.QtWidgets import QMessageBox
+
+        QMessageBox.about(
+            self,
+            "About layer-inspector",
+            "layer-inspector shows how a Keras convolutional network sees an image, layer "
+            "by layer: feature maps, the hierarchy of conv layers, gradients flowing back, "
+            "attributions, and how the weights changed during training.",
+        )
+
+    # --- drag and drop -----------------------------------------------------------------
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
+        if event.mimeData().hasUrls() and any(u.isLocalFile() for u in event.mimeData().urls()):
+            event.acceptProposedAction()
+        else:
+            event.ignore()
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        paths = [Path(u.toLocalFile()) for u in event.mimeData().urls() if u.isLocalFile()]
+        # A model first, so that an image dropped with it is shown by the new model.
+        paths.sort(key=lambda p: p.suffix.lower() not in MODEL_SUFFIXES)
+        for path in paths:
+            self.open_path(path)
+        event.acceptProposedAction()
+
+    # --- closing -----------------------------------------------------------------------
+    def closeEvent(self, event: QCloseEvent) -> None:
+        """Stop training and the model worker, and wait for both, then close."""
+        self.training_tab.stop(TRAINING_JOIN_MS)
+        self.session.shutdown()
+        event.accept()

@@ -1,0 +1,207 @@
+"""The app's state, and the only place that submits inspection jobs.
+
+The session keeps two states:
+
+* ``requested``: what the user asked for last (model file, image file, crop,
+  target class). Every change submits ONE job of kind ``"inspect"`` that computes
+  the whole answer on the worker thread, so a newer request supersedes an older
+  one whatever changed.
+* ``state``: the last answer that succeeded, a frozen ``SessionState``. On an
+  error ``requested`` falls back to it, so the app keeps showing what it showed.
+
+The loaded Keras model and the prepared image live in an ``_EngineCache`` that
+only the worker thread touches; the GUI thread only ever sees frozen results.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+
+from PyQt6.QtCore import QObject, pyqtSignal
+
+from gui.app.engine_cache import (
+    Box,
+    EngineCache,
+    EngineContext,
+    EngineInfo,
+    Request,
+    SessionState,
+    UnsafeRefusal,
+)
+from gui.app.worker import ModelWorker
+
+INSPECT = "inspect"
+ENGINE = "engine"
+SAMPLE_DIR = Path(__file__).resolve().parents[2] / "sample_images"
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp")
+MODEL_SUFFIXES = (".keras", ".h5", ".hdf5")
+
+
+def sample_images(folder: Path = SAMPLE_DIR) -> list[Path]:
+    """The bundled sample images, sorted by file name (empty if the folder is missing)."""
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+
+
+class Session(QObject):
+    """Turns user requests into inspection jobs and publishes the answers.
+
+    Signals:
+        state_changed(SessionState): a new answer is ready for the views.
+        error(title, message): a request failed; the previous state is kept.
+        unsafe_model_refused(path, message): a model with Lambda code was refused.
+        engine_ready(EngineInfo): TensorFlow and the engine are imported.
+        notice(message): something the user should know that is not an error.
+    """
+
+    state_changed = pyqtSignal(object)
+    error = pyqtSignal(str, str)
+    unsafe_model_refused = pyqtSignal(object, str)
+    engine_ready = pyqtSignal(object)
+    notice = pyqtSignal(str)
+
+    def __init__(
+        self,
+        worker: ModelWorker | None = None,
+        parent: QObject | None = None,
+        cache: EngineCache | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.worker = worker or ModelWorker(self)
+        self.requested = Request()
+        self.state: SessionState | None = None
+        # Touched only by jobs, i.e. on the worker thread. Tests pass one shared
+        # cache so that each window does not reload and retrace the same model.
+        self._cache = cache or EngineCache()
+        self.engine_info: EngineInfo | None = None
+        self._startup: Request | None = None
+        self._titles: dict[int, str] = {}
+        self.worker.finished.connect(self._on_finished)
+        self.worker.failed.connect(self._on_failed)
+
+    # --- requests from the GUI ----------------------------------------------------
+    def start(
+        self, model_path: Path | None = None, image_path: Path | None = None, unsafe: bool = False
+    ) -> None:
+        """Import the engine on the worker (the window shows meanwhile), then open
+        ``model_path`` (default: the bundled model) with ``image_path`` (default:
+        the first sample image)."""
+        self._startup = Request(
+            model_path=Path(model_path) if model_path else None,
+            unsafe=unsafe,
+            image_path=Path(image_path) if image_path else next(iter(sample_images()), None),
+        )
+        self.worker.submit(ENGINE, EngineCache.import_engine)
+
+    def open_model(self, path: str | Path, unsafe: bool = False) -> int:
+        """Load a ``.keras``/``.h5`` model; keeps the image (or takes the first sample)."""
+        image = self.requested.image_path or next(iter(sample_images()), None)
+        request = replace(
+            self.requested, model_path=Path(path), unsafe=unsafe, image_path=image, target=None
+        )
+        return self._submit(request, f"Could not open the model {Path(path).name}")
+
+    def open_image(self, path: str | Path, crop: Box | None = None) -> int:
+        """Show an image file with the current model (crop None = automatic)."""
+        request = replace(self.requested, image_path=Path(path), crop=crop, target=None)
+        return self._submit(request, f"Could not open the image {Path(path).name}")
+
+    def set_crop(self, box: Box | None) -> int:
+        """Crop the current image to ``box`` ``(left, top, right, bottom)`` (None = automatic)."""
+        box = None if box is None else tuple(int(v) for v in box)
+        return self._submit(replace(self.requested, crop=box), "Could not crop the image")
+
+    def set_target(self, target: int | None) -> int:
+        """Differentiate the score of class ``target`` (None = the predicted class)."""
+        return self._submit(replace(self.requested, target=target), "Could not change the target")
+
+    def submit_engine_job(self, kind: str, job: Callable[[EngineContext], object]) -> int:
+        """Run ``job(context)`` on the worker with the loaded model, inspector and image.
+
+        For views that need more computation (attributions, exports). The context
+        is the worker-side one, so the job must not keep references to it.
+        """
+        cache = self._cache
+        return self.worker.submit(kind, lambda: job(cache.context()))
+
+    def shutdown(self, timeout_ms: int = 10000) -> None:
+        self.worker.shutdown(timeout_ms)
+
+    # --- answers from the worker ---------------------------------------------------
+    def _submit(self, request: Request, title: str) -> int:
+        self._startup = None  # the user asked for something: the startup default is moot
+        self.requested = request
+        cache = self._cache
+        request_id = self.worker.submit(INSPECT, lambda: cache.answer(request))
+        self._titles = {request_id: title}
+        return request_id
+
+    def _on_finished(self, kind: str, request_id: int, result: object) -> None:
+        if kind == ENGINE:
+            self._on_engine_ready(result)
+        if kind != INSPECT:
+            return
+        if isinstance(result, UnsafeRefusal):
+            self._fall_back()
+            self.unsafe_model_refused.emit(result.path, result.message)
+            return
+        self.state = result
+        self.requested = result.request
+        self.state_changed.emit(result)
+
+    def _on_failed(self, kind: str, request_id: int, message: str) -> None:
+        if kind == ENGINE:
+            self.error.emit("Could not start the engine", message)
+        if kind != INSPECT:
+            return
+        self._fall_back()
+        self.error.emit(self._titles.get(request_id, "Request failed"), message)
+
+    def _fall_back(self) -> None:
+        self.requested = self.state.request if self.state else Request()
+
+    def _on_engine_ready(self, info: EngineInfo) -> None:
+        self.engine_info = info
+        self.engine_ready.emit(info)
+        startup, self._startup = self._startup, None
+        if startup is None:
+            return
+        if startup.model_path is None and info.default_model is None:
+            self.notice.emit(
+                "No bundled model found (models/default/face_cnn.keras). "
+                "Open a model with File > Open model… or drop a .keras file on the window."
+            )
+            return
+        model = startup.model_path or info.default_model
+        self._submit(replace(startup, model_path=model), f"Could not open the model {model.name}")
+
+
+def describe_state(state: SessionState) -> str:
+    """One status-bar line: model, image, crop and prediction."""
+    inspection = state.inspection
+    image = Path(inspection.source).name if inspection.source else "array"
+    crop = {"face": "face crop", "user": "your crop", "centre": "centre crop"}.get(
+        state.crop_kind, "whole image"
+    )
+    return (
+        f"{inspection.model_name} · {image} ({crop}) · predicted "
+        f"{inspection.predicted_label} ({inspection.probabilities[inspection.predicted]:.0%}) · "
+        f"target {inspection.target_label} · {state.seconds * 1000:.0f} ms"
+    )
+
+
+__all__ = [
+    "IMAGE_SUFFIXES",
+    "MODEL_SUFFIXES",
+    "Box",
+    "EngineContext",
+    "Request",
+    "Session",
+    "SessionState",
+    "UnsafeRefusal",
+    "describe_state",
+    "sample_images",
+]

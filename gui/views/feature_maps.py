@@ -1,0 +1,291 @@
+"""Feature maps of the selected layer: every channel in one grid, and one in detail.
+
+The grid is ONE RGB mosaic in ONE ``pg.ImageItem`` (not a widget per channel), so
+switching layers costs one NumPy pass and one texture upload. Channels can be
+sorted by mean or max activation, normalised per channel or over the layer, and
+coloured with any colormap. Clicking a tile opens it in the ``ChannelView``;
+hovering a unit draws its receptive field on the input there.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pyqtgraph as pg
+from PyQt6.QtCore import QRectF, Qt, pyqtSignal
+from PyQt6.QtGui import QColor, QPen
+from PyQt6.QtWidgets import (
+    QComboBox,
+    QGraphicsRectItem,
+    QHBoxLayout,
+    QLabel,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from gui.views.channel import ChannelView
+from gui.widgets.image_helpers import (
+    COLORMAPS,
+    MosaicLayout,
+    as_maps,
+    caption_label,
+    channel_order,
+    image_box,
+    mosaic_layout,
+    normalise,
+    paint_mosaic,
+    show_rgb,
+)
+
+if TYPE_CHECKING:
+    from inspector import Inspection, LayerRecord
+
+SORTS = (("channel order", "index"), ("mean activation", "mean"), ("max activation", "max"))
+NORMALISATIONS = (("per channel", True), ("per layer", False))
+SELECTED_COLOUR = QColor(255, 40, 40)
+
+
+def default_layer(inspection: Inspection) -> str:
+    """The first conv layer (its maps are the easiest to read), else the first spatial one."""
+    spatial = inspection.spatial_layers
+    convs = [r for r in spatial if "Conv" in r.class_name]
+    return (convs or spatial or inspection.layers)[0].name
+
+
+def unit_readout(record: LayerRecord, channel: int, row: int, col: int) -> str:
+    """One line about one unit: its value, its gradient and the input window it sees."""
+    value = as_maps(record.activation)[row, col, channel]
+    gradient = as_maps(record.gradient)[row, col, channel]
+    text = (
+        f"channel {channel}, unit ({row}, {col}): activation {value:.4g}, gradient {gradient:.3g}"
+    )
+    field = record.receptive_field
+    if field is not None and not field.is_global:
+        top, left, bottom, right = field.window(row, col)
+        text += f"; sees input rows {top:g}..{bottom:g}, cols {left:g}..{right:g}"
+    return text
+
+
+def _combo(items: tuple, tooltip: str) -> QComboBox:
+    combo = QComboBox()
+    for text, data in items:
+        combo.addItem(text, data)
+    combo.setToolTip(tooltip)
+    return combo
+
+
+class FeatureMapView(QWidget):
+    """Grid of every channel of one layer plus the large ``ChannelView``.
+
+    Signals:
+        channel_selected(layer, channel): a tile was clicked (or selected in code).
+        unit_hovered(layer, channel, row, col): the mouse is over a unit of the grid.
+    """
+
+    channel_selected = pyqtSignal(str, int)
+    unit_hovered = pyqtSignal(str, int, int, int)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.sort_combo = _combo(SORTS, "Order of the tiles in the grid")
+        self.sort_combo.setCurrentIndex(self.sort_combo.findData("mean"))  # strongest first
+        self.normalise_combo = _combo(
+            NORMALISATIONS, "Per channel: each tile uses its own min..max. Per layer: one scale."
+        )
+        self.colormap_combo = _combo(tuple((c, c) for c in COLORMAPS), "Colormap of the grid")
+        self.title = QLabel()
+        self.caption = caption_label()
+        self.readout = QLabel("Hover the grid to read a unit's value.")
+        self.graphics = pg.GraphicsLayoutWidget()
+        self.grid_box, self.grid_item = image_box(self.graphics, 0, 0)
+        self.selection_item = QGraphicsRectItem()
+        pen = QPen(SELECTED_COLOUR, 0)
+        pen.setWidth(2)
+        pen.setCosmetic(True)
+        self.selection_item.setPen(pen)
+        self.selection_item.hide()
+        self.grid_box.addItem(self.selection_item)
+        self.channel_view = ChannelView()
+        self._build_layout()
+        for combo in (self.sort_combo, self.normalise_combo, self.colormap_combo):
+            combo.currentIndexChanged.connect(self._repaint)
+        self.graphics.scene().sigMouseClicked.connect(self._on_mouse_clicked)
+        self._proxy = pg.SignalProxy(
+            self.graphics.scene().sigMouseMoved, rateLimit=60, slot=self._on_mouse_moved
+        )
+        self._inspection: Inspection | None = None
+        self._record: LayerRecord | None = None
+        self._layout: MosaicLayout | None = None
+        self._channel = 0
+        self.clear()
+
+    def _build_layout(self) -> None:
+        controls = QHBoxLayout()
+        controls.addWidget(self.title, 1)
+        for label, combo in (
+            ("Sort", self.sort_combo),
+            ("Normalise", self.normalise_combo),
+            ("Colormap", self.colormap_combo),
+        ):
+            controls.addWidget(QLabel(label))
+            controls.addWidget(combo)
+        grid_panel = QWidget()
+        grid_layout = QVBoxLayout(grid_panel)
+        grid_layout.setContentsMargins(0, 0, 0, 0)
+        grid_layout.addWidget(self.graphics, 1)
+        grid_layout.addWidget(self.readout)
+        grid_layout.addWidget(self.caption)
+        splitter = QSplitter(Qt.Orientation.Horizontal)
+        splitter.addWidget(grid_panel)
+        splitter.addWidget(self.channel_view)
+        splitter.setStretchFactor(0, 1)
+        splitter.setStretchFactor(1, 1)
+        splitter.setSizes([520, 440])
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addLayout(controls)
+        layout.addWidget(splitter, 1)
+
+    # --- the view contract ------------------------------------------------------------
+    def set_inspection(self, inspection: Inspection) -> None:
+        """Show the same layer of a new inspection (or its first spatial layer)."""
+        self._inspection = inspection
+        name = self._record.name if self._record else None
+        if name not in inspection.layer_names:
+            name = default_layer(inspection)
+        self.set_layer(name, keep_channel=True)
+
+    def clear(self) -> None:
+        self._inspection = self._record = self._layout = None
+        self.grid_item.clear()
+        self.selection_item.hide()
+        self.channel_view.clear()
+        self.title.setText("<b>Feature maps</b> · no image inspected yet")
+        self.caption.setText("")
+
+    # --- user actions -----------------------------------------------------------------
+    def set_layer(self, name: str, keep_channel: bool = False) -> None:
+        """Show every channel of layer ``name``; the strongest (highest mean) opens large."""
+        if self._inspection is None:
+            return
+        previous = self._record.name if self._record else None
+        self._record = self._inspection.layer(name)
+        self._repaint()
+        if keep_channel and previous == name and self._channel < self.channel_count:
+            self.select_channel(self._channel)
+        else:
+            maps = as_maps(self._record.activation)
+            self.select_channel(int(channel_order(maps, "mean")[0]))
+
+    def set_sort(self, sort_by: str) -> None:
+        """``"index"``, ``"mean"`` or ``"max"``."""
+        self.sort_combo.setCurrentIndex(self.sort_combo.findData(sort_by))
+
+    def set_per_channel(self, per_channel: bool) -> None:
+        self.normalise_combo.setCurrentIndex(self.normalise_combo.findData(per_channel))
+
+    def set_colormap(self, name: str) -> None:
+        self.colormap_combo.setCurrentIndex(self.colormap_combo.findData(name))
+
+    def select_channel(self, channel: int) -> None:
+        """Open ``channel`` in the large view and outline its tile in the grid."""
+        if self._record is None or self._layout is None:
+            return
+        self._channel = int(channel)
+        position = self._layout.order.index(self._channel)
+        top, left = self._layout.tile_origin(position)
+        self.selection_item.setRect(
+            QRectF(left - 0.5, top - 0.5, self._layout.tile_w + 1, self._layout.tile_h + 1)
+        )
+        self.selection_item.show()
+        self.channel_view.show_channel(self._inspection, self._record, self._channel, self.colormap)
+        self.channel_selected.emit(self._record.name, self._channel)
+
+    def hover_unit(self, channel: int, row: int, col: int) -> None:
+        """Draw the receptive field of unit ``(row, col)`` on the input of the large view.
+
+        Every channel of a layer shares the same field geometry, so the large view
+        keeps showing the clicked channel.
+        """
+        if self._record is None:
+            return
+        self.channel_view.hover_unit(row, col)
+        self.readout.setText(unit_readout(self._record, channel, row, col))
+        self.unit_hovered.emit(self._record.name, channel, row, col)
+
+    # --- state ------------------------------------------------------------------------
+    @property
+    def layer_name(self) -> str | None:
+        return self._record.name if self._record else None
+
+    @property
+    def channel(self) -> int:
+        return self._channel
+
+    @property
+    def channel_count(self) -> int:
+        return 0 if self._record is None else as_maps(self._record.activation).shape[-1]
+
+    @property
+    def colormap(self) -> str:
+        return self.colormap_combo.currentData()
+
+    @property
+    def mosaic_layout(self) -> MosaicLayout | None:
+        return self._layout
+
+    def mosaic(self) -> np.ndarray | None:
+        """The grid image currently shown, uint8 ``(H, W, 3)``."""
+        return self.grid_item.image
+
+    # --- painting ---------------------------------------------------------------------
+    def _repaint(self) -> None:
+        if self._record is None:
+            return
+        maps = as_maps(self._record.activation)
+        order = channel_order(maps, self.sort_combo.currentData())
+        per_channel = self.normalise_combo.currentData()
+        self._layout = mosaic_layout(maps.shape[:2], order)
+        show_rgb(
+            self.grid_item, paint_mosaic(normalise(maps, per_channel), self._layout, self.colormap)
+        )
+        self.grid_box.autoRange(padding=0.01)
+        self._update_text(maps, per_channel)
+        if self.channel_view.record is self._record:
+            self.select_channel(self._channel)
+
+    def _update_text(self, maps: np.ndarray, per_channel: bool) -> None:
+        record = self._record
+        shape = "×".join(str(d) for d in record.output_shape)
+        self.title.setText(
+            f"<b>{record.name}</b> ({record.class_name}, {shape}) · {maps.shape[-1]} channels"
+        )
+        scale = (
+            "each tile scaled to its own min..max"
+            if per_channel
+            else f"one scale for the layer: {maps.min():.3g} (dark) .. {maps.max():.3g} (bright)"
+        )
+        sort = self.sort_combo.currentText()
+        self.caption.setText(
+            f"Sorted by {sort}; {scale}. Click a tile to enlarge it; hover a unit to see its "
+            "receptive field on the input."
+        )
+
+    # --- mouse ------------------------------------------------------------------------
+    def _unit_at_scene(self, scene_pos) -> tuple[int, int, int] | None:
+        if self._layout is None:
+            return None
+        point = self.grid_item.mapFromScene(scene_pos)
+        return self._layout.unit_at(point.x(), point.y())
+
+    def _on_mouse_clicked(self, event) -> None:
+        hit = self._unit_at_scene(event.scenePos())
+        if hit is not None:
+            self.select_channel(hit[0])
+
+    def _on_mouse_moved(self, event: tuple) -> None:
+        hit = self._unit_at_scene(event[0])
+        if hit is not None:
+            self.hover_unit(*hit)

@@ -1,0 +1,6 @@
+"""The headless commands (``inspect``; ``units``, ``dissect`` and ``evaluate`` to come).
+
+Each command parses its arguments, calls the core and writes its outputs; any
+error becomes one line on stderr and exit code 2. It may import every other part
+of ``inspector``, never Qt, so the commands run without a display.
+"""

@@ -1,0 +1,262 @@
+"""The headless ``layer-inspector inspect`` command.
+
+    layer-inspector inspect IMAGE [--model PATH] [--unsafe] [--target N]
+        [--output NAME_OR_INDEX] [--layers all|NAME,...]
+        [--methods all|none|gradcam,saliency,...] [--value-range LOW,HIGH]
+        [--report FILE.png|FILE.pdf] --out DIR
+
+The launcher (``gui/app/launcher.py``) adds the sub-command with
+``add_inspect_parser`` and runs it with ``run_cli``. Bad input becomes one line
+on stderr and exit code 2, with nothing written in DIR.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from inspector.engine.quiet import import_tensorflow_quietly
+
+# Before the engine's imports: TensorFlow's C++ start-up lines would otherwise
+# reach stderr, whose contract here is one line per error.
+import_tensorflow_quietly()
+
+from inspector.attribution import AttributionError, compute_attribution, method_names  # noqa: E402
+from inspector.cli.runner import _one_line_errors, run_cli  # noqa: E402
+from inspector.engine.errors import ExportError, ModelLoadError  # noqa: E402
+from inspector.engine.extraction import Inspector  # noqa: E402
+from inspector.engine.image_loading import open_image, prepare_image  # noqa: E402
+from inspector.engine.model_loading import load_model  # noqa: E402
+from inspector.render.exporting import export_inspection, select_layers  # noqa: E402
+from inspector.render.report import render_report, save_report  # noqa: E402
+
+
+def _value_range(text: str) -> tuple[float, float]:
+    try:
+        low, high = (float(part) for part in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected LOW,HIGH such as 0,1 or 0,255; received {text!r}"
+        ) from None
+    if not low < high:
+        raise argparse.ArgumentTypeError(f"expected LOW < HIGH; received {text!r}")
+    return (low, high)
+
+
+def _class_index(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a class index 0, 1, ...; received {text!r}")
+    return value
+
+
+def _output(text: str) -> int | str:
+    return int(text) if text.isdigit() else text
+
+
+def _crop(text: str) -> str | tuple[int, int, int, int]:
+    if text in ("auto", "none"):
+        return text
+    try:
+        box = tuple(int(part) for part in text.split(","))
+    except ValueError:
+        box = ()
+    if len(box) != 4 or box[0] >= box[2] or box[1] >= box[3]:
+        raise argparse.ArgumentTypeError(
+            f"expected auto, none or LEFT,TOP,RIGHT,BOTTOM with left<right, top<bottom; "
+            f"received {text!r}"
+        )
+    return box
+
+
+def add_inspect_parser(subparsers) -> None:
+    """Add the ``inspect`` sub-command to an ``argparse`` sub-parsers object."""
+    parser = subparsers.add_parser(
+        "inspect",
+        help="inspect one image headless and write arrays, figures and a summary",
+        description="Run one forward+backward pass on IMAGE and write every layer's "
+        "activation and gradient, feature-map grids, attribution maps and a JSON "
+        "summary into DIR.",
+    )
+    parser.add_argument("image", type=Path, metavar="IMAGE", help="any image Pillow reads")
+    parser.add_argument(
+        "--model", type=Path, metavar="PATH", help=".keras or .h5 file (default: bundled)"
+    )
+    parser.add_argument(
+        "--unsafe", action="store_true", help="allow Lambda layers (runs the file's code)"
+    )
+    parser.add_argument(
+        "--target", type=_class_index, metavar="N", help="class index (default: top class)"
+    )
+    parser.add_argument(
+        "--output", type=_output, metavar="NAME_OR_INDEX", help="model output (default: first)"
+    )
+    parser.add_argument(
+        "--layers", default="all", metavar="all|NAME,...", help="layers to write (default: all)"
+    )
+    parser.add_argument(
+        "--methods",
+        default="all",
+        metavar="all|none|NAME,...",
+        help=f"'all' (default), 'none' or a comma list of: {', '.join(method_names())}",
+    )
+    parser.add_argument(
+        "--value-range",
+        type=_value_range,
+        metavar="LOW,HIGH",
+        help="pixel scale fed to the model (default: from the model)",
+    )
+    parser.add_argument(
+        "--crop",
+        type=_crop,
+        default="auto",
+        metavar="auto|none|L,T,R,B",
+        help="'auto' (default) crops to the largest face when a face finder is available, "
+        "else the centre; 'none' centre-crops to the model's aspect; or a box in file pixels",
+    )
+    parser.add_argument(
+        "--report", type=Path, metavar="FILE", help="also write a one-page report (.png/.pdf)"
+    )
+    parser.add_argument(
+        "--out", type=Path, required=True, metavar="DIR", help="folder to write into"
+    )
+    # The launcher replaces this handler with one that passes the bundled model.
+    parser.set_defaults(handler=lambda args: run_inspect(args, None))
+    _one_line_errors(parser)
+
+
+def _names(text: str) -> list[str]:
+    return [part.strip() for part in text.split(",") if part.strip()]
+
+
+def _chosen_methods(text: str) -> tuple[list[str], bool]:
+    """(method names, whether the user named them) for ``--methods``."""
+    known = method_names()
+    if text.strip() == "all":
+        return list(known), False
+    if text.strip() == "none":
+        return [], True
+    names = _names(text)
+    unknown = [name for name in names if name not in known]
+    if unknown or not names:
+        raise AttributionError(
+            f"Expected --methods 'all', 'none' or a comma list of: {', '.join(known)}. "
+            f"Received: --methods {text!r}"
+            + (f" (unknown: {', '.join(unknown)})." if unknown else ".")
+        )
+    return names, True
+
+
+def _check_paths(args: argparse.Namespace) -> None:
+    if args.out.exists() and not args.out.is_dir():
+        raise ExportError(
+            f"Expected --out to be a folder. Received: {str(args.out)!r}, which is a file."
+        )
+    if args.report is not None and args.report.suffix.lower() not in (".png", ".pdf"):
+        raise ExportError(
+            f"Expected --report to end in .png or .pdf. Received: {str(args.report)!r}."
+        )
+
+
+def _attributions(methods, named: bool, inspection, inspector, timings) -> list:
+    """Compute each method; with ``--methods all`` a method that cannot apply is skipped."""
+    results = []
+    for name in methods:
+        started = time.perf_counter()
+        try:
+            results.append(compute_attribution(name, inspection, inspector))
+        except AttributionError as error:
+            if named:
+                raise
+            print(f"note: skipped {name}: {error}", file=sys.stderr)
+        timings[f"attribution/{name}"] = time.perf_counter() - started
+    return results
+
+
+FaceFinder = Callable[[np.ndarray, float], "tuple[int, int, int, int] | None"]
+
+
+def _crop_box(args: argparse.Namespace, picture, model, find_face: FaceFinder | None):
+    """The crop for ``--crop``: a given box, the largest face, or None (centre)."""
+    if isinstance(args.crop, tuple):
+        return args.crop
+    if args.crop == "none" or find_face is None:
+        return None
+    height, width = model.inputs[0].shape[1:3]
+    aspect = width / height if height and width else 1.0
+    return find_face(np.asarray(picture.convert("RGB")), aspect)
+
+
+def run_inspect(
+    args: argparse.Namespace,
+    default_model: Path | None,
+    find_face: FaceFinder | None = None,
+) -> int:
+    """Run ``inspect`` for parsed ``args``; raises ``InspectorError`` for bad input.
+
+    Every check that needs no model runs before the model is loaded, and the
+    export is written last and atomically, so bad input leaves DIR untouched.
+    ``find_face(rgb_uint8, aspect) -> box | None`` serves ``--crop auto``; the core
+    has none of its own (face detection belongs to the face model's package).
+    """
+    methods, named = _chosen_methods(args.methods)
+    layers = "all" if args.layers.strip() == "all" else _names(args.layers)
+    _check_paths(args)
+    model_path = args.model or default_model
+    if model_path is None:
+        raise ModelLoadError(
+            "Expected --model PATH. Received: no --model given and no default model is installed."
+        )
+    picture = open_image(args.image)  # a missing or broken image fails before the model loads
+    started = time.perf_counter()
+    model = load_model(model_path, unsafe=args.unsafe)
+    inspector = Inspector(model)
+    crop = _crop_box(args, picture, model, find_face)
+    prepared = prepare_image(picture, args.image, model, value_range=args.value_range, crop=crop)
+    timings = {"load": time.perf_counter() - started}
+    inspection = inspector.inspect(prepared, target=args.target, output=args.output)
+    select_layers(inspection, layers)  # wrong names fail before the slow methods run
+    attributions = _attributions(methods, named, inspection, inspector, timings)
+    result = export_inspection(
+        inspection, args.out, layers=layers, attributions=attributions, timings=timings
+    )
+    if args.report is not None:
+        save_report(render_report(inspection, attributions), args.report)
+    _print_summary(inspection, result, attributions, args.report)
+    return 0
+
+
+def _print_summary(inspection, result, attributions, report: Path | None) -> None:
+    probability = float(inspection.probabilities[inspection.predicted])
+    print(
+        f"Predicted: {inspection.predicted_label} (p={probability:.3f}); target "
+        f"{inspection.target_label} ({inspection.score_kind} {inspection.score:.4g})."
+    )
+    print(f"Wrote {result.out_dir}/:")
+    print(f"  activations.npz   activations and gradients of {len(result.layers)} layers")
+    print("  summary.json      prediction, labels, layers, receptive fields, timings")
+    print(f"  feature_maps/     {len(result.layers)} channel grids")
+    if attributions:
+        names = ", ".join(a.method for a in attributions)
+        print(f"  attribution/      overlay .png and raw .npy for: {names}")
+    if report is not None:
+        print(f"Report: {report}")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m inspector.cli.inspect_command inspect ...``: without the GUI launcher."""
+    parser = argparse.ArgumentParser(prog="layer-inspector")
+    add_inspect_parser(parser.add_subparsers(dest="command"))
+    return run_cli(argv, parser)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
