@@ -18,7 +18,11 @@ otherwise an untrained ``models.face_cnn.build_face_cnn()`` (said in the output)
 Images are the repository's sample_images/. "Painted" means the window was
 repainted synchronously (``QWidget.repaint``) after the views were updated.
 
+``--model PATH`` measures 2 and 3 on another model instead (e.g. MobileNetV2 with
+``weights=None`` saved to a .keras file, 155 layers); cold start then opens it too.
+
 Run: python benchmarks/bench_gui.py [--repeats 15] [--train-seconds 20] [--skip-training]
+     python benchmarks/bench_gui.py --model /tmp/mnv2.keras --repeats 2 --skip-training --skip-cold
 """
 
 from __future__ import annotations
@@ -241,8 +245,12 @@ def main() -> None:
     parser.add_argument("--train-seconds", type=float, default=20.0)
     parser.add_argument("--skip-training", action="store_true")
     parser.add_argument("--skip-cold", action="store_true")
+    parser.add_argument("--model", type=Path, help="a .keras model instead of the bundled one")
     args = parser.parse_args()
-    model, shipped, description = benchmark_model()
+    if args.model is not None:
+        model, shipped, description = args.model, False, f"{args.model} (--model)"
+    else:
+        model, shipped, description = benchmark_model()
     print(
         f"model: {description}; platform: {os.environ['QT_QPA_PLATFORM']}; cpus: {os.cpu_count()}"
     )

@@ -29,8 +29,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import keras
 
 from models.augmentation import steps_per_epoch, training_batches
+from models.bundled_data import bundled_face_data
 from models.face_cnn import build_face_cnn, loss_for
-from models.face_data import bundled_face_data
 from models.training import (
     BATCH_SIZE,
     DEFAULT_EPOCHS,

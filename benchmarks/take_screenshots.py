@@ -3,9 +3,13 @@
 Opens the app as a user would (bundled model, first sample image), waits until
 everything is computed and painted, then saves one PNG per tab into
 gui/screenshots/. The training tab is captured while a short training runs.
+``--model`` opens another model instead (e.g. a 150-layer keras.applications
+one) and ``--out``/``--size`` put its shots elsewhere at another window size.
 
 Run (Linux, packages listed in the README):
     xvfb-run -s "-screen 0 1600x1000x24" python benchmarks/take_screenshots.py
+    xvfb-run -a -s "-screen 0 1366x768x24" python benchmarks/take_screenshots.py \
+        --model /tmp/mnv2.keras --out /tmp/shots --size 1366x768 --skip-training
 """
 
 from __future__ import annotations
@@ -42,12 +46,12 @@ def wait_for(app, condition, timeout: float = 180.0, what: str = "the app") -> N
         time.sleep(0.01)
 
 
-def save(window, app, name: str) -> Path:
+def save(window, app, name: str, out: Path = OUT) -> Path:
     settle(app)
-    path = OUT / f"{name}.png"
+    path = out / f"{name}.png"
     if not window.grab().save(str(path), "PNG"):
         raise OSError(f"could not write {path}")
-    print(f"wrote {path.relative_to(ROOT)}")
+    print(f"wrote {path}")
     return path
 
 
@@ -65,7 +69,7 @@ def show_receptive_field(window, app) -> None:
     window.feature_view.hover_unit(channel, row, col)
 
 
-def capture_training(window, app, seconds: float) -> None:
+def capture_training(window, app, seconds: float, out: Path = OUT) -> None:
     tab = window.training_tab
     window.tabs.setCurrentWidget(tab)
     tab.runs_root = Path(tempfile.mkdtemp())
@@ -76,7 +80,7 @@ def capture_training(window, app, seconds: float) -> None:
     while time.perf_counter() < deadline and tab.is_running:
         app.processEvents()
         time.sleep(0.02)
-    save(window, app, "training")
+    save(window, app, "training", out)
     tab.stop()
 
 
@@ -84,15 +88,24 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--train-seconds", type=float, default=40.0)
     parser.add_argument("--skip-training", action="store_true")
+    parser.add_argument("--model", type=Path, help="a .keras model instead of the bundled one")
+    parser.add_argument("--out", type=Path, default=OUT, help="folder for the PNGs")
+    parser.add_argument("--size", default="x".join(map(str, SIZE)), help="window WxH")
     args = parser.parse_args()
+    from PyQt6.QtCore import QSettings
+
     from gui.app.application import application, open_window
 
+    # A fresh settings folder: the shots start from the defaults, not from what the
+    # user's last session remembered, and the user's settings stay untouched.
+    for settings_format in (QSettings.Format.NativeFormat, QSettings.Format.IniFormat):
+        QSettings.setPath(settings_format, QSettings.Scope.UserScope, tempfile.mkdtemp())
     app = application()
     if app.platformName() != "xcb":
         print(f"warning: platform {app.platformName()!r}, not xcb (run under xvfb-run)")
-    OUT.mkdir(parents=True, exist_ok=True)
-    window = open_window()
-    window.resize(*SIZE)
+    args.out.mkdir(parents=True, exist_ok=True)
+    window = open_window(args.model)
+    window.resize(*(int(v) for v in args.size.split("x")))
     wait_for(app, lambda: window.session.state is not None, what="the first inspection")
     wait_for(app, lambda: not window.session.worker.is_busy, what="the follow-up jobs")
     view = window.weight_updates_view
@@ -112,9 +125,9 @@ def main() -> None:
         if title in names:
             window.tabs.setCurrentIndex(index)
             wait_for(app, lambda: not window.session.worker.is_busy, what=title)
-            save(window, app, names[title])
+            save(window, app, names[title], args.out)
     if not args.skip_training:
-        capture_training(window, app, args.train_seconds)
+        capture_training(window, app, args.train_seconds, args.out)
     window.close()
 
 

@@ -17,8 +17,8 @@ import tensorflow as tf
 from models.face_data import LabelledImages
 
 MAX_SHIFT = 4  # pixels, in each direction
-MAX_BRIGHTNESS = 0.1 * 255.0  # added to raw 0..255 pixels
-CONTRAST_RANGE = (0.8, 1.2)
+MAX_BRIGHTNESS = 0.2 * 255.0  # added to raw 0..255 pixels
+CONTRAST_RANGE = (0.6, 1.4)
 
 
 def augment(image: tf.Tensor, seed: tf.Tensor) -> tf.Tensor:

@@ -1,13 +1,16 @@
 """Labelled image sets, the fixed held-out split, and the bundled offline face data.
 
-The bundled data is the LFW subset that ships inside scikit-image
-(``skimage.data.lfw_subset()``): 200 grayscale 25x25 patches, the first 100 faces
-and the last 100 non-faces, as floats in [0, 1]. We upsample them to the model's
-64x64 input and store them as raw 0..255 pixels, the scale the model takes.
+The bundled data (``bundled_face_data``, assembled in ``models.bundled_data``) is
+faces from the ORL database and scikit-image's LFW subset, framed the way the app
+frames a face, against thousands of non-face crops; its held-out set is disjoint
+by person (ORL) and by source photo (negatives). ``lfw_subset_images`` is the raw
+LFW subset alone: 200 grayscale 25x25 patches, the first 100 faces and the last
+100 non-faces, upsampled to the model's input.
 
-The held-out split depends only on the labels and ``SPLIT_SEED``, never on the
-training seed, so anyone (a test, the README's figures, the GUI) can rebuild the
-exact held-out set without the training run.
+Images are stored as raw 0..255 pixels, the scale the model takes. The held-out
+split depends only on the labels and ``SPLIT_SEED``, never on the training seed,
+so anyone (a test, the README's figures, the GUI) can rebuild the exact held-out
+set without the training run.
 """
 
 from __future__ import annotations
@@ -23,7 +26,6 @@ from models.face_cnn import FACE_LABELS, INPUT_SIZE
 
 SPLIT_SEED = 20240611
 HELD_OUT_FRACTION = 0.25
-LFW_SOURCE = "skimage.data.lfw_subset() (bundled LFW subset)"
 
 
 @dataclass(frozen=True)
@@ -62,6 +64,9 @@ class FaceDataset:
     held_out: LabelledImages
     source: str
     skipped: tuple[str, ...] = ()  # "file: reason" for every image left out
+    # Per held-out image, what it is, e.g. "face/orl/s7" or "not_face/natural/horse"
+    # (bundled data only; empty for a folder).
+    held_out_groups: tuple[str, ...] = ()
 
     @property
     def class_names(self) -> tuple[str, ...]:
@@ -121,11 +126,6 @@ def _upsample(patch: np.ndarray, size: int) -> np.ndarray:
         (size, size), Image.Resampling.BILINEAR
     )
     return np.clip(np.rint(np.asarray(resized)), 0, 255).astype(np.uint8)
-
-
-def bundled_face_data(input_size: int = INPUT_SIZE) -> FaceDataset:
-    """The bundled LFW subset with its fixed held-out split (150 train, 50 held out)."""
-    return split_dataset(lfw_subset_images(input_size), LFW_SOURCE)
 
 
 def check_trainable(data: LabelledImages, where: str) -> None:

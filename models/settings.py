@@ -1,11 +1,12 @@
 """The face CNN's training settings, importable without TensorFlow (for ``--help``)."""
 
-DEFAULT_EPOCHS = 10
+DEFAULT_EPOCHS = 8
 BATCH_SIZE = 32
 LEARNING_RATE = 3e-3  # the start of a cosine decay to 1% of it over the planned epochs
 FINAL_RATE_FRACTION = 0.01
 # A tiny data set is seen several times per epoch, each copy augmented anew, so
-# that an epoch holds at least this many images (the bundled 150 -> 6 copies).
+# that an epoch holds at least this many images (a folder of 150 -> 6 copies; the
+# bundled 8,000 are seen once).
 MIN_IMAGES_PER_EPOCH = 900
 PROBE_COUNT = 4  # images whose activations every snapshot stores
 GRADIENT_BATCH = 16  # fixed training images for the recorded gradient norms

@@ -23,14 +23,15 @@ from inspector.engine.model_loading import save_model
 from inspector.recording.recorder import TrainingRecorder
 from inspector.recording.run_writer import CONFIG_FILE, RECORDS_FILE
 from models.augmentation import steps_per_epoch, training_batches
+from models.bundled_data import bundled_face_data
 from models.checkpoint import (
     FINAL_MODEL_FILE,
     EpochCheckpoint,
     load_checkpoint,
     read_checkpoint_state,
 )
-from models.face_cnn import INPUT_SIZE, build_face_cnn, loss_for
-from models.face_data import SPLIT_SEED, FaceDataset, LabelledImages, bundled_face_data
+from models.face_cnn import INPUT_SIZE, build_face_cnn, loss_for, loss_function
+from models.face_data import SPLIT_SEED, FaceDataset, LabelledImages
 from models.folder_data import load_image_folder
 from models.settings import (
     BATCH_SIZE,
@@ -65,8 +66,8 @@ def train_face_model(
     Args:
         run_dir: where the run is written (see ``inspector.recording.run_directory``); must
             be new or empty unless ``resume``.
-        data_dir: a class-per-subfolder image folder; None uses the bundled LFW
-            subset (faces vs not-faces).
+        data_dir: a class-per-subfolder image folder; None uses the bundled
+            faces and non-faces (``models.bundled_data``).
         epochs: total epochs; with ``resume``, the number to reach.
         seed: seeds weights, augmentation and order (default 0). On resume the
             run's own seed is used.
@@ -109,8 +110,8 @@ def train_face_model(
     keras.utils.set_random_seed(config["seed"])
     # Without this, multithreaded CPU kernels sum in varying order and two runs
     # with one seed drift apart by ~1e-2. TensorFlow's oneDNN CPU kernels (on by
-    # default) can still differ by ~1e-4 now and then; TF_ENABLE_ONEDNN_OPTS=0,
-    # set before TensorFlow starts, makes runs bit-for-bit equal (and slower).
+    # default) can still differ by ~1e-4 now and then, and even without them two
+    # seeded runs of the 64-px model drift apart slightly (see the README).
     tf.config.experimental.enable_op_determinism()
     distribution = make_strategy(strategy)
     with distribution.scope():
@@ -274,7 +275,7 @@ def _new_model(data: FaceDataset, config: dict) -> keras.Model:
     model = build_face_cnn(data.class_names, input_size=config["input_size"])
     model.compile(
         optimizer=keras.optimizers.Adam(learning_rate_schedule(config)),
-        loss=loss_for(data.class_names),
+        loss=loss_function(data.class_names),
         metrics=["accuracy"],
     )
     model.class_names = data.class_names

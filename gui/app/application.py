@@ -13,6 +13,7 @@ from pathlib import Path
 from PyQt6.QtWidgets import QApplication
 
 from gui.app.main_window import MainWindow
+from gui.app.remembered import load_remembered
 from gui.widgets.image_helpers import configure_pyqtgraph
 
 APPLICATION = "layer-inspector"
@@ -45,8 +46,14 @@ def open_window(
     """
     window = MainWindow()
     window.startup_run = Path(run_path) if run_path else None
+    remembered = load_remembered(window.recent.settings)
+    window.restore(remembered)
     window.show()
-    window.session.start(model_path, image_path, unsafe)
+    # What the command line does not say comes from the last session.
+    crop = remembered.crop if image_path is None else None
+    window.session.start(
+        model_path or remembered.model, image_path or remembered.image, unsafe, crop=crop
+    )
     return window
 
 

@@ -27,13 +27,17 @@ _IMAGES_KEPT = 4
 
 @dataclass(frozen=True)
 class Request:
-    """What the user asked to see. ``crop`` None means automatic (face or centre)."""
+    """What the user asked to see. ``crop`` None means automatic (face or centre);
+    ``preprocess`` is a preset of ``inspector.engine.preprocessing`` (``auto``
+    recognises the model's family); ``labels_path`` a class-names file for the model."""
 
     model_path: Path | None = None
     unsafe: bool = False
     image_path: Path | None = None
     crop: Box | None = None
     target: int | None = None
+    preprocess: str = "auto"
+    labels_path: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -146,8 +150,10 @@ class EngineCache:
                 "Expected an image to inspect. Received: none. Open an image "
                 "(File > Open image...) or drop one on the window."
             )
-        image = self._image(request.image_path, request.crop, entry)
+        image = self._image(request.image_path, request.crop, entry, request.preprocess)
         inspection = entry.inspector.inspect(image.prepared, target=request.target)
+        if request.labels_path is not None:
+            inspection = relabelled(inspection, request.labels_path)
         state = SessionState(
             request=request,
             summary=entry.summary,
@@ -188,17 +194,21 @@ class EngineCache:
         return entry
 
     # --- images -----------------------------------------------------------------
-    def _image(self, path: Path, crop: Box | None, entry: _ModelEntry) -> _ImageEntry:
-        key = (*_file_key(path), crop, id(entry.model))
+    def _image(
+        self, path: Path, crop: Box | None, entry: _ModelEntry, preprocess: str = "auto"
+    ) -> _ImageEntry:
+        key = (*_file_key(path), crop, id(entry.model), preprocess)
         if key not in self._images:
-            self._images[key] = self._load_image(Path(path), crop, entry)
+            self._images[key] = self._load_image(Path(path), crop, entry, preprocess)
             while len(self._images) > _IMAGES_KEPT:
                 self._images.popitem(last=False)
         self._images.move_to_end(key)
         return self._images[key]
 
     @staticmethod
-    def _load_image(path: Path, crop: Box | None, entry: _ModelEntry) -> _ImageEntry:
+    def _load_image(
+        path: Path, crop: Box | None, entry: _ModelEntry, preprocess: str = "auto"
+    ) -> _ImageEntry:
         from inspector.engine.image_loading import open_image, prepare_image
         from inspector.engine.inspection import read_only
 
@@ -211,8 +221,29 @@ class EngineCache:
             box, kind = checked_box(crop, original.shape), "user"
         else:
             box, kind = automatic_box(original, height, width)
-        prepared = prepare_image(picture, path, entry.model, crop=box)
+        prepared = prepare_image(picture, path, entry.model, crop=box, preprocess=preprocess)
         return _ImageEntry(original, prepared, box, kind)
+
+
+def relabelled(inspection, labels_path: Path):
+    """``inspection`` with the class names of ``labels_path`` (txt or json).
+
+    Raises:
+        LabelsError: an unreadable file, or not one name per class.
+    """
+    from dataclasses import replace
+
+    from inspector.engine.errors import LabelsError
+    from inspector.engine.labels import load_labels
+
+    labels = load_labels(labels_path)
+    classes = len(inspection.labels) or int(np.asarray(inspection.probabilities).shape[-1])
+    if len(labels) != classes:
+        raise LabelsError(
+            f"Expected {classes} class names, one per class of the model. Received: "
+            f"{len(labels)} in {Path(labels_path).name!r}."
+        )
+    return replace(inspection, labels=tuple(labels))
 
 
 def checked_box(box: Box, shape: tuple[int, ...]) -> Box:

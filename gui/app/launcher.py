@@ -33,6 +33,14 @@ def _add_app_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _run_app(args: argparse.Namespace) -> int:
+    import os
+
+    from gui.app.display import missing_display
+
+    problem = missing_display(os.environ)
+    if problem is not None:  # before Qt: without a display it aborts the process
+        print(problem, file=sys.stderr)
+        return 2
     from gui.app.application import run_app
 
     return run_app(args.model, args.image, args.unsafe, run_path=args.run)
@@ -46,6 +54,30 @@ def _run_inspect(args: argparse.Namespace) -> int:
     return run_inspect(args, default_model_path(), find_face=face_crop_box)
 
 
+def _run_evaluate(args: argparse.Namespace) -> int:
+    from inspector.cli.evaluate_command import run_evaluate
+    from models.default_model import default_model_path
+    from models.face_crop import face_crop_box
+
+    return run_evaluate(args, default_model_path(), find_face=face_crop_box)
+
+
+def _run_units(args: argparse.Namespace) -> int:
+    from inspector.cli.units_command import run_units
+    from models.default_model import default_model_path
+    from models.unit_data import bundled_unit_images
+
+    return run_units(args, default_model_path(), bundled_unit_images)
+
+
+def _run_dissect(args: argparse.Namespace) -> int:
+    from inspector.cli.dissect_command import run_dissect
+    from models.default_model import default_model_path
+    from models.unit_data import bundled_face_concepts
+
+    return run_dissect(args, default_model_path(), bundled_face_concepts)
+
+
 def _run_train(args: argparse.Namespace) -> int:
     from models.train_command import run_train
 
@@ -54,16 +86,27 @@ def _run_train(args: argparse.Namespace) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     """The full parser with every sub-command (imports the engine)."""
+    from inspector.cli.dissect_command import add_dissect_parser
+    from inspector.cli.evaluate_command import add_evaluate_parser
     from inspector.cli.inspect_command import add_inspect_parser
+    from inspector.cli.units_command import add_units_parser
     from models.train_command import add_train_parser
 
     parser = argparse.ArgumentParser(prog=PROG, description=DESCRIPTION)
-    subparsers = parser.add_subparsers(dest="command", metavar="{app,inspect,train}")
+    subparsers = parser.add_subparsers(
+        dest="command", metavar="{app,inspect,train,evaluate,units,dissect}"
+    )
     _add_app_arguments(subparsers.add_parser("app", help="open the desktop app (the default)"))
     add_inspect_parser(subparsers)
     subparsers.choices["inspect"].set_defaults(handler=_run_inspect)
     add_train_parser(subparsers)
     subparsers.choices["train"].set_defaults(handler=_run_train)
+    add_evaluate_parser(subparsers)
+    subparsers.choices["evaluate"].set_defaults(handler=_run_evaluate)
+    add_units_parser(subparsers)
+    subparsers.choices["units"].set_defaults(handler=_run_units)
+    add_dissect_parser(subparsers)
+    subparsers.choices["dissect"].set_defaults(handler=_run_dissect)
     return parser
 
 

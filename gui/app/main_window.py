@@ -16,6 +16,7 @@ from pathlib import Path
 from PyQt6.QtCore import QSettings, Qt, pyqtSignal
 from PyQt6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
 from PyQt6.QtWidgets import (
+    QApplication,
     QDockWidget,
     QFileDialog,
     QLabel,
@@ -28,7 +29,9 @@ from PyQt6.QtWidgets import (
 )
 
 from gui.app.error_dialogs import ask_to_trust_model, show_error
+from gui.app.input_controls import InputControls
 from gui.app.recent_files import RecentFiles
+from gui.app.remembered import Remembered, remembered_from, save_remembered
 from gui.app.session import (
     IMAGE_SUFFIXES,
     MODEL_SUFFIXES,
@@ -38,6 +41,8 @@ from gui.app.session import (
     describe_state,
     sample_images,
 )
+from gui.app.shortcuts import HELP_KEY, ShortcutsDialog, install_shortcuts
+from gui.app.view_jobs import ViewJobs
 from gui.export.dialogs import ExportController
 from gui.views.attribution import AttributionView
 from gui.views.backprop import BackpropView
@@ -48,14 +53,20 @@ from gui.views.model_panel import ModelPanel
 from gui.views.neuron import NeuronView
 from gui.views.prediction_panel import PredictionPanel
 from gui.views.training import TrainingTab
+from gui.views.trust import TrustView
+from gui.views.trust_jobs import TrustJobs
+from gui.views.units import UnitsView
+from gui.views.units_control import UnitsJobs
 from gui.views.weight_updates import WeightUpdatesView
 
 MODEL_FILTER = "Keras models (*.keras *.h5 *.hdf5)"
 IMAGE_FILTER = "Images (" + " ".join(f"*{s}" for s in IMAGE_SUFFIXES) + ")"
 TRAINING_JOIN_MS = 30000
-ATTRIBUTION_JOB = "attribution"
-NEURON_JOB = "neuron"
 LEFT_DOCK_WIDTH = 500
+LEFT_DOCK_SHARE = 0.3  # of the window's width, on screens too small for LEFT_DOCK_WIDTH
+PREFERRED_SIZE = (1560, 940)
+SCREEN_MARGIN = 40  # title bar and panels of the desktop around the available area
+TAB_MARGIN = 30  # dock separator and frames between the left dock and a tab page
 LOADING_TEXT = (
     "<h2>Loading the model and computing every layer…</h2>"
     "<p>TensorFlow starts in the background the first time; the window stays responsive.</p>"
@@ -94,9 +105,11 @@ class MainWindow(QMainWindow):
         self._build_views()
         self._build_status_bar()
         self._build_menus()
+        self.shortcuts = install_shortcuts(self)
+        self.shortcuts_dialog: ShortcutsDialog | None = None
+        self.pending_layer: str | None = None  # a remembered layer, shown once it exists
         self._connect()
-        self.resize(1560, 940)
-        self.model_panel.setMinimumWidth(LEFT_DOCK_WIDTH - 20)
+        self._fit_to_screen()
 
     # --- building ----------------------------------------------------------------------
     def _build_views(self) -> None:
@@ -110,14 +123,18 @@ class MainWindow(QMainWindow):
         self.training_tab = TrainingTab()
         self.weight_updates_view = WeightUpdatesView(self.session.worker)
         self.crop_view = CropView()
+        self.trust_view = TrustView()
+        self.units_view = UnitsView()
         self.tabs = QTabWidget()
         self.tabs.setDocumentMode(True)
         for view, title in (
             (self.feature_view, "Feature maps"),
             (self.hierarchy_view, "Hierarchy"),
+            (self.units_view, "Units"),
             (self.backprop_view, "Backprop"),
             (self.neuron_view, "Neuron"),
             (self.attribution_view, "Attribution"),
+            (self.trust_view, "Trust"),
             (self.training_tab, "Training"),
             (self.weight_updates_view, "Weight updates"),
         ):
@@ -146,6 +163,27 @@ class MainWindow(QMainWindow):
             Qt.Orientation.Vertical,
         )
 
+    def _fit_to_screen(self) -> None:
+        """The first paint fits the screen: at most the preferred size, at least a
+        margin smaller than the available area (a 1366x768 laptop included)."""
+        screen = self.screen() or QApplication.primaryScreen()
+        available = screen.availableGeometry() if screen is not None else None
+        width, height = PREFERRED_SIZE
+        if available is not None and available.width() > 0:
+            width = min(width, available.width() - SCREEN_MARGIN)
+            height = min(height, available.height() - SCREEN_MARGIN)
+        left = min(LEFT_DOCK_WIDTH, int(width * LEFT_DOCK_SHARE))
+        self.model_panel.setMinimumWidth(min(LEFT_DOCK_WIDTH - 20, left - 20))
+        # A tab page whose own minimum is wider than the room left would push the
+        # window off the screen: such a page is squeezed to the room instead.
+        room = width - left - TAB_MARGIN
+        for index in range(self.tabs.count()):
+            page = self.tabs.widget(index)
+            if page.minimumSizeHint().width() > room:
+                page.setMinimumWidth(room)
+        self.resize(width, height)
+        self.resizeDocks([self.model_dock], [left], Qt.Orientation.Horizontal)
+
     def _dock(self, title: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
         dock = QDockWidget(title, self)
         dock.setObjectName(title)
@@ -165,6 +203,9 @@ class MainWindow(QMainWindow):
         self.busy_bar.hide()
         self.status_label = QLabel("Starting the engine (TensorFlow) …")
         self.statusBar().addWidget(self.status_label, 1)
+        self.input_controls = InputControls(self)
+        for widget in self.input_controls.widgets():
+            self.statusBar().addPermanentWidget(widget)
         self.statusBar().addPermanentWidget(self.busy_bar)
 
     def _build_menus(self) -> None:
@@ -177,6 +218,7 @@ class MainWindow(QMainWindow):
         self.recent_menu = file_menu.addMenu("&Recent files")
         self.recent.changed.connect(self._fill_recent_menu)
         self._fill_recent_menu()
+        self._action(file_menu, "Load &labels…", self.input_controls.choose_labels)
         self._action(file_menu, "Open training &run…", self.choose_run)
         file_menu.addSeparator()
         self.export_menu = file_menu.addMenu("&Export")
@@ -191,6 +233,7 @@ class MainWindow(QMainWindow):
         file_menu.addSeparator()
         self._action(file_menu, "&Quit", self.close, QKeySequence.StandardKey.Quit)
         help_menu = self.menuBar().addMenu("&Help")
+        self._action(help_menu, "&Keyboard shortcuts", self.show_shortcuts, HELP_KEY)
         self._action(help_menu, "&About", self._about)
 
     def _action(self, menu: QMenu, text: str, slot, shortcut=None) -> QAction:
@@ -210,22 +253,23 @@ class MainWindow(QMainWindow):
         session.worker.busy_changed.connect(self._on_busy_changed)
         self.model_panel.layer_selected.connect(self.feature_view.set_layer)
         self.hierarchy_view.layer_selected.connect(self._open_layer)
+        self.backprop_view.layer_selected.connect(self._open_layer)
         self.prediction_panel.target_selected.connect(session.set_target)
         self.crop_view.crop_changed.connect(session.set_crop)
         self.crop_view.auto_crop_requested.connect(lambda: session.set_crop(None))
-        self.neuron_view.breakdown_requested.connect(self._request_neuron)
-        self.attribution_view.attribution_requested.connect(self._request_attribution)
-        session.worker.finished.connect(self._on_job_finished)
-        session.worker.failed.connect(self._on_job_failed)
+        self.view_jobs = ViewJobs(self)
+        self.trust_jobs = TrustJobs(self)
+        self.units_jobs = UnitsJobs(self)
+        self.units_jobs.dissection_ready.connect(self.hierarchy_view.set_dissection)
         self.training_tab.training_failed.connect(
             lambda message: self.show_error("Training failed", message)
         )
-        self.training_tab.training_finished.connect(
-            lambda outcome: self.weight_updates_view.open_run(outcome.run_dir)
-        )
+        self.training_tab.training_finished.connect(self._on_training_finished)
         self.weight_updates_view.load_failed.connect(
             lambda message: self.show_error("Cannot open the training run", message)
         )
+        self.tabs.currentChanged.connect(lambda _: self.remember())
+        self.model_panel.layer_selected.connect(lambda _: self.remember())
         self.export_controller.exported.connect(self.status_label.setText)
         self.export_controller.failed.connect(self.show_error)
 
@@ -292,6 +336,7 @@ class MainWindow(QMainWindow):
         else:
             self.model_panel.set_inspection(inspection)
         self.feature_view.set_inspection(inspection)
+        self._show_pending_layer(inspection)
         self._sync_model_panel_selection()
         self.prediction_panel.set_inspection(inspection, automatic=state.request.target is None)
         self.hierarchy_view.set_inspection(inspection)
@@ -303,17 +348,58 @@ class MainWindow(QMainWindow):
             state.original, state.crop, kind=state.crop_kind, aspect=width / height
         )
         self._remember_opened(state)
+        self.view_jobs.offer_model_for_training(state.request)
         self.status_label.setText(describe_state(state))
         self.central.setCurrentWidget(self.tabs)
         self.setWindowTitle(
             f"layer-inspector — {inspection.model_name} — {Path(inspection.source).name}"
         )
+        self.remember()
         self.state_shown.emit(state)
+
+    # --- remembered between runs -----------------------------------------------------
+    def remember(self) -> None:
+        """Store the model, image, crop, layer and tab shown, for the next start."""
+        remembered = remembered_from(self)
+        if remembered is not None:
+            save_remembered(self.recent.settings, remembered)
+
+    def restore(self, remembered: Remembered) -> None:
+        """Show the remembered tab now, and the remembered layer once it is computed."""
+        if 0 <= remembered.tab < self.tabs.count():
+            self.tabs.setCurrentIndex(remembered.tab)
+        self.pending_layer = remembered.layer
+
+    def _show_pending_layer(self, inspection) -> None:
+        name, self.pending_layer = self.pending_layer, None
+        if name is not None and any(record.name == name for record in inspection.layers):
+            self.feature_view.set_layer(name)
+
+    def show_shortcuts(self) -> None:
+        """Help > Keyboard shortcuts: a page listing every shortcut (not modal)."""
+        if self.shortcuts_dialog is None:
+            titles = [self.tabs.tabText(i) for i in range(self.tabs.count())]
+            self.shortcuts_dialog = ShortcutsDialog(titles, self)
+        self.shortcuts_dialog.show()
+        self.shortcuts_dialog.raise_()
 
     def show_error(self, title: str, message: str) -> None:
         self._opened.clear()
         self.central.setCurrentWidget(self.tabs)
+        self._show_nothing_open()
         show_error(self, title, message)
+
+    def _show_nothing_open(self) -> None:
+        """With no answer yet and nothing loading, "Loading …" would be a lie."""
+        if self.session.state is not None:
+            return
+        if self.session.worker.is_busy:
+            text = "Loading the bundled model instead …"
+            self.central.setCurrentWidget(self.loading_label)
+        else:
+            text = "Nothing open. Open a model (File > Open model…) or drop one on the window."
+        self.status_label.setText(text)
+        self.model_panel.header.setText(text)
 
     def _sync_model_panel_selection(self) -> None:
         name = self.feature_view.layer_name
@@ -333,8 +419,10 @@ class MainWindow(QMainWindow):
         run = self.startup_run or info.default_run
         if run is not None:
             self.weight_updates_view.open_run(run)
-        if self.session.state is None:
+        if self.session.state is None and not self.session.worker.is_busy:
             self.status_label.setText("Engine ready.")
+        elif self.session.state is None:  # the first model is on its way: say so, not "ready"
+            self.status_label.setText("Engine ready; loading the model and computing every layer …")
 
     def _on_notice(self, message: str) -> None:
         self.central.setCurrentWidget(self.tabs)
@@ -344,6 +432,8 @@ class MainWindow(QMainWindow):
     def _on_unsafe_refused(self, path: Path, message: str) -> None:
         if ask_to_trust_model(self, path, message):
             self.open_model_file(path, unsafe=True)
+        elif not self.session.open_startup_fallback():
+            self._show_nothing_open()
 
     def _on_busy_changed(self, busy: bool) -> None:
         self.busy_bar.setVisible(busy)
@@ -352,36 +442,16 @@ class MainWindow(QMainWindow):
             self.model_panel.header.setText("Loading …")
             self.central.setCurrentWidget(self.loading_label)
 
-    # --- jobs the views ask for -------------------------------------------------------
-    def _request_attribution(self, method: str, options: dict) -> None:
-        def job(context):
-            from inspector.attribution import compute_attribution
-
-            return compute_attribution(
-                method, context.state.inspection, context.inspector, **options
+    # --- training ---------------------------------------------------------------------
+    def _on_training_finished(self, outcome) -> None:
+        # A cancelled run may be a stub: Weight updates keeps the run it shows.
+        if outcome.cancelled:
+            self.status_label.setText(
+                f"Training cancelled; the run so far is in {outcome.run_dir} "
+                "(File > Open training run… shows it)."
             )
-
-        self.session.submit_engine_job(ATTRIBUTION_JOB, job)
-
-    def _request_neuron(self, layer_name: str, unit: int) -> None:
-        def job(context):
-            from inspector.engine.neuron import neuron_breakdown
-
-            return neuron_breakdown(context.model, context.state.inspection, layer_name, unit)
-
-        self.session.submit_engine_job(NEURON_JOB, job)
-
-    def _on_job_finished(self, kind: str, request_id: int, result: object) -> None:
-        if kind == ATTRIBUTION_JOB:
-            self.attribution_view.show_attribution(result)
-        elif kind == NEURON_JOB:
-            self.neuron_view.show_breakdown(result)
-
-    def _on_job_failed(self, kind: str, request_id: int, message: str) -> None:
-        if kind == ATTRIBUTION_JOB:
-            self.attribution_view.show_error(message)
-        elif kind == NEURON_JOB:
-            self.show_error("Could not compute the neuron view", message)
+        else:
+            self.weight_updates_view.open_run(outcome.run_dir)
 
     # --- menus -------------------------------------------------------------------------
     def _fill_samples_menu(self) -> None:

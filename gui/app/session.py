@@ -78,29 +78,44 @@ class Session(QObject):
         self._cache = cache or EngineCache()
         self.engine_info: EngineInfo | None = None
         self._startup: Request | None = None
+        # The bundled model on a sample: what a failed startup request falls back to.
+        self._startup_fallback: tuple[int, Request] | None = None
         self._titles: dict[int, str] = {}
         self.worker.finished.connect(self._on_finished)
         self.worker.failed.connect(self._on_failed)
 
     # --- requests from the GUI ----------------------------------------------------
     def start(
-        self, model_path: Path | None = None, image_path: Path | None = None, unsafe: bool = False
+        self,
+        model_path: Path | None = None,
+        image_path: Path | None = None,
+        unsafe: bool = False,
+        *,
+        crop: Box | None = None,
     ) -> None:
         """Import the engine on the worker (the window shows meanwhile), then open
         ``model_path`` (default: the bundled model) with ``image_path`` (default:
-        the first sample image)."""
+        the first sample image) cropped to ``crop`` (default: automatic)."""
         self._startup = Request(
             model_path=Path(model_path) if model_path else None,
             unsafe=unsafe,
             image_path=Path(image_path) if image_path else next(iter(sample_images()), None),
+            crop=tuple(crop) if crop and image_path else None,
         )
         self.worker.submit(ENGINE, EngineCache.import_engine)
 
     def open_model(self, path: str | Path, unsafe: bool = False) -> int:
         """Load a ``.keras``/``.h5`` model; keeps the image (or takes the first sample)."""
         image = self.requested.image_path or next(iter(sample_images()), None)
+        # A new model: its own preprocessing (auto) and class names (its file's).
         request = replace(
-            self.requested, model_path=Path(path), unsafe=unsafe, image_path=image, target=None
+            self.requested,
+            model_path=Path(path),
+            unsafe=unsafe,
+            image_path=image,
+            target=None,
+            preprocess="auto",
+            labels_path=None,
         )
         return self._submit(request, f"Could not open the model {Path(path).name}")
 
@@ -118,6 +133,21 @@ class Session(QObject):
         """Differentiate the score of class ``target`` (None = the predicted class)."""
         return self._submit(replace(self.requested, target=target), "Could not change the target")
 
+    def set_preprocess(self, preset: str) -> int:
+        """Scale the input with ``preset`` (``auto``, ``none``, ``tf``, ``torch``,
+        ``caffe``, ``0-1``, ``0-255``) instead of the recognised one."""
+        return self._submit(
+            replace(self.requested, preprocess=preset), f"Could not apply the preset {preset}"
+        )
+
+    def set_labels(self, path: str | Path | None) -> int:
+        """Name the model's classes from a .txt or .json file (None: the model's own)."""
+        labels = Path(path) if path is not None else None
+        name = labels.name if labels is not None else "the model's own class names"
+        return self._submit(
+            replace(self.requested, labels_path=labels), f"Could not use the labels {name}"
+        )
+
     def submit_engine_job(self, kind: str, job: Callable[[EngineContext], object]) -> int:
         """Run ``job(context)`` on the worker with the loaded model, inspector and image.
 
@@ -133,6 +163,7 @@ class Session(QObject):
     # --- answers from the worker ---------------------------------------------------
     def _submit(self, request: Request, title: str) -> int:
         self._startup = None  # the user asked for something: the startup default is moot
+        self._startup_fallback = None
         self.requested = request
         cache = self._cache
         request_id = self.worker.submit(INSPECT, lambda: cache.answer(request))
@@ -148,6 +179,7 @@ class Session(QObject):
             self._fall_back()
             self.unsafe_model_refused.emit(result.path, result.message)
             return
+        self._startup_fallback = None
         self.state = result
         self.requested = result.request
         self.state_changed.emit(result)
@@ -158,25 +190,54 @@ class Session(QObject):
         if kind != INSPECT:
             return
         self._fall_back()
-        self.error.emit(self._titles.get(request_id, "Request failed"), message)
+        title = self._titles.get(request_id, "Request failed")
+        if self.open_startup_fallback(request_id):
+            message += " Showing the bundled model instead."
+        self.error.emit(title, message)
+
+    def open_startup_fallback(self, request_id: int | None = None) -> bool:
+        """After the files given at startup failed (or were refused), open the bundled
+        model on a sample image instead of loading for ever; False if there is none
+        to fall back to (or the user has asked for something else meanwhile)."""
+        pending, self._startup_fallback = self._startup_fallback, None
+        if pending is None or self.state is not None:
+            return False
+        failed_id, fallback = pending
+        if request_id is not None and request_id != failed_id:
+            return False
+        self._submit(fallback, f"Could not open the model {fallback.model_path.name}")
+        return True
 
     def _fall_back(self) -> None:
         self.requested = self.state.request if self.state else Request()
 
     def _on_engine_ready(self, info: EngineInfo) -> None:
         self.engine_info = info
-        self.engine_ready.emit(info)
         startup, self._startup = self._startup, None
+        # The startup request is submitted before engine_ready is emitted, so that a
+        # listener sees the worker busy with it ("Engine ready" never says idle then).
         if startup is None:
-            return
-        if startup.model_path is None and info.default_model is None:
+            self.engine_ready.emit(info)
+        elif startup.model_path is None and info.default_model is None:
+            self.engine_ready.emit(info)
             self.notice.emit(
                 "No bundled model found (models/default/face_cnn.keras). "
                 "Open a model with File > Open model… or drop a .keras file on the window."
             )
-            return
+        else:
+            self._submit_startup(startup, info)
+            self.engine_ready.emit(info)
+
+    def _submit_startup(self, startup: Request, info: EngineInfo) -> None:
         model = startup.model_path or info.default_model
-        self._submit(replace(startup, model_path=model), f"Could not open the model {model.name}")
+        request_id = self._submit(
+            replace(startup, model_path=model), f"Could not open the model {model.name}"
+        )
+        fallback = Request(
+            model_path=info.default_model, image_path=next(iter(sample_images()), None)
+        )
+        if info.default_model is not None and fallback != self.requested:
+            self._startup_fallback = (request_id, fallback)
 
 
 def describe_state(state: SessionState) -> str:
@@ -186,11 +247,19 @@ def describe_state(state: SessionState) -> str:
     crop = {"face": "face crop", "user": "your crop", "centre": "centre crop"}.get(
         state.crop_kind, "whole image"
     )
+    preset = f" · input {inspection.preset}" if getattr(inspection, "preset", "") else ""
     return (
-        f"{inspection.model_name} · {image} ({crop}) · predicted "
-        f"{inspection.predicted_label} ({inspection.probabilities[inspection.predicted]:.0%}) · "
+        f"{inspection.model_name} · {image} ({crop}){preset} · predicted "
+        f"{inspection.predicted_label} ({_predicted_probability(inspection)}) · "
         f"target {inspection.target_label} · {state.seconds * 1000:.0f} ms"
     )
+
+
+def _predicted_probability(inspection) -> str:
+    from inspector.render.probability import format_probability
+
+    value = inspection.probabilities[inspection.predicted]
+    return format_probability(value, getattr(inspection, "probability_rule", "softmax"))
 
 
 __all__ = [

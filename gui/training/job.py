@@ -49,12 +49,19 @@ class TrainingRequest:
         data_dir: a folder with one subfolder per class; None for the bundled faces.
         epochs: number of epochs, at least 1.
         seed: random seed, for a reproducible run.
+        model_path: the model file to train (the one the app has open); None for
+            the training function's own model (the face CNN from scratch).
+        unsafe: the user trusted ``model_path``'s Lambda layers.
+        preprocess: the input preset the app shows ``model_path`` with.
     """
 
     run_dir: Path
     data_dir: Path | None = None
     epochs: int = 5
     seed: int = 0
+    model_path: Path | None = None
+    unsafe: bool = False
+    preprocess: str = "auto"
 
 
 @dataclass(frozen=True)
@@ -320,7 +327,8 @@ def run_training(
         request: what to train.
         train: the training function or ``"module:function"``; it is called as
             ``train(run_dir=..., data_dir=..., epochs=..., seed=...,
-            extra_callbacks=(bridge,), verbose=0)``.
+            extra_callbacks=(bridge,), verbose=0)``, plus ``model_path`` (and
+            ``unsafe``) when the request names a model.
         send: ``send(kind, payload)`` delivers one message to the GUI.
         stop_flag: when set, training stops at the end of the current batch.
         min_interval_s: shortest time between two progress messages.
@@ -331,6 +339,13 @@ def run_training(
             return
         outbox = Outbox(lambda p: send("progress", p), request.run_dir, min_interval_s)
         bridge = make_bridge(outbox, stop_flag)
+        # Only a request for a given model passes one: the face model's function
+        # (and test stand-ins) keep train_face_model's calling convention.
+        model = {} if request.model_path is None else {"model_path": request.model_path}
+        if request.unsafe:
+            model["unsafe"] = True
+        if request.model_path is not None and request.preprocess != "auto":
+            model["preprocess"] = request.preprocess
         resolve(train)(
             run_dir=request.run_dir,
             data_dir=request.data_dir,
@@ -338,6 +353,7 @@ def run_training(
             seed=request.seed,
             extra_callbacks=(bridge,),
             verbose=0,
+            **model,
         )
         outbox.flush(force=True)
         cancelled = stop_flag.is_set() and bridge.epochs_done < request.epochs

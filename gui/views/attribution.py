@@ -27,10 +27,12 @@ from PyQt6.QtWidgets import (
     QLabel,
     QPushButton,
     QSlider,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
+from gui.views.attribution_compare import CompareView
 from gui.views.attribution_options import option_editor
 
 if TYPE_CHECKING:
@@ -43,8 +45,9 @@ METHOD_HELP: dict[str, str] = {
     "score, max over colour channels. Fast (reuses the inspection) but noisy.",
     "gradient_x_input": "Gradient times pixel value, summed over channels: a first-order "
     "estimate of each pixel's contribution. Signed: red raises the score, blue lowers it.",
-    "smoothgrad": "Saliency averaged over many noisy copies of the image: the same "
-    "question as saliency with the speckle averaged out. Costs one pass per sample.",
+    "smoothgrad": "The gradient averaged (with its sign) over many noisy copies of the "
+    "image, shown as saliency is: the same question with the speckle averaged out. "
+    "Costs one pass per sample.",
     "integrated_gradients": "Gradients summed along the path from a baseline (black) image "
     "to this one. Signed, and the map adds up to score(image) - score(baseline). "
     "Costs one pass per step.",
@@ -52,8 +55,22 @@ METHOD_HELP: dict[str, str] = {
     "their mean gradient, ReLU. Coarse (the layer's resolution) but class-specific.",
     "gradcam_plus_plus": "Grad-CAM with pixel-wise weights on positive gradients: better "
     "when the class appears several times in the image.",
-    "occlusion": "How much the class probability drops when a patch is hidden: no "
-    "gradients at all, a direct experiment. One pass per patch position (slow).",
+    "occlusion": "How much the class logit drops when a patch is hidden (the colour bar "
+    "is in logit units; the score option switches to the probability): no gradients "
+    "at all, a direct experiment. One pass per patch position (slow).",
+    "guided_backprop": "The gradient with only positive signals let back through each "
+    "ReLU: sharp edges, but nearly independent of the model's weights (fails the "
+    "randomisation sanity check).",
+    "deconvnet": "Zeiler & Fergus's projection back to the pixels: positive signals only, "
+    "ignoring the forward ReLU masks. Shows image edges; fails the sanity check.",
+    "layercam": "Like Grad-CAM but every location weighted by its own positive gradient: "
+    "works at any conv layer, finer at early ones. Free (reuses the inspection).",
+    "scorecam": "Grad-CAM's map with gradient-free weights: each channel, used as a mask, "
+    "is scored by the class probability it keeps. One pass per channel (slow).",
+    "rise": "Black box: the class probability averaged over thousands of random masks, "
+    "per pixel. Seeded; one pass per mask (slow).",
+    "vargrad": "How much the gradient varies over noisy copies of the image (SmoothGrad's "
+    "variance instead of its mean). Costs one pass per sample.",
 }
 SIGNED_COLORMAP = "diverging"
 UNSIGNED_COLORMAP = "magma"
@@ -115,7 +132,17 @@ class AttributionView(QWidget):
         alpha = QHBoxLayout()
         alpha.addWidget(QLabel("Opacity:"))
         alpha.addWidget(self.alpha_slider, 1)
-        layout = QVBoxLayout(self)
+        # Two pages: one method with its options, and every method side by side.
+        self.single_page = QWidget()
+        self.compare_view = CompareView()
+        self.pages = QTabWidget()
+        self.pages.setDocumentMode(True)
+        self.pages.addTab(self.single_page, "One method")
+        self.pages.addTab(self.compare_view, "Compare all")
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(self.pages)
+        layout = QVBoxLayout(self.single_page)
         layout.addLayout(top)
         layout.addWidget(self.help_label)
         layout.addLayout(self.options_form)
@@ -132,8 +159,9 @@ class AttributionView(QWidget):
 
     @property
     def attributions(self) -> tuple[Attribution, ...]:
-        """Every map computed for the current inspection, in the order computed."""
-        return tuple(self._results.values())
+        """Every map computed for the current inspection (this page's maps, then the
+        Compare page's for the other methods)."""
+        return tuple({**self.compare_view.results, **self._results}.values())
 
     @property
     def current_attribution(self) -> Attribution | None:
@@ -157,6 +185,7 @@ class AttributionView(QWidget):
         for widget in (self.method_combo, self.compute_button):
             widget.setEnabled(True)
         self.title_label.setText(f"Target: <b>{html.escape(inspection.target_label)}</b>")
+        self.compare_view.set_inspection(inspection)
         if self.auto_check.isChecked():
             self.request_attribution()
 
@@ -178,6 +207,15 @@ class AttributionView(QWidget):
         if index >= 0:
             self.method_combo.setCurrentIndex(index)
         return index >= 0
+
+    def set_method_badge(self, name: str, passes: bool | None) -> None:
+        """Mark method ``name`` with its randomisation verdict: ✓, ✗, or none if unknown."""
+        from inspector.attribution import REGISTRY
+
+        index = self.method_combo.findData(name)
+        if index >= 0:
+            mark = "" if passes is None else ("  ✓" if passes else "  ✗")
+            self.method_combo.setItemText(index, REGISTRY[name].title + mark)
 
     def options(self) -> dict[str, Any]:
         """The options set in the form for the current method."""

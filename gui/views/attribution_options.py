@@ -27,6 +27,10 @@ OPTION_HELP: dict[str, str] = {
     "seed": "Seed of the noise, so the same map comes back.",
     "window": "Side of the hidden patch in pixels (auto: 1/8 of the image).",
     "stride": "Step between patch positions in pixels (auto: half the window).",
+    "masks": "Random masks averaged; more is smoother and slower.",
+    "grid": "Cells per side of each random mask's coarse grid.",
+    "keep_probability": "Chance that a mask cell keeps the image, in (0, 1].",
+    "score": "What is measured: logit (default, like the gradient methods) or probability.",
 }
 BASELINES = ("black", "grey", "mean")
 AUTO = "auto"

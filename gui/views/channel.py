@@ -17,6 +17,7 @@ from PyQt6.QtCore import QRectF, Qt, pyqtSignal
 from PyQt6.QtGui import QColor, QPen
 from PyQt6.QtWidgets import QGraphicsRectItem, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
+from gui.widgets.elided_label import ElidedLabel
 from gui.widgets.image_helpers import (
     DEFAULT_COLORMAP,
     DIVERGING_COLORMAP,
@@ -33,6 +34,8 @@ if TYPE_CHECKING:
     from inspector import Inspection, LayerRecord
 
 OVERLAY_OPACITY = 0.6
+STATS_WIDTH = 210
+DETAIL_LINES = 3
 RF_COLOUR = QColor(255, 40, 40)
 
 
@@ -43,8 +46,13 @@ class ChannelView(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.title = QLabel()
-        self.title.setWordWrap(True)
+        # Fixed sizes so that the layout never moves with a name's or a number's length:
+        # a one-line elided title, a detail of fixed height, a stats column of fixed width.
+        self.title = ElidedLabel(bold=True)
+        self.detail = QLabel()
+        self.detail.setWordWrap(True)
+        self.detail.setFixedHeight(DETAIL_LINES * self.detail.fontMetrics().lineSpacing() + 4)
+        self.detail.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         self.graphics = pg.GraphicsLayoutWidget()
         self.graphics.ci.setContentsMargins(2, 2, 2, 2)
         self.input_box, self.input_item = image_box(self.graphics, 0, 0, "on the input")
@@ -61,7 +69,7 @@ class ChannelView(QWidget):
         self.input_box.addItem(self.rf_item)
         self.gradient_box, self.gradient_item = image_box(self.graphics, 2, 0, "its gradient")
         self.stats = QLabel()
-        self.stats.setMinimumWidth(200)
+        self.stats.setFixedWidth(STATS_WIDTH)
         self.stats.setWordWrap(True)
         self.stats.setAlignment(Qt.AlignmentFlag.AlignTop)
         body = QHBoxLayout()
@@ -70,6 +78,7 @@ class ChannelView(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.title)
+        layout.addWidget(self.detail)
         layout.addLayout(body, 1)
         self._proxy = pg.SignalProxy(
             self.graphics.scene().sigMouseMoved, rateLimit=60, slot=self._on_mouse_moved
@@ -143,7 +152,8 @@ class ChannelView(QWidget):
         for item in (self.input_item, self.heat_item, self.gradient_item):
             item.clear()
         self.rf_item.hide()
-        self.title.setText("<b>One channel</b>")
+        self.title.setText("One channel")
+        self.detail.setText("")
         self.stats.setText("Click a channel in the grid to see it here.")
 
     # --- internals ----------------------------------------------------------------------
@@ -155,7 +165,8 @@ class ChannelView(QWidget):
             if spatial
             else "This layer has no spatial axes, so there is no map to draw."
         )
-        self.title.setText(f"<b>{record.name} · {what} {channel}</b><br>{detail}")
+        self.title.setText(f"{record.name} · {what} {channel}")
+        self.detail.setText(detail)
 
     def _on_mouse_moved(self, event: tuple) -> None:
         if self._record is None or not self._record.is_spatial:

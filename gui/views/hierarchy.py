@@ -1,11 +1,14 @@
 """The hierarchy: every conv layer side by side, first to last, with its strongest channels.
 
 This is the "edges -> parts -> faces" picture, computed from the user's own
-model and image. One column per conv layer (the input on the far left); each
+model and image. One column per conv layer (the input on the far left), on a
+``ColumnStrip`` that scrolls, filters and groups blocks for 150-layer models; each
 column holds that layer's channels with the highest mean activation, enlarged
 to the same tile size. When a conv is followed by its normalisation and
 activation layers, the column shows the block's output (after the ReLU), since
-that is what the next layer sees.
+that is what the next layer sees. Once the Units tab has dissected the model,
+each conv column also shows its concept fractions and each tile its unit's
+concept (``gui.views.hierarchy_concepts``; ``set_dissection``).
 """
 
 from __future__ import annotations
@@ -13,19 +16,25 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
-import pyqtgraph as pg
-from PyQt6.QtCore import pyqtSignal
-from PyQt6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from PyQt6.QtCore import Qt, pyqtSignal
+from PyQt6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
+from gui.views.hierarchy_concepts import (
+    draw_tile_labels,
+    fractions_text,
+    matching_layer,
+    tile_concepts,
+)
+from gui.widgets.column_strip import TITLE_LINES as TITLE_ROWS
+from gui.widgets.column_strip import ColumnStrip, StripColumn, to_pixmap
 from gui.widgets.image_helpers import (
     DEFAULT_COLORMAP,
     caption_label,
     colorize,
-    image_box,
     normalise,
     resize,
-    show_rgb,
 )
+from gui.widgets.layer_groups import NORM_AND_ACTIVATION_CLASSES, layer_group
 
 if TYPE_CHECKING:
     from inspector import Inspection, LayerRecord
@@ -33,16 +42,9 @@ if TYPE_CHECKING:
 TOP_CHANNELS = 6
 TILE = 64  # pixels per tile edge in the mosaic
 GAP = 6
-_FOLLOWERS = {
-    "BatchNormalization",
-    "Activation",
-    "ReLU",
-    "LeakyReLU",
-    "ELU",
-    "PReLU",
-    "LayerNormalization",
-    "GroupNormalization",
-}
+_FOLLOWERS = NORM_AND_ACTIVATION_CLASSES - {"Softmax"}
+CONV, ALL = "conv", "all"
+MODES = [("conv layers", CONV), ("all spatial layers", ALL)]
 
 
 def is_conv(record: LayerRecord) -> bool:
@@ -90,6 +92,18 @@ def column_image(record: LayerRecord, colormap: str = DEFAULT_COLORMAP) -> np.nd
     return column
 
 
+def concept_column(record: LayerRecord, dissected) -> np.ndarray:
+    """``column_image(record)`` with each tile's dissection label written on it.
+
+    Args:
+        record: the record shown (its channels are the dissected conv's units).
+        dissected: the conv layer's ``LayerDissection``.
+    """
+    channels = strongest_channels(np.asarray(record.activation), TOP_CHANNELS)
+    labels = tile_concepts(dissected, channels)
+    return draw_tile_labels(column_image(record), labels, TILE, GAP)
+
+
 def empty_column() -> np.ndarray:
     """A white column with room for ``TOP_CHANNELS`` tiles, uint8 RGB."""
     return np.full((TOP_CHANNELS * (TILE + GAP) - GAP, TILE, 3), 255, dtype=np.uint8)
@@ -103,83 +117,148 @@ def input_column(display: np.ndarray) -> np.ndarray:
     return column
 
 
-def column_title(conv: LayerRecord, shown: LayerRecord) -> str:
+def column_details(conv: LayerRecord, shown: LayerRecord) -> str:
+    """The lines under a column's name: output shape, receptive field, what it shows."""
     shape = "×".join(str(d) for d in shown.output_shape)
     field = conv.receptive_field
     sees = f"<br>sees {field.size[0]}×{field.size[1]} px" if field and not field.is_global else ""
     after = f"<br>after {shown.class_name}" if shown is not conv else ""
-    return f"<b>{conv.name.rsplit('/', 1)[-1]}</b><br>{shape}{sees}{after}"
+    return f"{shape}{sees}{after}"
+
+
+def column_tooltip(conv: LayerRecord, shown: LayerRecord) -> str:
+    text = f"{conv.name} ({conv.class_name}), output {shown.output_shape}"
+    if shown is not conv:
+        text += f", shown after {shown.name} ({shown.class_name})"
+    return text + ". Click to open its feature maps."
+
+
+def column_pairs(inspection: Inspection) -> dict[str, list[tuple[LayerRecord, LayerRecord]]]:
+    """``(layer, record shown)`` for each "Show" choice: conv blocks, every spatial layer."""
+    return {
+        CONV: hierarchy_columns(inspection),
+        ALL: [(r, r) for r in inspection.layers if r.is_spatial],
+    }
+
+
+def strip_column(conv: LayerRecord, shown: LayerRecord, dissection=None) -> StripColumn:
+    """One strip column; with the conv's dissection, its fractions and tile labels."""
+    dissected = matching_layer(dissection, conv.name, int(shown.output_shape[-1]))
+    if dissected is None:
+        paint, footer = (lambda: column_image(shown)), ""
+    else:
+        paint, footer = (lambda: concept_column(shown, dissected)), fractions_text(dissected)
+    return StripColumn(
+        name=shown.name,
+        title=column_details(conv, shown),
+        group=layer_group(conv.name),
+        tooltip=column_tooltip(conv, shown),
+        paint=paint,
+        label=conv.name,
+        footer=footer,
+    )
+
+
+def strip_columns(
+    pairs: dict[str, list[tuple[LayerRecord, LayerRecord]]], dissection=None
+) -> dict[str, list[StripColumn]]:
+    """The strip's columns for each "Show" choice of ``column_pairs``.
+
+    Args:
+        pairs: see ``column_pairs``.
+        dissection: the Units tab's ``DissectionReport`` of this model, or None.
+    """
+    return {
+        mode: [strip_column(conv, shown, dissection) for conv, shown in columns]
+        for mode, columns in pairs.items()
+    }
 
 
 class HierarchyView(QWidget):
-    """Side-by-side conv layers; clicking a column emits ``layer_selected(name)``."""
+    """Conv layers side by side on a scrolling strip; clicking a column emits
+    ``layer_selected(name)``."""
 
     layer_selected = pyqtSignal(str)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.title = QLabel()
-        self.graphics = pg.GraphicsLayoutWidget()
-        self.caption = caption_label(
-            f"Left to right: the input, then every conv layer from first to last. Each column "
-            f"shows the {TOP_CHANNELS} channels with the highest mean activation, each scaled "
-            "to its own range (bright = strong). Early layers answer to edges and colours, "
-            "later ones to larger parts of the face. Click a column to open that layer."
+        self.input_picture = QLabel()
+        self.input_picture.setAlignment(Qt.AlignmentFlag.AlignTop)
+        self.input_picture.setToolTip("The input picture, as fed to the model")
+        self.strip = ColumnStrip(MODES, TILE)
+        self.strip.mode_combo.setToolTip(
+            "Conv layers: one column per conv layer, showing its block's output (after its "
+            "normalisation and activation). All spatial layers: every layer with a map."
         )
+        self.caption = caption_label(
+            f"Left: the input. Then every conv layer from first to last (scroll sideways; pick "
+            f"a block or a layer above). Each column shows the {TOP_CHANNELS} channels with the "
+            "highest mean activation, each scaled to its own range (bright = strong). Early "
+            "layers answer to edges and colours, later ones to larger parts of the image. "
+            "Click a column to open that layer."
+        )
+        body = QHBoxLayout()
+        input_box = QVBoxLayout()
+        input_box.addSpacing(26)  # level with the strip's controls row
+        input_label = QLabel("<b>input</b><br>as fed to<br>the model")
+        input_label.setMinimumHeight(TITLE_ROWS * input_label.fontMetrics().lineSpacing())
+        input_label.setAlignment(Qt.AlignmentFlag.AlignBottom)
+        input_box.addWidget(input_label)
+        input_box.addWidget(self.input_picture)
+        input_box.addStretch(1)
+        body.addLayout(input_box)
+        body.addWidget(self.strip, 1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.title)
-        layout.addWidget(self.graphics, 1)
+        layout.addLayout(body, 1)
         layout.addWidget(self.caption)
-        # One (title, view, image) per column, rebuilt only when the column count changes.
-        self._slots: list[tuple[pg.LabelItem, pg.ViewBox, pg.ImageItem]] = []
-        self._columns: list[tuple[LayerRecord, LayerRecord]] = []
-        self.graphics.scene().sigMouseClicked.connect(self._on_clicked)
+        self._pairs: dict[str, dict[str, str]] = {}  # mode -> shown name -> layer name
+        self._columns: dict[str, list[tuple[LayerRecord, LayerRecord]]] = {}
+        self.dissection = None  # the Units tab's DissectionReport of the open model
+        self.strip.column_clicked.connect(self.layer_selected)
         self.clear()
 
     def set_inspection(self, inspection: Inspection) -> None:
-        self._columns = hierarchy_columns(inspection)
-        self._ensure_slots(len(self._columns) + 1)
-        label, _view, item = self._slots[0]
-        label.setText("<b>input</b><br>(as fed to the model)", size="9pt")
-        show_rgb(item, input_column(inspection.display_image))
-        for (conv, shown), (label, _view, item) in zip(self._columns, self._slots[1:], strict=True):
-            label.setText(column_title(conv, shown), size="9pt")
-            show_rgb(item, column_image(shown))
-        for _, view, _ in self._slots:
-            view.autoRange(padding=0.02)
-        count = len(self._columns)
+        pairs = column_pairs(inspection)
+        self._pairs = {
+            mode: {shown.name: conv.name for conv, shown in columns}
+            for mode, columns in pairs.items()
+        }
+        self._columns = pairs
+        self.input_picture.setPixmap(to_pixmap(input_column(inspection.display_image)[:TILE]))
+        self.strip.set_columns(strip_columns(pairs, self.dissection))
+        count = len(pairs[CONV])
         self.title.setText(
             f"<b>Hierarchy</b> · {count} conv layer{'s' * (count != 1)} of "
             f"{inspection.model_name}, first → last"
         )
 
+    def set_dissection(self, report) -> None:
+        """Show (or, with None, drop) the concepts of the Units tab's dissection.
+
+        Args:
+            report: a ``DissectionReport`` of the open model (matched to the
+                columns by conv layer name and unit count), or None.
+        """
+        self.dissection = report
+        if self._columns:
+            self.strip.set_columns(strip_columns(self._columns, report))
+
     def clear(self) -> None:
-        self._ensure_slots(0)
-        self._columns = []
+        self._pairs, self._columns = {}, {}
+        self.strip.clear()
+        self.input_picture.clear()
         self.title.setText("<b>Hierarchy</b> · no image inspected yet")
 
     @property
     def column_names(self) -> list[str]:
-        """Names of the conv layers shown, first to last."""
-        return [conv.name for conv, _ in self._columns]
+        """Names of the layers whose columns are shown, first to last (for a conv block,
+        the conv layer, although the column pictures the block's output)."""
+        pairs = self._pairs.get(self.strip.mode, {})
+        return [pairs[name] for name in self.strip.shown_names]
 
     def select_column(self, index: int) -> None:
-        """Emit ``layer_selected`` for conv column ``index`` (0 = first conv layer)."""
-        self.layer_selected.emit(self._columns[index][1].name)
-
-    def _ensure_slots(self, count: int) -> None:
-        if len(self._slots) == count:
-            return
-        self.graphics.clear()
-        self._slots = []
-        for col in range(count):
-            label = self.graphics.addLabel("", row=0, col=col)
-            view, item = image_box(self.graphics, 1, col)
-            self._slots.append((label, view, item))
-
-    def _on_clicked(self, event) -> None:
-        for index, (_, view, _) in enumerate(self._slots[1:]):
-            if view.sceneBoundingRect().contains(event.scenePos()):
-                self.select_column(index)
-                return
+        """Emit ``layer_selected`` for shown column ``index`` (0 = the first one shown)."""
+        self.layer_selected.emit(self.strip.shown_names[index])

@@ -5,26 +5,61 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
-import pyqtgraph as pg
-from PyQt6.QtCore import pyqtSignal
-from PyQt6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PyQt6.QtCore import Qt, pyqtSignal
+from PyQt6.QtWidgets import (
+    QComboBox,
+    QCompleter,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QProgressBar,
+    QVBoxLayout,
+    QWidget,
+)
+
+from inspector.render.probability import format_probability
 
 if TYPE_CHECKING:
     from inspector import Inspection
 
-MAX_BARS = 10  # the top classes shown; the picker still lists every class
-BAR_COLOUR = (31, 119, 180)
-TARGET_COLOUR = (255, 127, 14)
+# Five rows of one text line each fit beside the views on a 1366x768 screen; more
+# rows made MobileNetV2's labels overlap. The picker still lists every class.
+MAX_BARS = 5
+NAME_WIDTH = 150  # pixels; longer names are elided, the full name is the tooltip
+BAR_STEPS = 1000  # the bars' resolution: 0.1 %, the same as the printed rule
+BAR_COLOUR = "#1f77b4"
+TARGET_COLOUR = "#ff7f0e"
 AUTO_TEXT = "predicted class (automatic)"
 
 
-def top_classes(probabilities: np.ndarray, count: int = MAX_BARS) -> np.ndarray:
-    """Indices of the ``count`` most probable classes, most probable first."""
-    return np.argsort(-np.asarray(probabilities), kind="stable")[:count]
+def top_classes(
+    probabilities: np.ndarray, count: int = MAX_BARS, first: int = -1, keep: int = -1
+) -> np.ndarray:
+    """Indices of the classes to list: ``first``, then the most probable ones.
+
+    Args:
+        probabilities: ``(num_classes,)`` values.
+        count: how many to return (fewer when there are fewer classes).
+        first: the predicted class, listed first even if a tie or rounding puts
+            another class ahead of it in ``probabilities`` (-1: none).
+        keep: a class that must be listed (the target): it replaces the last
+            row when it is not among the top ones (-1: none).
+
+    Returns:
+        int ``(min(count, num_classes),)``, without repeats.
+    """
+    order = [int(i) for i in np.argsort(-np.asarray(probabilities), kind="stable")]
+    if first >= 0:
+        order.remove(first)
+        order.insert(0, first)
+    shown = order[:count]
+    if keep >= 0 and keep not in shown:
+        shown[-1] = keep
+    return np.array(shown, dtype=int)
 
 
 class PredictionPanel(QWidget):
-    """Bar chart of the top classes and a target picker.
+    """The top classes as labelled bars, and a searchable target picker.
 
     Signals:
         target_selected(object): the class (int) the user picked, or None for
@@ -37,59 +72,52 @@ class PredictionPanel(QWidget):
         super().__init__(parent)
         self.headline = QLabel()
         self.headline.setWordWrap(True)
-        self.plot = pg.PlotWidget()
-        self.plot.setMouseEnabled(x=False, y=False)
-        self.plot.setMenuEnabled(False)
-        self.plot.setLabel("bottom", "probability")
-        self.plot.setXRange(0, 1, padding=0.02)
-        self.plot.getViewBox().invertY(True)
-        self.plot.setMinimumHeight(120)
-        self.bars = pg.BarGraphItem(x0=[], y=[], height=[], width=[])
-        self.plot.addItem(self.bars)
-        self.target_combo = QComboBox()
-        self.target_combo.setToolTip("The class whose score every gradient view differentiates")
-        self.target_combo.activated.connect(self._on_activated)
+        self.rows_widget = QWidget()
+        grid = QGridLayout(self.rows_widget)
+        grid.setContentsMargins(0, 0, 0, 0)
+        grid.setVerticalSpacing(2)
+        grid.setColumnStretch(1, 1)
+        self.rows = [self._make_row(grid, k) for k in range(MAX_BARS)]
+        self.target_combo = self._make_picker()
         picker = QHBoxLayout()
         picker.addWidget(QLabel("Gradients of:"))
         picker.addWidget(self.target_combo, 1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.headline)
-        layout.addWidget(self.plot, 1)
+        layout.addWidget(self.rows_widget)
         layout.addLayout(picker)
+        layout.addStretch(1)
         self._labels: tuple[str, ...] = ()
+        self._shown: list[str] = []
         self.clear()
 
     def set_inspection(self, inspection: Inspection, automatic: bool = True) -> None:
         """Show ``inspection``'s probabilities; ``automatic`` = target was not picked."""
         probabilities = np.asarray(inspection.probabilities, dtype=float)
+        rule = getattr(inspection, "probability_rule", "softmax")
         if inspection.labels != self._labels:
             self._fill_combo(inspection.labels)
-        shown = top_classes(probabilities)
-        colours = [TARGET_COLOUR if i == inspection.target else BAR_COLOUR for i in shown]
-        self.bars.setOpts(
-            x0=np.zeros(len(shown)),
-            y=np.arange(len(shown)),
-            height=0.7,
-            width=probabilities[shown],
-            brushes=[pg.mkBrush(c) for c in colours],
-            pens=[pg.mkPen(None)] * len(shown),
-        )
-        axis = self.plot.getAxis("left")
-        axis.setTicks([[(k, inspection.labels[i]) for k, i in enumerate(shown)]])
-        self.plot.setYRange(-0.6, len(shown) - 0.4, padding=0)
-        self.plot.show()
+        shown = top_classes(probabilities, first=inspection.predicted, keep=inspection.target)
+        self._shown = [inspection.labels[i] for i in shown]
+        for row, index in zip(self.rows, shown, strict=False):
+            is_target = index == inspection.target
+            self._paint_row(row, inspection.labels[index], probabilities[index], rule, is_target)
+        for row in self.rows[len(shown) :]:
+            for widget in row:
+                widget.hide()
+        self.rows_widget.show()
         self.target_combo.setCurrentIndex(0 if automatic else inspection.target + 1)
+        predicted = format_probability(probabilities[inspection.predicted], rule)
         self.headline.setText(
-            f"Predicted <b>{inspection.predicted_label}</b> "
-            f"({probabilities[inspection.predicted]:.1%}). Gradients of "
+            f"Predicted <b>{inspection.predicted_label}</b> ({predicted}). Gradients of "
             f"<span style='color:#e67300'><b>{inspection.target_label}</b></span> "
             f"(logit {inspection.score:.3g})."
         )
 
     def clear(self) -> None:
-        self.bars.setOpts(x0=[], y=[], height=[], width=[])
-        self.plot.hide()  # an empty chart would only show bare axes
+        self._shown = []
+        self.rows_widget.hide()  # empty rows would only show bare bars
         self.headline.setText("<b>Prediction</b> · no image inspected yet")
         self._fill_combo(())
 
@@ -98,11 +126,62 @@ class PredictionPanel(QWidget):
         self.target_combo.setCurrentIndex(0 if target is None else target + 1)
         self._on_activated(self.target_combo.currentIndex())
 
+    def search_target(self, text: str) -> list[str]:
+        """Type ``text`` into the picker as the user would; the names it offers."""
+        self.target_combo.lineEdit().setText(text)
+        completer = self.target_combo.completer()
+        completer.setCompletionPrefix(text)
+        model = completer.completionModel()
+        return [model.index(k, 0).data() for k in range(model.rowCount())]
+
     @property
     def shown_classes(self) -> list[str]:
-        """Labels of the bars, top first."""
-        ticks = self.plot.getAxis("left")._tickLevels
-        return [label for _, label in ticks[0]] if ticks else []
+        """Labels of the rows, top first."""
+        return list(self._shown)
+
+    def _make_row(self, grid: QGridLayout, k: int) -> tuple[QLabel, QProgressBar, QLabel]:
+        name = QLabel()
+        name.setFixedWidth(NAME_WIDTH)
+        bar = QProgressBar()
+        bar.setRange(0, BAR_STEPS)
+        bar.setTextVisible(False)
+        bar.setFixedHeight(name.sizeHint().height())
+        value = QLabel()
+        # Wide enough for ">99.9 %": the bars keep one length whatever the text.
+        value.setMinimumWidth(value.fontMetrics().horizontalAdvance(">99.9 %") + 6)
+        value.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        for column, widget in enumerate((name, bar, value)):
+            grid.addWidget(widget, k, column)
+        return name, bar, value
+
+    def _paint_row(self, row, label: str, probability: float, rule: str, is_target: bool):
+        name, bar, value = row
+        name.setText(name.fontMetrics().elidedText(label, Qt.TextElideMode.ElideRight, NAME_WIDTH))
+        name.setToolTip(label)
+        bar.setValue(round(float(np.clip(probability, 0.0, 1.0)) * BAR_STEPS))
+        colour = TARGET_COLOUR if is_target else BAR_COLOUR
+        bar.setStyleSheet(f"QProgressBar::chunk {{ background: {colour}; }}")
+        value.setText(format_probability(probability, rule))
+        for widget in row:
+            widget.show()
+
+    def _make_picker(self) -> QComboBox:
+        combo = QComboBox()
+        combo.setToolTip("The class whose score every gradient view differentiates; type to search")
+        combo.setEditable(True)
+        # 1000 long class names must not widen the panel: the popup is wide, not the box.
+        combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        combo.setMinimumContentsLength(16)
+        combo.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
+        completer = QCompleter(combo.model(), combo)
+        # Any part of "264: Cardigan Welsh corgi" finds it: 1000 names do not scroll.
+        completer.setFilterMode(Qt.MatchFlag.MatchContains)
+        completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        completer.setCompletionMode(QCompleter.CompletionMode.PopupCompletion)
+        combo.setCompleter(completer)
+        completer.activated[str].connect(self._on_completed)
+        combo.activated.connect(self._on_activated)
+        return combo
 
     def _fill_combo(self, labels: tuple[str, ...]) -> None:
         self._labels = tuple(labels)
@@ -110,6 +189,12 @@ class PredictionPanel(QWidget):
         self.target_combo.addItem(AUTO_TEXT, None)
         for index, label in enumerate(labels):
             self.target_combo.addItem(f"{index}: {label}", index)
+
+    def _on_completed(self, text: str) -> None:
+        index = self.target_combo.findText(text, Qt.MatchFlag.MatchExactly)
+        if index >= 0 and index != self.target_combo.currentIndex():
+            self.target_combo.setCurrentIndex(index)
+            self._on_activated(index)
 
     def _on_activated(self, index: int) -> None:
         self.target_selected.emit(self.target_combo.itemData(index))

@@ -1,6 +1,7 @@
-"""The training tab: train the face model from inside the app and watch it learn.
+"""The training tab: train the face model, or the open model, and watch it learn.
 
-The user picks the data (the bundled faces or a folder with one subfolder per
+The user picks the model (the face CNN from scratch, or the model the app has
+open, fine-tuned), the data (the bundled faces or a folder with one subfolder per
 class), the number of epochs, the seed and the run directory, and presses Start.
 Training runs in a ``TrainingThread``; this tab only draws what it reports:
 loss and accuracy (train and validation), each layer's update ratio
@@ -36,12 +37,17 @@ from gui.training.job import (
     TrainingProgress,
     TrainingRequest,
 )
+from gui.training.own_model import OWN_TRAIN
 from gui.training.supervisor import TrainingThread
 from gui.widgets.curve_helpers import CurveGroup, make_plot, refill_combo, row_of
 from gui.widgets.image_helpers import image_box, show_rgb
 from gui.widgets.mosaic_helpers import feature_mosaic
 
 BUNDLED_DATA_TEXT = "Bundled faces (scikit-image LFW subset)"
+FACE_MODEL, OPEN_MODEL = 0, 1  # the model combo's entries
+FACE_MODEL_TEXT = "Face CNN (new, trained from scratch)"
+NO_OPEN_MODEL_TEXT = "The open model (none open yet)"
+CHOOSE_FOLDER_TEXT = "(choose a folder with one subfolder per class: Folder…)"
 TRAIN_LIVE, TRAIN, VALIDATION = "train (running mean)", "train", "validation"
 
 
@@ -101,11 +107,17 @@ class TrainingTab(QWidget):
         *,
         runs_root: Path | None = None,
         train: str | Callable[..., object] = DEFAULT_TRAIN,
+        own_train: str | Callable[..., object] = OWN_TRAIN,
         min_interval_s: float = 0.1,
     ) -> None:
         super().__init__(parent)
         self.runs_root = Path(runs_root) if runs_root is not None else default_runs_root()
         self._train = train
+        self._own_train = own_train
+        self._open_model: tuple[Path, bool] | None = None  # (path, unsafe)
+        self._open_model_problem: str | None = "No model is open yet."
+        self._open_model_plan = ""
+        self._open_model_preprocess = "auto"
         self._min_interval_s = min_interval_s
         self._thread: TrainingThread | None = None
         self._data_dir: Path | None = None
@@ -113,7 +125,7 @@ class TrainingTab(QWidget):
         self._ratio_range_fixed = False
         self._build()
         self._reset_run_dir()
-        self._set_running(False)
+        self._show_plan()  # also enables the controls
 
     # --- building -----------------------------------------------------------------
     def _build(self) -> None:
@@ -139,6 +151,13 @@ class TrainingTab(QWidget):
 
     def _build_controls(self) -> QFormLayout:
         form = QFormLayout()
+        self.model_combo = QComboBox()
+        self.model_combo.addItems([FACE_MODEL_TEXT, NO_OPEN_MODEL_TEXT])
+        self.model_combo.currentIndexChanged.connect(lambda _: self._show_plan())
+        self.plan_label = QLabel()
+        self.plan_label.setWordWrap(True)
+        form.addRow("Model:", self.model_combo)
+        form.addRow("", self.plan_label)
         self.data_edit = QLineEdit(BUNDLED_DATA_TEXT, readOnly=True)
         self.data_button = QPushButton("Folder…")
         self.data_button.clicked.connect(self.choose_data_dir)
@@ -187,7 +206,15 @@ class TrainingTab(QWidget):
     def set_data_dir(self, path: Path | str | None) -> None:
         """Train on ``path`` (one subfolder per class), or the bundled faces if None."""
         self._data_dir = Path(path) if path is not None else None
-        self.data_edit.setText(str(self._data_dir) if self._data_dir else BUNDLED_DATA_TEXT)
+        self._show_data_choice()
+
+    def _show_data_choice(self) -> None:
+        if self._data_dir is not None:
+            self.data_edit.setText(str(self._data_dir))
+        elif self.trains_open_model:  # the bundled faces only fit the face CNN
+            self.data_edit.setText(CHOOSE_FOLDER_TEXT)
+        else:
+            self.data_edit.setText(BUNDLED_DATA_TEXT)
 
     def choose_data_dir(self) -> None:
         """Ask for a data folder with a dialog."""
@@ -204,34 +231,105 @@ class TrainingTab(QWidget):
         if chosen:
             self.run_dir_edit.setText(chosen)
 
+    def set_open_model(
+        self,
+        path: Path | None,
+        *,
+        unsafe: bool = False,
+        plan: str = "",
+        problem: str | None = None,
+        preprocess: str = "auto",
+    ) -> None:
+        """Offer the model the app has open for training.
+
+        Args:
+            path: its file; None when no model is open.
+            unsafe: the user trusted its Lambda layers.
+            plan: one line on how it will be trained (loss, optimizer).
+            problem: why it cannot be trained, or None if it can.
+            preprocess: the input preset the app uses for it (training uses it too).
+        """
+        self._open_model_preprocess = preprocess
+        self._open_model = (Path(path), unsafe) if path is not None else None
+        self._open_model_problem = problem if path is not None else "No model is open yet."
+        self._open_model_plan = plan
+        name = Path(path).name if path is not None else None
+        text = f"The open model: {name} (fine-tune)" if name else NO_OPEN_MODEL_TEXT
+        self.model_combo.setItemText(OPEN_MODEL, text)
+        self._show_plan()
+
+    @property
+    def trains_open_model(self) -> bool:
+        """True when Start trains the open model rather than a new face CNN."""
+        return self.model_combo.currentIndex() == OPEN_MODEL
+
+    def _show_plan(self) -> None:
+        self._show_data_choice()
+        if not self.trains_open_model:
+            self.plan_label.setText(
+                "A new face CNN, trained from scratch; the bundled faces or your folder."
+            )
+        elif self._open_model_problem:
+            self.plan_label.setText(f"Cannot train it: {self._open_model_problem}")
+        else:
+            self.plan_label.setText(self._open_model_plan)
+        self._set_running(self.is_running)
+
+    def _request(self, run_dir: Path) -> tuple[TrainingRequest, object] | None:
+        """The request and training function for Start, or None (and say why)."""
+        settings = (run_dir, self._data_dir, self.epochs_spin.value(), self.seed_spin.value())
+        if not self.trains_open_model:
+            return TrainingRequest(*settings), self._train
+        if self._open_model is None or self._open_model_problem:
+            self.status_label.setText(f"Cannot train the open model: {self._open_model_problem}")
+            return None
+        if self._data_dir is None:
+            self.status_label.setText(
+                "Choose a data folder (Folder…) with one subfolder per class: "
+                "the bundled faces only fit the face CNN."
+            )
+            return None
+        path, unsafe = self._open_model
+        preprocess = self._open_model_preprocess
+        request = TrainingRequest(*settings, model_path=path, unsafe=unsafe, preprocess=preprocess)
+        return request, self._own_train
+
     def start(self) -> bool:
-        """Start training with the current settings; False if a run is already going."""
+        """Start training with the current settings; False if it cannot start
+        (a run is already going, or the open model cannot be trained: the status says why)."""
         if self.is_running:
             return False
         text = self.run_dir_edit.text().strip()
         run_dir = Path(text).expanduser() if text else new_run_dir(self.runs_root)
-        request = TrainingRequest(
-            run_dir, self._data_dir, self.epochs_spin.value(), self.seed_spin.value()
-        )
+        planned = self._request(run_dir)
+        if planned is None:
+            return False
+        request, train = planned
         self._clear_views()
         self._prepare_plots(request.epochs)
         thread = TrainingThread(
-            request, train=self._train, min_interval_s=self._min_interval_s, parent=self
+            request, train=train, min_interval_s=self._min_interval_s, parent=self
         )
         thread.progressed.connect(self._on_progress)
         thread.succeeded.connect(self._on_succeeded)
         thread.failed.connect(self._on_failed)
-        thread.finished.connect(lambda: self._set_running(False))
+        thread.finished.connect(self._on_thread_finished)
         if self._thread is not None:
             self._thread.deleteLater()
         self._thread = thread
+        self._writing_auto_dir = text == str(self._auto_run_dir)
+        self.run_dir_edit.setText(str(run_dir))  # the field shows the run being written
         self._set_running(True)
         self.status_label.setText(f"Training {request.epochs} epoch(s) into {run_dir} …")
         thread.start()
-        if text == str(self._auto_run_dir):  # the next run gets a fresh default folder
-            self._reset_run_dir(taken=(run_dir,))
         self.training_started.emit(run_dir)
         return True
+
+    def _on_thread_finished(self) -> None:
+        if getattr(self, "_writing_auto_dir", False) and self._thread is not None:
+            # The next run gets a fresh default folder; a folder the user typed stays.
+            self._reset_run_dir(taken=(self._thread.request.run_dir,))
+        self._set_running(False)
 
     def cancel(self) -> None:
         """Ask the running training to stop after its current batch (returns at once)."""
@@ -317,9 +415,12 @@ class TrainingTab(QWidget):
 
     def _on_succeeded(self, outcome: TrainingOutcome) -> None:
         verb = "Cancelled" if outcome.cancelled else "Finished"
-        self.status_label.setText(
-            f"{verb} after {outcome.epochs_done} epoch(s); run saved in {outcome.run_dir}"
-        )
+        if outcome.cancelled and not Path(outcome.run_dir).exists():
+            self.status_label.setText("Cancelled before training began; nothing was written.")
+        else:
+            self.status_label.setText(
+                f"{verb} after {outcome.epochs_done} epoch(s); run saved in {outcome.run_dir}"
+            )
         self.training_finished.emit(outcome)
 
     def _on_failed(self, message: str) -> None:
@@ -328,9 +429,12 @@ class TrainingTab(QWidget):
 
     # --- state ---------------------------------------------------------------------
     def _set_running(self, running: bool) -> None:
-        self.start_button.setEnabled(not running)
+        blocked = self.trains_open_model and bool(self._open_model_problem)
+        self.start_button.setEnabled(not running and not blocked)
         self.cancel_button.setEnabled(running)
-        for widget in (self.data_button, self.bundled_button, self.run_dir_button):
+        self.model_combo.setEnabled(not running)
+        self.bundled_button.setEnabled(not running and not self.trains_open_model)
+        for widget in (self.data_button, self.run_dir_button):
             widget.setEnabled(not running)
         for widget in (self.epochs_spin, self.seed_spin, self.run_dir_edit):
             widget.setEnabled(not running)

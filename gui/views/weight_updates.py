@@ -100,10 +100,18 @@ class WeightUpdatesView(QWidget):
         layout.addWidget(row_of(self.open_button, self.default_button, self.status_label))
         grid = QGridLayout()
         self.ratio_plot = make_plot(
-            "Update ratio per layer", x_label="step", y_label="‖ΔW‖ / ‖W‖", log_y=True
+            "Update ratio per layer",
+            x_label="step",
+            y_label="‖ΔW‖ / ‖W‖",
+            log_y=True,
+            legend_outside=True,  # one curve per layer fills the area: a legend inside hid them
         )
         self.grad_plot = make_plot(
-            "Gradient norm per layer", x_label="step", y_label="‖∂J/∂W‖", log_y=True
+            "Gradient norm per layer",
+            x_label="step",
+            y_label="‖∂J/∂W‖",
+            log_y=True,
+            legend_outside=True,
         )
         self.ratio_curves = CurveGroup(self.ratio_plot)
         self.grad_curves = CurveGroup(self.grad_plot)

@@ -32,6 +32,7 @@ def make_plot(
     y_units: str | None = None,
     log_y: bool = False,
     legend_at_bottom: bool = False,
+    legend_outside: bool = False,
 ) -> pg.PlotWidget:
     """A plot with a title, labelled axes, a legend and optional log-scale y.
 
@@ -42,6 +43,8 @@ def make_plot(
         log_y: True for values spanning decades (update ratios, gradient norms).
         legend_at_bottom: put the legend in the bottom-right corner instead of the
             top-right one (for curves that rise, like accuracy).
+        legend_outside: put the legend in a column right of the plot area, where
+            it cannot cover a curve (many curves that fill the whole area).
 
     Returns:
         The plot widget; its legend is ``plot.getPlotItem().legend``.
@@ -60,7 +63,12 @@ def make_plot(
         # curve point repainted all its tick text; a cached pixmap is redrawn
         # only when the ticks change (a third of the training tab's paint time).
         item.getAxis(side).setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
-    item.addLegend(offset=(-10, -10 if legend_at_bottom else 10), labelTextColor="k")
+    if legend_outside:
+        # Row 2 holds the axes and the view box; column 3 is right of the right axis.
+        item.legend = pg.LegendItem(offset=None, labelTextColor="k")
+        item.layout.addItem(item.legend, 2, 3)
+    else:
+        item.addLegend(offset=(-10, -10 if legend_at_bottom else 10), labelTextColor="k")
     item.setLogMode(x=False, y=log_y)
     plot.setMinimumHeight(160)
     return plot

@@ -25,6 +25,12 @@ from inspector.attribution import integrated_gradients  # noqa: F401  isort: ski
 from inspector.attribution import gradcam  # noqa: F401  isort: skip
 from inspector.attribution import gradcam_plus_plus  # noqa: F401  isort: skip
 from inspector.attribution import occlusion  # noqa: F401  isort: skip
+from inspector.attribution import guided_backprop  # noqa: F401  isort: skip
+from inspector.attribution import deconvnet  # noqa: F401  isort: skip
+from inspector.attribution import layercam  # noqa: F401  isort: skip
+from inspector.attribution import scorecam  # noqa: F401  isort: skip
+from inspector.attribution import rise  # noqa: F401  isort: skip
+from inspector.attribution import vargrad  # noqa: F401  isort: skip
 
 if TYPE_CHECKING:
     from inspector.engine.extraction import Inspector

@@ -13,6 +13,7 @@ import numpy as np
 
 from inspector.attribution.base import AttributionError
 from inspector.engine.image_loading import expected_value_range
+from inspector.engine.preprocessing import black_value, grey_value
 
 if TYPE_CHECKING:
     from inspector.engine.extraction import Inspector
@@ -36,14 +37,27 @@ def resize_bilinear(array: np.ndarray, size: tuple[int, int]) -> np.ndarray:
         float32 ``(H, W)``; values stay within ``[array.min(), array.max()]``.
     """
     array = np.asarray(array, dtype=np.float64)
-    rows = _interpolation_matrix(array.shape[0], size[0])
-    cols = _interpolation_matrix(array.shape[1], size[1])
+    rows = interpolation_matrix(array.shape[0], size[0])
+    cols = interpolation_matrix(array.shape[1], size[1])
     # Bilinear interpolation is separable: interpolate rows, then columns.
     return (rows @ array @ cols.T).astype(np.float32)
 
 
-def _interpolation_matrix(n_in: int, n_out: int) -> np.ndarray:
-    """``(n_out, n_in)`` matrix of linear-interpolation weights along one axis."""
+def resize_bilinear_channels(stack: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """``resize_bilinear`` applied to every channel of ``(h, w, K)``: float32 ``(K, H, W)``."""
+    rows = interpolation_matrix(stack.shape[0], size[0])
+    cols = interpolation_matrix(stack.shape[1], size[1])
+    channels_first = np.moveaxis(np.asarray(stack, np.float64), -1, 0)
+    # Two batched matrix products (BLAS); einsum would not use it here.
+    return (rows @ channels_first @ cols.T).astype(np.float32)
+
+
+def interpolation_matrix(n_in: int, n_out: int) -> np.ndarray:
+    """``(n_out, n_in)`` matrix of linear-interpolation weights along one axis.
+
+    Output ``i`` samples the input at ``(i + 0.5) * n_in / n_out - 0.5``,
+    clamped to the edge pixels (the convention of ``resize_bilinear``).
+    """
     position = (np.arange(n_out) + 0.5) * (n_in / n_out) - 0.5
     position = np.clip(position, 0.0, n_in - 1)
     low = np.floor(position).astype(int)
@@ -88,9 +102,11 @@ def baseline_image(
     """The reference image that stands for "no signal", in the model's value scale.
 
     Args:
-        baseline: ``"black"`` (the low end of the model's pixel range, 0 for the
-            0..1 and 0..255 scales that ``load_image`` produces), ``"grey"`` (the
-            middle of that range), ``"mean"`` (the image's per-channel mean), a
+        baseline: ``"black"`` (a black pixel after the inspection's preprocessing
+            preset: 0 for 0..1 and 0..255, -1 for ``tf``, the negated mean for
+            ``caffe``; for an array given as is, the low end of the model's pixel
+            range), ``"grey"`` (raw 127.5 after the preset, or the middle of
+            that range), ``"mean"`` (the image's per-channel mean), a
             number (every pixel and channel), or an array broadcastable to the
             image's ``(H, W, C)``.
         inspection: gives the image and its shape.
@@ -108,6 +124,11 @@ def baseline_image(
             )
         if baseline == "mean":
             values = image.mean(axis=(0, 1))
+        elif inspection.preset:
+            # Defined in the model's input space: "black" is a black image after
+            # the inspection's own preprocessing (-1 for tf, minus the mean for caffe).
+            named = black_value if baseline == "black" else grey_value
+            values = named(inspection.preset, image.shape[-1])
         else:
             low, high = expected_value_range(inspector.model)
             values = low if baseline == "black" else (low + high) / 2.0

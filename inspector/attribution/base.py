@@ -12,7 +12,9 @@ with ``@register``, plus one import line in ``inspector/attribution/__init__.py`
 from __future__ import annotations
 
 import abc
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
@@ -38,6 +40,9 @@ class Attribution:
             target); False when the map is non-negative by construction.
         layer: the layer the map was computed from (Grad-CAM, Grad-CAM++), else None.
         citation: the paper, short form, e.g. ``"Selvaraju et al., ICCV 2017"``.
+        details: numbers a method reports beside its map, read-only; e.g.
+            Integrated Gradients' completeness check (``attribution_sum`` against
+            ``score_difference``). Empty for most methods.
     """
 
     method: str
@@ -46,6 +51,7 @@ class Attribution:
     signed: bool
     layer: str | None
     citation: str
+    details: Mapping[str, float] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         # A private copy, so freezing it never freezes the caller's array.
@@ -54,6 +60,7 @@ class Attribution:
             raise ValueError(f"Expected a (H, W) heatmap. Received: shape={heatmap.shape}.")
         # Frozen dataclass: the only way to normalise a field after construction.
         object.__setattr__(self, "heatmap", read_only(heatmap))
+        object.__setattr__(self, "details", MappingProxyType(dict(self.details)))
 
 
 class AttributionMethod(abc.ABC):
@@ -110,8 +117,16 @@ class AttributionMethod(abc.ABC):
             An ``Attribution`` whose heatmap is float32 ``(H, W)`` at input size.
         """
 
-    def _result(self, heatmap: np.ndarray, signed: bool, layer: str | None = None):
-        return Attribution(self.name, self.title, heatmap, signed, layer, self.citation)
+    def _result(
+        self,
+        heatmap: np.ndarray,
+        signed: bool,
+        layer: str | None = None,
+        details: Mapping[str, float] | None = None,
+    ):
+        return Attribution(
+            self.name, self.title, heatmap, signed, layer, self.citation, details or {}
+        )
 
     def __repr__(self) -> str:
         options = ", ".join(f"{k}={v!r}" for k, v in self.options.items())

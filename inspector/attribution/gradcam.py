@@ -13,6 +13,13 @@ if TYPE_CHECKING:
     from inspector.engine.extraction import Inspector
     from inspector.engine.inspection import Inspection, LayerRecord
 
+# Keras classes of the 2-D convolutions, and of the layers that belong to a
+# convolution's block when they follow it (normalisation and activations).
+CONVS = frozenset({"Conv2D", "DepthwiseConv2D", "SeparableConv2D", "Conv2DTranspose"})
+BLOCK_FOLLOWERS = frozenset(
+    {"BatchNormalization", "Activation", "ReLU", "LeakyReLU", "PReLU", "ELU"}
+)
+
 
 @register
 class GradCAM(AttributionMethod):
@@ -33,9 +40,13 @@ class GradCAM(AttributionMethod):
     The activation and gradient come from the inspection; the model is not run.
 
     Options:
-        layer: name of a layer with an ``(h, w, C)`` output; default is the last
-            such layer (larger than 1x1) whose output reaches the target, i.e. the
-            last convolutional stage, as the paper recommends.
+        layer: name of any layer with an ``(h, w, C)`` output that reaches the
+            target. Default, as in the paper and its reference code: the output
+            of the last convolutional layer after its activation. A convolution
+            followed only by BatchNorm and/or activation layers counts as one
+            block whose output is its last layer's: for conv -> BN -> ReLU the
+            ReLU, for ``Conv2D(activation="relu")`` the conv itself, for conv ->
+            max-pool -> dense the conv, not the pool (see ``cam_layer``).
 
     Heatmap: float32 ``(H, W)`` at input size, values in ``[0, inf)`` (activation
     times score-per-activation units; not normalised); ``signed`` is False.
@@ -64,8 +75,12 @@ def cam_layer(inspection: Inspection, layer: str | None) -> LayerRecord:
 
     Args:
         inspection: the inspection holding every layer's activation and gradient.
-        layer: a layer name, or None for the last spatial layer (larger than 1x1
-            where possible) whose output reaches the target.
+        layer: a layer name, or None for the default: the last convolutional
+            block (a convolution followed only by BatchNorm and/or activation
+            layers, each feeding only the next) whose output reaches the target,
+            larger than 1x1 where possible; that block's last layer is returned.
+            A model without convolutions falls back to its last spatial layer
+            reaching the target.
 
     Raises:
         LayerNotFoundError: ``layer`` is not one of the model's layers.
@@ -89,9 +104,24 @@ def cam_layer(inspection: Inspection, layer: str | None) -> LayerRecord:
             f"target score. Received: model {inspection.model_name!r} with layer "
             f"shapes {[r.output_shape for r in inspection.layers]}."
         )
+    blocks = [_block_output(r, inspection) for r in inspection.layers if r.class_name in CONVS]
+    candidates = [r for r in blocks if r.is_spatial and r.reaches_target] or usable
     # A 1x1 map (e.g. global pooling with keepdims) carries no location.
-    larger = [r for r in usable if r.output_shape[0] * r.output_shape[1] > 1]
-    return (larger or usable)[-1]
+    larger = [r for r in candidates if r.output_shape[0] * r.output_shape[1] > 1]
+    return (larger or candidates)[-1]
+
+
+def _block_output(conv: LayerRecord, inspection: Inspection) -> LayerRecord:
+    """The last layer of the block conv -> [BatchNorm | activation]*, each fed only by the last."""
+    end = conv
+    while True:
+        consumers = [r for r in inspection.layers if end.name in r.inputs]
+        if len(consumers) != 1:
+            return end
+        (after,) = consumers
+        if after.class_name not in BLOCK_FOLLOWERS or after.inputs != (end.name,):
+            return end
+        end = after
 
 
 def _usable_names(inspection: Inspection) -> list[str]:

@@ -30,7 +30,8 @@ class GradCAMPlusPlus(GradCAM):
     The activation and gradient come from the inspection; the model is not run.
 
     Options:
-        layer: as for Grad-CAM (default: the last spatial layer reaching the target).
+        layer: as for Grad-CAM (default: the last convolutional block's output,
+            after its BatchNorm/activation).
 
     Heatmap: float32 ``(H, W)`` at input size, values in ``[0, inf)``, not
     normalised; ``signed`` is False.

@@ -37,7 +37,10 @@ class IntegratedGradients(AttributionMethod):
     ``inspector.input_gradients`` with the inspection's target and output.
     Per-pixel attributions are summed over the channels. Completeness holds:
     the map sums to ``S_c(x) - S_c(x')`` up to the quadrature error (the paper
-    suggests 20-300 steps; check it on your model with ``steps``).
+    suggests 20-300 steps; check it on your model with ``steps``). Each result
+    reports that check in ``details``: ``attribution_sum``, ``score_difference``
+    (``S_c(x) - S_c(x')``, one extra forward pass for ``S_c(x')``) and
+    ``completeness_gap`` (their difference).
 
     Options:
         steps: m, number of intervals along the path (default 64).
@@ -72,4 +75,19 @@ class IntegratedGradients(AttributionMethod):
             grads = batched_input_gradients(inspector, inspection, points, self.batch_size)
             path_sum += np.tensordot(weights[part], grads, axes=1)
         attributions = (image - baseline).astype(np.float64) * path_sum
-        return self._result(attributions.sum(axis=-1), signed=True)
+        heatmap = attributions.sum(axis=-1)
+        return self._result(
+            heatmap, signed=True, details=_completeness(heatmap, baseline, inspection, inspector)
+        )
+
+
+def _completeness(heatmap, baseline, inspection: Inspection, inspector: Inspector) -> dict:
+    """Sundararajan et al.'s completeness axiom, measured: sum(IG) vs S_c(x) - S_c(x')."""
+    logits, _ = inspector.predict(baseline[None], inspection.output_index)
+    difference = inspection.score - float(logits[0, inspection.target])
+    total = float(heatmap.sum())
+    return {
+        "attribution_sum": total,
+        "score_difference": difference,
+        "completeness_gap": total - difference,
+    }

@@ -18,10 +18,12 @@ if TYPE_CHECKING:
     from inspector.engine.extraction import Inspector
     from inspector.engine.inspection import Inspection
 
+SCORES = ("logit", "probability")
+
 
 @register
 class Occlusion(AttributionMethod):
-    """How much the target's probability drops when a patch of the image is hidden.
+    """How much the target's logit (or probability) drops when a patch is hidden.
 
     Paper: M. D. Zeiler and R. Fergus, "Visualizing and Understanding
     Convolutional Networks", ECCV, 2014 (Section 4.2, Fig. 7).
@@ -29,10 +31,16 @@ class Occlusion(AttributionMethod):
     A ``window`` square of the image is replaced by a grey patch (or another
     ``baseline``) at every position on a grid of ``stride`` pixels, the last
     position flush with the far edge so every pixel is covered. For each position
-    ``p`` the drop ``d_p = P(c | x) - P(c | x occluded at p)`` of the target's
-    softmax (or sigmoid) probability is recorded, as the paper's probability
-    maps do; a pixel's value is the mean of ``d_p`` over the windows covering it.
-    The occluded images go through ``inspector.predict`` in batches.
+    ``p`` the drop ``d_p = s_c(x) - s_c(x occluded at p)`` of the target's score
+    ``s_c`` is recorded; a pixel's value is the mean of ``d_p`` over the windows
+    covering it. By default ``s_c`` is the pre-softmax (pre-sigmoid) logit, the
+    score every gradient method here differentiates, so the maps compare; with
+    ``score="probability"`` it is the softmax (or sigmoid) probability, as in the
+    paper's Fig. 7 probability maps. The probability saturates: near p = 1 hiding
+    a decisive patch may barely move it, while the logit still drops. The
+    reference ``s_c(x)`` goes through the same ``inspector.predict`` as the
+    occluded images (one extra pass), so a patch that changes nothing scores 0
+    to within float rounding.
 
     Options:
         window: patch side in pixels, an int or ``(rows, cols)``; default 1/8 of
@@ -41,10 +49,12 @@ class Occlusion(AttributionMethod):
             window (at least 1).
         baseline: the patch content: ``"grey"`` (default, the middle of the
             model's pixel range), ``"black"``, ``"mean"``, a number or an array.
+        score: ``"logit"`` (default) or ``"probability"``.
         batch_size: occluded images per prediction pass (default 64).
 
-    Heatmap: float32 ``(H, W)`` at input size, values in ``[-1, 1]``: positive
-    where hiding the region lowers the target probability; ``signed`` is True.
+    Heatmap: float32 ``(H, W)`` at input size, positive where hiding the region
+    lowers the target's score; ``signed`` is True. In logit units (unbounded)
+    by default; in ``[-1, 1]`` with ``score="probability"``.
     """
 
     name = "occlusion"
@@ -54,6 +64,7 @@ class Occlusion(AttributionMethod):
         "window": None,
         "stride": None,
         "baseline": "grey",
+        "score": "logit",
         "batch_size": 64,
     }
 
@@ -66,6 +77,11 @@ class Occlusion(AttributionMethod):
                     f"Expected {option} to be None, an integer >= 1 or a pair of them. "
                     f"Received: {option}={value!r}."
                 )
+        if self.score not in SCORES:
+            raise AttributionError(
+                f"Expected score to be one of {', '.join(map(repr, SCORES))}. "
+                f"Received: score={self.score!r}."
+            )
 
     def attribute(self, inspection: Inspection, inspector: Inspector) -> Attribution:
         image = inspection.image
@@ -73,14 +89,16 @@ class Occlusion(AttributionMethod):
         patch = baseline_image(self.baseline, inspection, inspector)
         corners = _corners(image.shape[:2], window, stride)
         target, output = inspection.target, inspection.output_index
+        column = 0 if self.score == "logit" else 1  # predict gives (logits, probabilities)
+        reference = inspector.predict(image[None], output)[column][0, target]
         drops = np.empty(len(corners))
         for part in batch_slices(len(corners), self.batch_size):
             batch = np.repeat(image[None], part.stop - part.start, axis=0)
             for occluded, (top, left) in zip(batch, corners[part], strict=True):
                 rows, cols = slice(top, top + window[0]), slice(left, left + window[1])
                 occluded[rows, cols] = patch[rows, cols]
-            _, probabilities = inspector.predict(batch, output)
-            drops[part] = inspection.probabilities[target] - probabilities[:, target]
+            scores = inspector.predict(batch, output)[column][:, target]
+            drops[part] = reference - scores
         heatmap = _average_over_windows(drops, corners, window, image.shape[:2])
         return self._result(heatmap, signed=True)
 

@@ -74,15 +74,34 @@ class SmoothGrad(AttributionMethod):
             )
 
     def attribute(self, inspection: Inspection, inspector: Inspector) -> Attribution:
+        mean, _ = self.noisy_gradient_moments(inspection, inspector)
+        return self._result(max_abs_over_channels(mean), signed=False)
+
+    def noisy_gradient_moments(
+        self, inspection: Inspection, inspector: Inspector
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Mean and population variance of ``dS_c/dx (x + g_i)`` over the noisy copies.
+
+        Shared with VarGrad, which keeps the variance. Both are float64
+        ``(H, W, C)``; one batch of noise and gradients is held at a time.
+        """
         image = inspection.image
         sigma = self.noise_level * float(image.max() - image.min())
         rng = np.random.default_rng(self.seed)
-        total = np.zeros(image.shape, np.float64)
-        # Noise is drawn one batch at a time so memory stays at one batch.
+        count, mean, squares = 0, np.zeros(image.shape), np.zeros(image.shape)
         for part in batch_slices(self.samples, self.batch_size):
-            count = part.stop - part.start
-            noise = rng.normal(0.0, 1.0, (count, *image.shape)).astype(np.float32)
+            size = part.stop - part.start
+            noise = rng.normal(0.0, 1.0, (size, *image.shape)).astype(np.float32)
             noisy = image[None] + np.float32(sigma) * noise
             grads = batched_input_gradients(inspector, inspection, noisy, self.batch_size)
-            total += grads.sum(axis=0)
-        return self._result(max_abs_over_channels(total / self.samples), signed=False)
+            grads = grads.astype(np.float64)
+            batch_mean = grads.mean(axis=0)
+            # Chan et al.'s pairwise update of the sum of squared deviations:
+            # E[g^2] - E[g]^2 would cancel catastrophically where the variance is
+            # tiny next to the mean (a nearly linear model).
+            delta = batch_mean - mean
+            total = count + size
+            squares += ((grads - batch_mean) ** 2).sum(axis=0) + delta**2 * count * size / total
+            mean += delta * size / total
+            count = total
+        return mean, squares / count

@@ -1,4 +1,4 @@
-"""The headless commands (``inspect``; ``units``, ``dissect`` and ``evaluate`` to come).
+"""The headless commands (``inspect``, ``evaluate``; ``units`` and ``dissect`` to come).
 
 Each command parses its arguments, calls the core and writes its outputs; any
 error becomes one line on stderr and exit code 2. It may import every other part

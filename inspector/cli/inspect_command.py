@@ -3,6 +3,8 @@
     layer-inspector inspect IMAGE [--model PATH] [--unsafe] [--target N]
         [--output NAME_OR_INDEX] [--layers all|NAME,...]
         [--methods all|none|gradcam,saliency,...] [--value-range LOW,HIGH]
+        [--preprocess auto|none|tf|torch|caffe|0-1|0-255] [--labels FILE]
+        [--input NAME_OR_INDEX] [--other-inputs FILE.npz] [--full]
         [--report FILE.png|FILE.pdf] --out DIR
 
 The launcher (``gui/app/launcher.py``) adds the sub-command with
@@ -28,11 +30,15 @@ import_tensorflow_quietly()
 
 from inspector.attribution import AttributionError, compute_attribution, method_names  # noqa: E402
 from inspector.cli.runner import _one_line_errors, run_cli  # noqa: E402
-from inspector.engine.errors import ExportError, ModelLoadError  # noqa: E402
+from inspector.engine.errors import ExportError, LabelsError, ModelLoadError  # noqa: E402
 from inspector.engine.extraction import Inspector  # noqa: E402
 from inspector.engine.image_loading import open_image, prepare_image  # noqa: E402
+from inspector.engine.labels import load_labels  # noqa: E402
+from inspector.engine.model_inputs import load_other_inputs  # noqa: E402
 from inspector.engine.model_loading import load_model  # noqa: E402
+from inspector.engine.preprocessing import PRESETS  # noqa: E402
 from inspector.render.exporting import export_inspection, select_layers  # noqa: E402
+from inspector.render.probability import format_probability  # noqa: E402
 from inspector.render.report import render_report, save_report  # noqa: E402
 
 
@@ -60,6 +66,12 @@ def _class_index(text: str) -> int:
 
 def _output(text: str) -> int | str:
     return int(text) if text.isdigit() else text
+
+
+def _preset(text: str) -> str:
+    if text not in PRESETS:
+        raise argparse.ArgumentTypeError(f"expected one of {', '.join(PRESETS)}; received {text!r}")
+    return text
 
 
 def _crop(text: str) -> str | tuple[int, int, int, int]:
@@ -113,6 +125,36 @@ def add_inspect_parser(subparsers) -> None:
         type=_value_range,
         metavar="LOW,HIGH",
         help="pixel scale fed to the model (default: from the model)",
+    )
+    parser.add_argument(
+        "--preprocess",
+        type=_preset,
+        default="auto",
+        metavar="|".join(PRESETS),
+        help="how pixels are scaled for the model: 'auto' (default) recognises "
+        "keras.applications families; tf = -1..1, caffe = BGR minus the ImageNet mean, "
+        "torch = ImageNet mean/std, 0-1, 0-255 or none (raw 0..255)",
+    )
+    parser.add_argument(
+        "--labels", type=Path, metavar="FILE", help="class names: .txt (one per line) or .json"
+    )
+    parser.add_argument(
+        "--input",
+        type=_output,
+        dest="image_input",
+        metavar="NAME_OR_INDEX",
+        help="which model input is the image (multi-input models)",
+    )
+    parser.add_argument(
+        "--other-inputs",
+        type=Path,
+        metavar="FILE.npz",
+        help="arrays for the other inputs, keyed by input name (default: zeros)",
+    )
+    parser.add_argument(
+        "--full",
+        action="store_true",
+        help="write every layer in float32 (default: conv/dense layers, float16, compressed)",
     )
     parser.add_argument(
         "--crop",
@@ -184,13 +226,13 @@ def _attributions(methods, named: bool, inspection, inspector, timings) -> list:
 FaceFinder = Callable[[np.ndarray, float], "tuple[int, int, int, int] | None"]
 
 
-def _crop_box(args: argparse.Namespace, picture, model, find_face: FaceFinder | None):
+def _crop_box(args: argparse.Namespace, picture, shape, find_face: FaceFinder | None):
     """The crop for ``--crop``: a given box, the largest face, or None (centre)."""
     if isinstance(args.crop, tuple):
         return args.crop
     if args.crop == "none" or find_face is None:
         return None
-    height, width = model.inputs[0].shape[1:3]
+    height, width = shape[:2]
     aspect = width / height if height and width else 1.0
     return find_face(np.asarray(picture.convert("RGB")), aspect)
 
@@ -216,17 +258,34 @@ def run_inspect(
             "Expected --model PATH. Received: no --model given and no default model is installed."
         )
     picture = open_image(args.image)  # a missing or broken image fails before the model loads
+    labels = load_labels(args.labels) if args.labels else None
+    others = load_other_inputs(args.other_inputs) if args.other_inputs else None
     started = time.perf_counter()
     model = load_model(model_path, unsafe=args.unsafe)
-    inspector = Inspector(model)
-    crop = _crop_box(args, picture, model, find_face)
-    prepared = prepare_image(picture, args.image, model, value_range=args.value_range, crop=crop)
+    inspector = Inspector(model, labels, image_input=args.image_input, other_inputs=others)
+    crop = _crop_box(args, picture, inspector.input_shape, find_face)
+    prepared = prepare_image(
+        picture,
+        args.image,
+        model,
+        input_shape=inspector.input_shape,
+        value_range=args.value_range,
+        crop=crop,
+        preprocess=args.preprocess,
+    )
     timings = {"load": time.perf_counter() - started}
     inspection = inspector.inspect(prepared, target=args.target, output=args.output)
-    select_layers(inspection, layers)  # wrong names fail before the slow methods run
+    _check_labels(labels, inspection)
+    compact = not args.full
+    select_layers(inspection, layers, compact)  # wrong names fail before the slow methods run
     attributions = _attributions(methods, named, inspection, inspector, timings)
     result = export_inspection(
-        inspection, args.out, layers=layers, attributions=attributions, timings=timings
+        inspection,
+        args.out,
+        layers=layers,
+        attributions=attributions,
+        timings=timings,
+        compact=compact,
     )
     if args.report is not None:
         save_report(render_report(inspection, attributions), args.report)
@@ -234,12 +293,27 @@ def run_inspect(
     return 0
 
 
+def _check_labels(labels, inspection) -> None:
+    if labels is not None and len(labels) != len(inspection.labels):
+        raise LabelsError(
+            f"Expected {len(inspection.labels)} class names for output "
+            f"{inspection.output_name!r}. Received: {len(labels)} names in --labels."
+        )
+
+
 def _print_summary(inspection, result, attributions, report: Path | None) -> None:
-    probability = float(inspection.probabilities[inspection.predicted])
+    value = float(inspection.probabilities[inspection.predicted])
+    rule = inspection.probability_rule
+    shown = ("output " if rule == "none" else "p = ") + format_probability(value, rule)
     print(
-        f"Predicted: {inspection.predicted_label} (p={probability:.3f}); target "
+        f"Predicted: {inspection.predicted_label} ({shown}); target "
         f"{inspection.target_label} ({inspection.score_kind} {inspection.score:.4g})."
     )
+    print(f"Preprocessing: {inspection.preprocessing[-1]}")
+    if inspection.probability_rule == "none":
+        print("Output: raw values (linear output: no softmax or sigmoid), not probabilities.")
+    if inspection.inputs_note:
+        print(f"Inputs: {inspection.inputs_note}")
     print(f"Wrote {result.out_dir}/:")
     print(f"  activations.npz   activations and gradients of {len(result.layers)} layers")
     print("  summary.json      prediction, labels, layers, receptive fields, timings")
@@ -249,6 +323,13 @@ def _print_summary(inspection, result, attributions, report: Path | None) -> Non
         print(f"  attribution/      overlay .png and raw .npy for: {names}")
     if report is not None:
         print(f"Report: {report}")
+    if result.flushed:
+        worst = max(result.flushed, key=result.flushed.get)
+        print(
+            f"Note: float16 turned values below 6e-8 into 0 in {len(result.flushed)} array(s) "
+            f"(worst: {worst}, {result.flushed[worst]:.0%} of its non-zero values); "
+            "--full writes float32."
+        )
 
 
 def main(argv: Sequence[str] | None = None) -> int:

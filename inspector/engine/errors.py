@@ -37,6 +37,14 @@ class UnsupportedModelError(InspectorError):
     """A model whose structure the inspector cannot handle (e.g. several inputs)."""
 
 
+class PreprocessingError(InspectorError):
+    """An unknown preprocessing preset, or one that does not fit the model's input."""
+
+
+class LabelsError(InspectorError):
+    """A class-names file that is missing, unreadable or malformed."""
+
+
 class DatasetError(InspectorError):
     """A dataset folder that is empty, has one class, or has no readable image."""
 
@@ -51,3 +59,11 @@ class AttributionError(InspectorError):
 
 class ExportError(InspectorError):
     """Writing plots or arrays to disk failed."""
+
+
+class CancelledError(InspectorError):
+    """A long job (trust metrics, ...) stopped because its caller asked it to."""
+
+
+class ClusterError(InspectorError):
+    """A Dask scheduler that cannot be reached, or a malformed --scheduler address."""

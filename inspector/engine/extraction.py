@@ -10,13 +10,17 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from inspector.engine.class_head import class_head, logits_step
+from inspector.engine.class_head import class_head, logits_step, static_rule
 from inspector.engine.class_head import probabilities as class_probabilities
-from inspector.engine.errors import TargetError, UnsupportedModelError
-from inspector.engine.graph_walk import StepRecorder, graph_of, run_model
+from inspector.engine.errors import TargetError
+from inspector.engine.graph_walk import StepRecorder, graph_of, is_graph_model, run_model
 from inspector.engine.image_loading import PreparedImage, display_from_array
 from inspector.engine.inspection import Inspection, LayerRecord, read_only
+from inspector.engine.labels import IMAGENET_CLASSES, imagenet_labels
+from inspector.engine.model_inputs import plan_inputs
+from inspector.engine.preprocessing import family_of
 from inspector.engine.receptive_field import receptive_fields
+from inspector.engine.relu_backward import relu_rule_caller
 
 
 @dataclass(frozen=True)
@@ -30,6 +34,7 @@ class _LayerLayout:
     reaches_target: tuple[bool, ...]
     score_kind: str
     probability_rule: str
+    num_classes: int
     param_counts: tuple[int, ...]
 
 
@@ -42,30 +47,40 @@ class _StaticFacts:
 
 
 class Inspector:
-    """Extracts activations and gradients from any Functional or Sequential model.
+    """Extracts activations and gradients from any Keras 3 model.
 
-    The extraction graph is traced once per model output (and input shape) and
+    Functional and Sequential models are walked layer by layer; a subclassed
+    model runs its own ``call`` with every leaf layer's output recorded. The
+    extraction graph is traced once per model output (and input shape) and
     reused, so repeated calls cost one forward and one backward pass each.
+    Arrays come back float32 even from a mixed-precision (float16) model.
 
     Args:
-        model: a built Keras 3 model with one image input ``(batch, H, W, C)``.
+        model: a built Keras 3 model with an image input ``(batch, H, W, C)``.
         labels: class names for the chosen output; defaults to ``model.class_names``
-            (set by ``load_model`` when the file carries them), else ``class 0..n``.
+            (set by ``load_model`` when the file carries them), the 1000 ImageNet
+            names for a 1000-class ``keras.applications`` model, else ``class 0..n``.
+        image_input: which input is the image (name or index) for a multi-input
+            model; None picks the only ``(batch, H, W, C)`` input.
+        other_inputs: fixed arrays (without batch axis) for the other inputs,
+            keyed by input name; inputs not given are fed zeros.
     """
 
-    def __init__(self, model: keras.Model, labels: tuple[str, ...] | None = None) -> None:
-        graph = graph_of(model)
-        if len(graph.inputs) != 1 or len(graph.inputs[0].shape) != 4:
-            shapes = [tuple(t.shape) for t in graph.inputs]
-            raise UnsupportedModelError(
-                "Expected a model with one image input of shape (batch, H, W, C). "
-                f"Received: inputs with shapes {shapes}."
-            )
+    def __init__(
+        self,
+        model: keras.Model,
+        labels: tuple[str, ...] | None = None,
+        *,
+        image_input: int | str | None = None,
+        other_inputs: dict[str, np.ndarray] | None = None,
+    ) -> None:
         self.model = model
-        self._graph = graph
+        self._graph = graph_of(model) if is_graph_model(model) else None
+        self._plan = plan_inputs(model, image_input, other_inputs)
         self._labels = tuple(labels) if labels else getattr(model, "class_names", None)
+        self._imagenet = self._graph is not None and family_of(model) is not None
         self._passes: dict[int, tf.types.experimental.GenericFunction] = {}
-        self._gradient_fns: dict[int, tf.types.experimental.GenericFunction] = {}
+        self._gradient_fns: dict[tuple, tf.types.experimental.GenericFunction] = {}
         self._predict_fns: dict[int, tf.types.experimental.GenericFunction] = {}
         self._layouts: dict[int, _LayerLayout] = {}
         self._static_facts: dict[tuple, _StaticFacts] = {}
@@ -74,11 +89,18 @@ class Inspector:
     # --- model facts -------------------------------------------------------------
     @property
     def input_shape(self) -> tuple[int | None, int | None, int]:
-        """``(H, W, C)`` of the model input; H and W are None when free."""
-        return tuple(self._graph.inputs[0].shape[1:])
+        """``(H, W, C)`` of the image input; H and W are None when free."""
+        return tuple(self._plan.image_shape)
+
+    @property
+    def inputs_note(self) -> str:
+        """Which input is the image and what the others get ("" for one input)."""
+        return self._plan.note
 
     @property
     def output_names(self) -> tuple[str, ...]:
+        if self._graph is None:
+            return ("output",)
         return tuple(t._keras_history.operation.name for t in self._graph.outputs)
 
     def output_index(self, output: int | str | None) -> int:
@@ -95,19 +117,27 @@ class Inspector:
             f"Received: output={output!r}."
         )
 
-    def _probability_rule(self, index: int) -> str:
-        """How class_head turns this output's logits into probabilities."""
-        shape = self._graph.outputs[index].shape
-        return "binary" if len(shape) == 2 and shape[-1] == 1 else "softmax"
+    def _head_facts(self, index: int) -> tuple[str, int]:
+        """(probability rule, number of classes) of an output, before inspecting."""
+        if self._graph is not None:
+            return static_rule(self._graph.outputs[index])
+        self._traced_pass(index)  # a subclassed model's output is known by tracing it
+        layout = self._layouts[index]
+        return layout.probability_rule, layout.num_classes
+
+    def probability_rule(self, output: int | str | None = None) -> str:
+        """``"softmax"``, ``"sigmoid"`` or ``"none"``: what the output's activation does."""
+        return self._head_facts(self.output_index(output))[0]
 
     def num_classes(self, output: int | str | None = None) -> int:
         """Classes of an output; one sigmoid unit counts as two classes."""
-        units = self._graph.outputs[self.output_index(output)].shape[-1]
-        return 2 if units == 1 else int(units)
+        return self._head_facts(self.output_index(output))[1]
 
     def labels_for(self, num_classes: int) -> tuple[str, ...]:
         if self._labels and len(self._labels) == num_classes:
             return tuple(self._labels)
+        if self._imagenet and num_classes == IMAGENET_CLASSES:
+            return imagenet_labels()
         return tuple(f"class {i}" for i in range(num_classes))
 
     # --- the traced passes -------------------------------------------------------
@@ -115,11 +145,21 @@ class Inspector:
         image = tf.TensorSpec((batch, *self.input_shape), tf.float32)
         return [image, tf.TensorSpec((), tf.int32)] if scalar_target else [image]
 
-    def _run_head(self, x, output_index: int):
+    def _feed(self, x):
+        """The model's inputs: the image ``x`` and the fixed others, batched like ``x``."""
+        if len(self._plan.names) == 1:
+            return x
+        batch = tf.shape(x)[0]
+        return [
+            x if fixed is None else tf.repeat(tf.constant(fixed[None]), batch, axis=0)
+            for fixed in self._plan.others
+        ]
+
+    def _run_head(self, x, output_index: int, call_layer=None):
         recorder = StepRecorder()
         recorder.mark_input(x)
-        outputs = keras.tree.flatten(run_model(self.model, x, recorder))
-        return recorder, class_head(outputs[output_index], recorder)
+        outputs = run_model(self.model, self._feed(x), recorder, call_layer=call_layer)
+        return recorder, class_head(keras.tree.flatten(outputs)[output_index], recorder)
 
     def _full_pass(self, output_index: int):
         if output_index in self._passes:
@@ -132,11 +172,14 @@ class Inspector:
             with tf.GradientTape() as tape:
                 tape.watch(x)
                 recorder, head = self._run_head(x, output_index)
-                chosen, score = head.target_score(target)
+                top, chosen, score = head.target_score(target)
             steps = [s for s in recorder.steps if _is_float_tensor(s.output)]
             steps.append(logits_step(steps, head))
             activations = [s.output for s in steps]
             gradients = tape.gradient(score, [x, *activations])
+            # A mixed-precision model computes in float16; what we return is float32.
+            activations = [tf.cast(a, tf.float32) for a in activations]
+            gradients = [None if g is None else tf.cast(g, tf.float32) for g in gradients]
             self._layouts[output_index] = _LayerLayout(
                 names=tuple(s.name for s in steps),
                 class_names=tuple(type(s.layer).__name__ for s in steps),
@@ -145,11 +188,12 @@ class Inspector:
                 reaches_target=tuple(g is not None for g in gradients[1:]),
                 score_kind=head.score_kind,
                 probability_rule=head.rule,
+                num_classes=int(head.logits.shape[-1]),
                 param_counts=tuple(_param_count(s.layer) for s in steps),
             )
             # Layers the score does not depend on get None here and zeros in
             # NumPy later: zeros made inside the graph would cost a kernel each.
-            return activations, gradients, head.logits[0], chosen, score
+            return activations, gradients, head.logits[0], top, chosen, score
 
         self._passes[output_index] = full_pass
         return full_pass
@@ -187,7 +231,7 @@ class Inspector:
         self._check_target(target, self.num_classes(index))
         target_value = -1 if target is None else int(target)
         started = time.perf_counter()
-        activations, gradients, logits, chosen, score = self._traced_pass(index)(
+        activations, gradients, logits, top, chosen, score = self._traced_pass(index)(
             tf.constant(pixels[None]), tf.constant(target_value, tf.int32)
         )
         passed = time.perf_counter()
@@ -211,6 +255,10 @@ class Inspector:
             input_gradient=_gradient_or_zeros(gradients[0], pixels.shape),
             layers=records,
             timings=timings,
+            preset=prepared.preset if prepared else "",
+            probability_rule=layout.probability_rule,
+            top_class=int(top),
+            inputs_note=self._plan.note,
         )
 
     def _facts(self, layout: _LayerLayout, activations, input_hw) -> _StaticFacts:
@@ -262,24 +310,35 @@ class Inspector:
 
     # --- batched helpers for attribution methods ---------------------------------
     def input_gradients(
-        self, batch: np.ndarray, target: int, output: int | str | None = None
+        self,
+        batch: np.ndarray,
+        target: int,
+        output: int | str | None = None,
+        relu_rule: str | None = None,
     ) -> np.ndarray:
-        """d(logit[target])/d(input) for each image of ``batch`` ``(N, H, W, C)``."""
+        """d(logit[target])/d(input) for each image of ``batch`` ``(N, H, W, C)``.
+
+        ``relu_rule`` (``"guided"`` or ``"deconvnet"``, see ``relu_backward``)
+        replaces every ReLU's backward pass in a function traced for it alone;
+        None gives the plain gradient. The model itself is never changed.
+        """
         index = self.output_index(output)
-        if index not in self._gradient_fns:
+        key = (index, relu_rule)
+        if key not in self._gradient_fns:
+            call_layer = relu_rule_caller(relu_rule) if relu_rule is not None else None
 
             @tf.function(input_signature=self._signature(None, scalar_target=True), autograph=False)
             def gradient_fn(x, target):
                 with tf.GradientTape() as tape:
                     tape.watch(x)
-                    _, head = self._run_head(x, index)
+                    _, head = self._run_head(x, index, call_layer)
                     # Samples are independent at inference, so the gradient of the
                     # sum is each sample's own gradient.
                     score = tf.reduce_sum(tf.gather(head.logits, target, axis=1))
                 return tape.gradient(score, x)
 
-            self._gradient_fns[index] = gradient_fn
-        grads = self._gradient_fns[index](
+            self._gradient_fns[key] = gradient_fn
+        grads = self._gradient_fns[key](
             tf.constant(batch, tf.float32), tf.constant(target, tf.int32)
         )
         return np.asarray(grads)
@@ -296,7 +355,7 @@ class Inspector:
 
             self._predict_fns[index] = predict_fn
         logits = np.asarray(self._predict_fns[index](tf.constant(batch, tf.float32)))
-        return logits, class_probabilities(logits, self._probability_rule(index))
+        return logits, class_probabilities(logits, self.probability_rule(index))
 
 
 def _gradient_or_zeros(gradient, shape: tuple[int, ...]) -> np.ndarray:
@@ -316,4 +375,6 @@ def _is_float_tensor(value) -> bool:
 
 
 def _param_count(layer) -> int:
-    return int(sum(np.prod(w.shape) for w in layer.weights))
+    # Raw Keras ops in a Functional graph (``x + y``, ``keras.ops.concatenate``) are
+    # Operations, not Layers: they own no weights and have no ``.weights``.
+    return int(sum(np.prod(w.shape) for w in getattr(layer, "weights", ())))

@@ -12,6 +12,7 @@ and their layers are named ``outer/inner``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -101,11 +102,26 @@ def _calls_with_training(layer) -> bool:
     return bool(getattr(layer, "_call_has_training_arg", False))
 
 
-def run_model(model: keras.Model, inputs: Any, recorder: StepRecorder, prefix: str = ""):
+def run_model(
+    model: keras.Model,
+    inputs: Any,
+    recorder: StepRecorder,
+    prefix: str = "",
+    call_layer: Callable | None = None,
+):
     """Execute ``model`` on ``inputs`` in inference mode, recording every layer.
 
-    Returns the model's outputs, structured as ``model(inputs)`` would return them.
+    ``call_layer(layer, args, kwargs)``, when given, replaces ``layer(*args,
+    **kwargs)`` for every layer, nested ones included (``relu_backward`` uses it
+    to change the ReLUs' backward pass in a separately traced function).
+
+    ``inputs`` is one tensor, or a flat list in the order of the model's inputs.
+    A subclassed model runs its own ``call`` (see ``run_subclassed``; ``call_layer``
+    does not apply there). Returns the model's outputs, structured as
+    ``model(inputs)`` would return them.
     """
+    if not is_graph_model(model):
+        return run_subclassed(model, inputs, recorder, prefix)
     graph = graph_of(model)
 
     def operation_fn(layer):
@@ -115,11 +131,15 @@ def run_model(model: keras.Model, inputs: Any, recorder: StepRecorder, prefix: s
                 # The nested model's outputs are the very tensors its inner layers
                 # produced, so they are already recorded under their inner names.
                 return run_model(
-                    layer, flat if len(flat) > 1 else flat[0], recorder, prefix + layer.name + "/"
+                    layer,
+                    flat if len(flat) > 1 else flat[0],
+                    recorder,
+                    prefix + layer.name + "/",
+                    call_layer,
                 )
             if _calls_with_training(layer):
                 kwargs["training"] = False
-            output = layer(*args, **kwargs)
+            output = call_layer(layer, args, kwargs) if call_layer else layer(*args, **kwargs)
             recorder.add(prefix, layer, output, args, kwargs)
             return output
 
@@ -128,3 +148,39 @@ def run_model(model: keras.Model, inputs: Any, recorder: StepRecorder, prefix: s
     # Keras's own executor for Functional graphs: it walks the nodes by depth and
     # calls operation_fn(layer)(*args, **kwargs) on real tensors.
     return graph._run_through_graph(inputs, operation_fn=operation_fn)
+
+
+def _leaf_layers(model) -> list:
+    layers = model._flatten_layers(include_self=False, recursive=True)
+    return [layer for layer in layers if not list(layer._flatten_layers(include_self=False))]
+
+
+def run_subclassed(model: keras.Model, inputs: Any, recorder: StepRecorder, prefix: str = ""):
+    """Run a subclassed model's own ``call`` and record every leaf layer it calls.
+
+    Its layers are known only inside ``call``, so each leaf layer's ``call`` is
+    wrapped, for the length of this one run (the trace of the inspection pass),
+    by a hook that records what it returned. Raw TensorFlow or ``keras.ops`` code
+    between layers runs as written and gets no record of its own.
+    """
+    hooked = []
+
+    def hook(layer):
+        original = layer.call
+
+        def call(*args, **kwargs):
+            output = original(*args, **kwargs)
+            recorder.add(prefix, layer, output, args, kwargs)
+            return output
+
+        layer.call = call
+        hooked.append(layer)
+
+    try:
+        for layer in _leaf_layers(model):
+            hook(layer)
+        kwargs = {"training": False} if _calls_with_training(model) else {}
+        return model(inputs, **kwargs)
+    finally:
+        for layer in hooked:
+            del layer.call  # the instance attribute; the class's call shows again

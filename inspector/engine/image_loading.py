@@ -11,11 +11,17 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from inspector.engine.errors import ImageLoadError
 from inspector.engine.inspection import read_only
+from inspector.engine.preprocessing import (
+    describe,
+    has_scaling_layer,
+    range_preset,
+    resolve_preset,
+    to_model_input,
+)
 
 # Pillow's own bomb limit is ~89 MP with only a warning below twice that; we
 # refuse anything above this many pixels outright.
 MAX_PIXELS = 64_000_000
-_SCALE_LAYERS = ("Rescaling", "Normalization")
 
 
 @dataclass(frozen=True)
@@ -28,6 +34,8 @@ class PreparedImage:
         steps: human-readable preprocessing steps, in order.
         source: the file it came from.
         original_size: ``(width, height)`` of the file before cropping and resizing.
+        preset: the preprocessing preset applied (see ``preprocessing.PRESETS``),
+            e.g. ``"tf"``, or a linear range ``"LOW,HIGH"``.
     """
 
     pixels: np.ndarray
@@ -35,6 +43,7 @@ class PreparedImage:
     steps: tuple[str, ...]
     source: str
     original_size: tuple[int, int]
+    preset: str = "0-1"
 
 
 def expected_value_range(model) -> tuple[float, float]:
@@ -46,22 +55,7 @@ def expected_value_range(model) -> tuple[float, float]:
     """
     from inspector.engine.graph_walk import graph_of
 
-    graph = graph_of(model)
-    for layer in _first_layers(graph):
-        if type(layer).__name__ in _SCALE_LAYERS:
-            return (0.0, 255.0)
-    return (0.0, 1.0)
-
-
-def _first_layers(graph, depth: int = 3) -> list:
-    # The layers right after the input, looking inside nested models too.
-    layers = [layer for layer in graph.layers if type(layer).__name__ != "InputLayer"]
-    found = []
-    for layer in layers[:depth]:
-        found.append(layer)
-        if hasattr(layer, "layers"):
-            found.extend(_first_layers(layer, depth))
-    return found
+    return (0.0, 255.0) if has_scaling_layer(graph_of(model)) else (0.0, 1.0)
 
 
 def open_image(path: str | Path, max_pixels: int = MAX_PIXELS) -> Image.Image:
@@ -176,6 +170,7 @@ def load_image(
     input_shape=None,
     value_range: tuple[float, float] | None = None,
     crop: tuple[int, int, int, int] | None = None,
+    preprocess: str = "auto",
 ) -> PreparedImage:
     """Load an image file as the input a model expects.
 
@@ -184,8 +179,11 @@ def load_image(
             TIFF, GIF (first frame), 16-bit, palette, RGBA, CMYK, 1-bit.
         model: the Keras model; gives the input size, channels and value scale.
         input_shape: ``(H, W, C)`` instead of a model (H, W may be None).
-        value_range: pixel range to scale to; default from ``expected_value_range``.
+        value_range: a linear pixel range to scale to; overrides ``preprocess``.
         crop: optional ``(left, top, right, bottom)`` box in file pixels.
+        preprocess: a preset of ``inspector.engine.preprocessing`` (``auto``,
+            ``none``, ``tf``, ``torch``, ``caffe``, ``0-1``, ``0-255``); ``auto``
+            recognises the model's family (see ``resolve_preset``).
 
     Returns:
         A ``PreparedImage`` whose ``pixels`` are float32 ``(H, W, C)``.
@@ -200,6 +198,7 @@ def load_image(
         input_shape=input_shape,
         value_range=value_range,
         crop=crop,
+        preprocess=preprocess,
     )
 
 
@@ -211,36 +210,47 @@ def prepare_image(
     input_shape=None,
     value_range: tuple[float, float] | None = None,
     crop: tuple[int, int, int, int] | None = None,
+    preprocess: str = "auto",
 ) -> PreparedImage:
     """``load_image`` for a picture already decoded by ``open_image``.
 
     Callers that need the original picture too (for a face crop) decode the
     file once and pass it here. ``path`` only names the source.
     """
+    preset, reason = _preset_for(model, input_shape, value_range, preprocess)
     if input_shape is None:
-        if model is None:
-            raise ValueError("load_image needs a model or an input_shape")
-        input_shape = tuple(model.inputs[0].shape[1:])
-        value_range = value_range or expected_value_range(model)
-    value_range = value_range or (0.0, 1.0)
+        from inspector.engine.model_inputs import image_shape
+
+        input_shape = image_shape(model)
     height, width, channels = input_shape
     original_size = image.size
     steps: list[str] = [f"read {Path(path).name} ({image.mode}, {image.size[0]}x{image.size[1]})"]
     image = to_rgb_or_gray(image, channels, steps)
     image = fit_to_size(image, (height, width), steps, crop)
-    unit = np.asarray(image, dtype=np.float32) / 255.0
-    if unit.ndim == 2:
-        unit = unit[..., None]
-    low, high = value_range
-    pixels = (low + unit * (high - low)).astype(np.float32)
-    steps.append(f"scaled to [{low:g}, {high:g}]")
+    raw = np.asarray(image, dtype=np.float32)
+    if raw.ndim == 2:
+        raw = raw[..., None]
+    pixels = to_model_input(raw, preset)
+    steps.append(f"preprocess {preset} ({reason}): {describe(preset)}")
     return PreparedImage(
         read_only(pixels),
-        read_only(display_from_unit(unit)),
+        read_only(display_from_unit(raw / 255.0)),
         tuple(steps),
         str(path),
         original_size,
+        preset,
     )
+
+
+def _preset_for(model, input_shape, value_range, preprocess: str) -> tuple[str, str]:
+    """(preset, why) for ``prepare_image``'s arguments."""
+    if value_range is not None:
+        return range_preset(*value_range), "chosen value range"
+    if model is None:
+        if input_shape is None:
+            raise ValueError("load_image needs a model or an input_shape")
+        return resolve_preset(None, preprocess) if preprocess != "auto" else ("0-1", "default")
+    return resolve_preset(model, preprocess)
 
 
 def display_from_unit(unit: np.ndarray) -> np.ndarray:

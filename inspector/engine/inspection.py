@@ -108,13 +108,24 @@ class Inspection:
         output_index: which model output the target belongs to.
         output_name: that output's name.
         labels: class names, one per class (``("class 0", ...)`` when unknown).
-        probabilities: float32 ``(num_classes,)``; for one sigmoid unit ``[1-p, p]``.
+        probabilities: float32 ``(num_classes,)``, what the output's activation
+            makes of the logits (see ``probability_rule``); for one sigmoid unit
+            ``[1-p, p]``; for a linear output the raw values, not probabilities.
         target: the class whose score was differentiated.
         score: the target's pre-softmax (or pre-sigmoid) logit.
         score_kind: always ``"logit"``; said so that exports are explicit.
         input_gradient: d(score)/d(image), float32 ``(H, W, C)``.
         layers: one record per layer, in execution order (input first excluded).
         timings: seconds spent per phase, e.g. ``{"pass": 0.03, "to_numpy": 0.001}``.
+        preset: the preprocessing preset the image went through (``"tf"``,
+            ``"caffe"``, ``"0-1"``, a range ``"LOW,HIGH"``...; ``""`` for an array
+            given as is); ``preprocessing.black_value(preset, C)`` is black.
+        probability_rule: ``"softmax"``, ``"sigmoid"`` (each unit on its own) or
+            ``"none"`` (raw output values: a regression or a spatial output).
+        top_class: the class with the highest logit, from the same numbers as the
+            automatic target (-1: not known, then the argmax of ``probabilities``).
+        inputs_note: for a multi-input model, which input is the image and what
+            the others were fed; ``""`` for a one-input model.
     """
 
     image: np.ndarray
@@ -132,6 +143,10 @@ class Inspection:
     input_gradient: np.ndarray
     layers: tuple[LayerRecord, ...]
     timings: dict[str, float] = field(default_factory=dict, compare=False)
+    preset: str = ""
+    probability_rule: str = "softmax"
+    top_class: int = -1
+    inputs_note: str = ""
 
     @property
     def target_label(self) -> str:
@@ -139,6 +154,8 @@ class Inspection:
 
     @property
     def predicted(self) -> int:
+        if self.top_class >= 0:
+            return self.top_class
         return int(np.argmax(self.probabilities))
 
     @property

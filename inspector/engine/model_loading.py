@@ -68,20 +68,44 @@ def lambda_layers(config) -> list[str]:
     return found
 
 
-def read_labels(path: str | Path) -> tuple[str, ...] | None:
-    """Class names stored beside a model: our zip entry, or a ``<stem>.labels.json`` file."""
+def read_sidecar(path: str | Path) -> dict:
+    """What is stored beside a model: ``{"labels": (...), "preprocess": "..."}``, each optional.
+
+    Class names come from our ``labels.json`` zip entry or a ``<stem>.labels.json``
+    file beside the model; that file holds either a JSON list of names or an object
+    ``{"labels": [...], "preprocess": "caffe"}``. An unreadable sidecar is ignored.
+    """
     path = Path(path)
+    found: dict = {}
     try:
         if path.suffix == ".keras" and zipfile.is_zipfile(path):
             with zipfile.ZipFile(path) as archive:
                 if LABELS_ENTRY in archive.namelist():
-                    return _as_labels(json.loads(archive.read(LABELS_ENTRY)))
+                    found.update(_as_sidecar(json.loads(archive.read(LABELS_ENTRY))))
         sidecar = path.with_name(path.stem + ".labels.json")
         if sidecar.is_file():
-            return _as_labels(json.loads(sidecar.read_text()))
+            found.update(_as_sidecar(json.loads(sidecar.read_text())))
     except (OSError, json.JSONDecodeError, UnicodeDecodeError, zipfile.BadZipFile):
-        return None
-    return None
+        return found
+    return found
+
+
+def read_labels(path: str | Path) -> tuple[str, ...] | None:
+    """Class names stored beside a model: our zip entry, or a ``<stem>.labels.json`` file."""
+    return read_sidecar(path).get("labels")
+
+
+def _as_sidecar(value) -> dict:
+    found: dict = {}
+    if isinstance(value, dict):
+        labels = _as_labels(value.get("labels"))
+        if isinstance(value.get("preprocess"), str):
+            found["preprocess"] = value["preprocess"]
+    else:
+        labels = _as_labels(value)
+    if labels:
+        found["labels"] = labels
+    return found
 
 
 def _as_labels(value) -> tuple[str, ...] | None:
@@ -101,7 +125,7 @@ def load_model(path: str | Path, *, unsafe: bool = False, compile: bool = False)
 
     Returns:
         The model (uncompiled unless ``compile``), with ``model.class_names`` set when the file
-        carries class names.
+        carries class names and ``model.preprocess_preset`` when its sidecar names one.
 
     Raises:
         ModelLoadError: missing, empty, corrupt or non-model file.
@@ -139,9 +163,12 @@ def load_model(path: str | Path, *, unsafe: bool = False, compile: bool = False)
             f"Expected a loadable Keras model. Received: {path.name!r}, which Keras could "
             f"not load ({type(error).__name__}: {_first_line(error)})."
         ) from None
-    labels = read_labels(path)
-    if labels:
-        model.class_names = labels
+    stored = read_sidecar(path)
+    if stored.get("labels"):
+        model.class_names = stored["labels"]
+    if stored.get("preprocess"):
+        # Checked when an image is prepared, so a bad value names the sidecar's key.
+        model.preprocess_preset = stored["preprocess"]
     return model
 
 

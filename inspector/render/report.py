@@ -25,6 +25,7 @@ from inspector.render.drawing import (
     wrap,
 )
 from inspector.render.figures import attribution_overlay, channel_order, scale_maps, upsample
+from inspector.render.probability import format_probability
 
 PAGE_WIDTH = 1240  # pixels: A4 width at 150 dpi
 TOP_LABELS = 10
@@ -57,10 +58,11 @@ def _input_picture(inspection: Inspection, side: int = 256) -> Image.Image:
 def prediction_panel(inspection: Inspection, width: int) -> Image.Image:
     """Probability bars for the most likely labels; the target's bar in red."""
     order = np.argsort(-inspection.probabilities, kind="stable")[:TOP_LABELS]
+    rule = inspection.probability_rule
     shown = len(order)
     lines = [
         f"Predicted: {inspection.predicted_label}  "
-        f"(p = {inspection.probabilities[inspection.predicted]:.3f})",
+        f"({format_probability(inspection.probabilities[inspection.predicted], rule)})",
         f"Target: {inspection.target_label}  ·  score = {inspection.score_kind} "
         f"{inspection.score:.4g}  (gradients are of this score)",
         f"Output: {inspection.output_name}  ·  "
@@ -82,7 +84,7 @@ def prediction_panel(inspection: Inspection, width: int) -> Image.Image:
         colour = _TARGET_COLOUR if index == inspection.target else _BAR_COLOUR
         right = label_w + max(1, round(probability * bar_room))
         draw.rectangle((label_w, top + 3, right, top + row - 3), fill=colour)
-        draw_text(draw, (right + 6, top + 3), f"{probability:.3f}")
+        draw_text(draw, (right + 6, top + 3), format_probability(probability, rule))
     return stack([header, bars])
 
 

@@ -68,6 +68,9 @@ def summary_dict(
         "predicted_label": inspection.predicted_label,
         "labels": list(inspection.labels),
         "probabilities": [float(p) for p in inspection.probabilities],
+        "probability_rule": inspection.probability_rule,
+        "preprocess": inspection.preset,
+        "inputs": inspection.inputs_note,
         "score": inspection.score_kind,
         "score_value": float(inspection.score),
         "layers": [

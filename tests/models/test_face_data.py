@@ -1,4 +1,4 @@
-"""Bundled LFW data, the fixed held-out split, and the seeded augmentation."""
+"""The LFW subset, the fixed held-out split, and the seeded augmentation."""
 
 from __future__ import annotations
 
@@ -7,12 +7,12 @@ import pytest
 import tensorflow as tf
 
 from models.augmentation import augment, steps_per_epoch, training_batches
-from models.face_data import bundled_face_data, held_out_split, lfw_subset_images
+from models.face_data import held_out_split, lfw_subset_images, split_dataset
 
 
 def test_the_bundled_subset_is_100_faces_then_100_non_faces():
     data = lfw_subset_images()
-    assert data.images.shape == (200, 32, 32, 1) and data.images.dtype == np.uint8
+    assert data.images.shape == (200, 64, 64, 1) and data.images.dtype == np.uint8
     assert data.class_names == ("not_face", "face")
     assert data.labels[:100].tolist() == [1] * 100 and data.labels[100:].tolist() == [0] * 100
     assert data.images.min() >= 0 and data.images.max() == 255  # raw 0..255 pixels
@@ -43,8 +43,12 @@ def test_single_image_classes_stay_in_training():
     assert 4 in train and len(held) == 1
 
 
-def test_bundled_face_data_matches_the_split():
-    data = bundled_face_data()
+def lfw_data():
+    return split_dataset(lfw_subset_images(), "lfw")
+
+
+def test_split_dataset_matches_the_split():
+    data = lfw_data()
     assert len(data.train) == 150 and len(data.held_out) == 50
     everything = lfw_subset_images()
     _, held = held_out_split(everything.labels)
@@ -52,7 +56,7 @@ def test_bundled_face_data_matches_the_split():
 
 
 def first_epochs(seed: int, first_epoch: int = 0, epochs: int = 2):
-    data = bundled_face_data().train
+    data = lfw_data().train
     batches = training_batches(
         data, seed=seed, batch_size=32, first_epoch=first_epoch, epochs=epochs, repeats=2
     )
@@ -81,13 +85,14 @@ def test_augmentation_keeps_range_labels_and_counts():
     run = first_epochs(seed=0, epochs=1)
     x = np.concatenate([b[0] for b in run])
     y = np.concatenate([b[1] for b in run])
-    assert x.shape == (300, 32, 32, 1) and x.dtype == np.float32
+    assert x.shape == (300, 64, 64, 1) and x.dtype == np.float32
     assert x.min() >= 0 and x.max() <= 255
     assert np.bincount(y).tolist() == [150, 150]  # 75 + 75 training images, twice each
 
 
 def test_augmentation_is_a_flip_a_small_shift_and_a_linear_relighting():
-    image = bundled_face_data().train.images[0, ..., 0].astype(np.float64)
+    image = lfw_data().train.images[0, ..., 0].astype(np.float64)
+    size = image.shape[0]
     for seed in range(5):
         out = np.asarray(augment(tf.constant(image[..., None], tf.float32), [seed, 7]))[..., 0]
         assert out.shape == image.shape and not np.array_equal(out, image)
@@ -98,7 +103,7 @@ def test_augmentation_is_a_flip_a_small_shift_and_a_linear_relighting():
             padded = np.pad(candidate, 4, mode="symmetric")
             for dy in range(9):
                 for dx in range(9):
-                    shifted = padded[dy : dy + 32, dx : dx + 32]
+                    shifted = padded[dy : dy + size, dx : dx + size]
                     best = max(best, np.corrcoef(out[inside], shifted[inside])[0, 1])
         assert best > 0.9999
 

@@ -12,8 +12,8 @@ import pytest
 
 from inspector.engine.errors import DatasetError, InspectorError, RunDirectoryError
 from inspector.recording.run_directory import load_run
+from models.bundled_data import bundled_face_data
 from models.checkpoint import CHECKPOINT_FILE, read_checkpoint_state
-from models.face_data import bundled_face_data
 from models.training import pick_per_class, train_face_model
 
 
@@ -41,7 +41,7 @@ def test_probes_and_gradient_batch_take_every_class_in_turn():
     data = bundled_face_data()
     chosen = pick_per_class(data.held_out, 4)
     assert np.bincount(data.held_out.labels[chosen]).tolist() == [2, 2]
-    assert len(pick_per_class(data.held_out, 500)) == 50
+    assert len(pick_per_class(data.held_out, 5000)) == len(data.held_out) == 650
 
 
 class StopAfterEpoch(keras.callbacks.Callback):
@@ -54,6 +54,21 @@ class StopAfterEpoch(keras.callbacks.Callback):
             self.model.stop_training = True
 
 
+def assert_same_training(model, other) -> None:
+    """Equal weights up to the drift of CPU kernels over the 500 steps of 2 epochs.
+
+    Measured: a mean |difference| of 9e-5 between a run and its resumed twin, but
+    single weights can drift apart by up to 0.2 (a unit that flips between two
+    runs); with TF_ENABLE_ONEDNN_OPTS=0 two seeded runs still differed by up to
+    0.015 in single weights (not found why; see the README), so only the mean is
+    bounded. Another seed gives a mean of 0.13, so the bound still catches a wrong
+    seed, order or learning rate.
+    """
+    pairs = zip(model.get_weights(), other.get_weights(), strict=True)
+    differences = np.concatenate([np.abs(a - b).ravel() for a, b in pairs])
+    assert differences.mean() < 1e-3
+
+
 @pytest.mark.slow
 def test_seeded_runs_repeat_and_a_resumed_run_matches_an_uninterrupted_one(tmp_path):
     whole = train_face_model(run_dir=tmp_path / "whole", epochs=2, seed=5, verbose=0)
@@ -61,22 +76,18 @@ def test_seeded_runs_repeat_and_a_resumed_run_matches_an_uninterrupted_one(tmp_p
     first, second = load_run(tmp_path / "whole"), load_run(tmp_path / "again")
     for layer in first.layer_names:  # the seed alone fixes the initial weights
         np.testing.assert_array_equal(first.kernels_at(0, layer), second.kernels_at(0, layer))
-    # Training moves weights by ~0.1; oneDNN's CPU kernels may leave ~1e-4 between
-    # two runs (bit-for-bit with TF_ENABLE_ONEDNN_OPTS=0, see training.py).
-    for a, b in zip(whole.get_weights(), again.get_weights(), strict=True):
-        np.testing.assert_allclose(a, b, atol=1e-3)
+    assert_same_training(whole, again)
 
     cut = tmp_path / "cut"
     train_face_model(run_dir=cut, epochs=2, seed=5, verbose=0, extra_callbacks=[StopAfterEpoch(1)])
     assert read_checkpoint_state(cut)["epochs_done"] == 1
     resumed = train_face_model(run_dir=cut, epochs=2, resume=True, verbose=0)
-    for a, b in zip(whole.get_weights(), resumed.get_weights(), strict=True):
-        np.testing.assert_allclose(a, b, atol=1e-3)
+    assert_same_training(whole, resumed)
     run, straight = load_run(cut), load_run(tmp_path / "whole")
     np.testing.assert_allclose(run.history["loss"], straight.history["loss"], rtol=1e-3)
     assert run.snapshot_steps == straight.snapshot_steps
     assert run.config["seed"] == 5 and run.config["epochs"] == 2
-    assert read_checkpoint_state(cut) == {"epochs_done": 2, "step": 58}
+    assert read_checkpoint_state(cut) == {"epochs_done": 2, "step": 500}  # 250 steps of 32
 
 
 @pytest.mark.slow
@@ -145,5 +156,7 @@ def test_mirrored_strategy_on_two_logical_cpus(tmp_path):
     assert result["mirrored"]["strategy"] == "mirrored"
     # Same seed, same data: two replicas reach the same first-epoch loss, and the
     # recorded gradient norm is not halved by Keras's per-replica loss scaling.
-    assert result["mirrored"]["loss"] == pytest.approx(result["default"]["loss"], rel=1e-3)
-    assert result["mirrored"]["grad"] == pytest.approx(result["default"]["grad"], rel=1e-3)
+    # (To 1 %: summation order differs between replicas over 250 steps; the
+    # per-replica scaling bug would halve the gradient norm.)
+    assert result["mirrored"]["loss"] == pytest.approx(result["default"]["loss"], rel=1e-2)
+    assert result["mirrored"]["grad"] == pytest.approx(result["default"]["grad"], rel=1e-2)

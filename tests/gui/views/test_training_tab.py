@@ -209,7 +209,8 @@ def test_tab_trains_shows_live_curves_and_cancels(tab, qtbot):
         tab.start_button.click()
     assert tab.is_running
     assert not tab.start_button.isEnabled()
-    assert tab.run_dir_edit.text() != run_dir  # the next run gets a fresh folder
+    assert tab.run_dir_edit.text() == run_dir  # the field shows the run being written
+    assert not tab.run_dir_edit.isEnabled()
 
     def live_curves_shown():
         batch_points = tab.loss_curves.item(TRAIN_LIVE).getOriginalDataset()[0]
@@ -233,6 +234,7 @@ def test_tab_trains_shows_live_curves_and_cancels(tab, qtbot):
     qtbot.waitUntil(lambda: not tab.is_running, timeout=30_000)
     assert tab.start_button.isEnabled()
     assert "Cancelled" in tab.status_label.text()
+    assert tab.run_dir_edit.text() != run_dir  # the next run gets a fresh folder
     run = load_run(outcome.run_dir)
     assert str(outcome.run_dir) == run_dir
     assert run.config["seed"] == 3
@@ -269,3 +271,51 @@ def test_stop_joins_a_running_training(tab, qtbot):
     qtbot.waitUntil(lambda: bool(tab.ratio_curves.names), timeout=PROCESS_MS)
     assert tab.stop(60_000)  # what the main window's closeEvent calls
     assert not tab.is_running
+
+
+# --- Cancel is prompt -------------------------------------------------------------------
+CANCEL_LIMIT_S = 2.0
+
+
+def _cancel_latency(tab, qtbot) -> tuple[float, object]:
+    """Seconds from the Cancel click to the tab's finished signal, and the outcome."""
+    import time
+
+    finished = []
+    tab.training_finished.connect(lambda outcome: finished.append((time.monotonic(), outcome)))
+    clicked = time.monotonic()
+    tab.cancel_button.click()
+    qtbot.waitUntil(lambda: bool(finished), timeout=60_000)
+    return finished[0][0] - clicked, finished[0][1]
+
+
+def test_cancel_takes_effect_promptly_even_when_the_child_is_slow_to_finish(tab, qtbot):
+    tab._train = "tests.gui.slow_runs:slow_to_finish_train"
+    tab.epochs_spin.setValue(2)  # fit is over in a moment; then the child dawdles
+    with qtbot.waitSignal(tab.training_started, timeout=5000):
+        tab.start()
+    qtbot.waitUntil(
+        lambda: len(tab.loss_curves.names) > 0 and _epochs_shown(tab) >= 2, timeout=240_000
+    )
+    latency, outcome = _cancel_latency(tab, qtbot)
+    assert latency < CANCEL_LIMIT_S, f"Cancel took {latency:.2f} s"
+    assert outcome.cancelled
+    qtbot.waitUntil(lambda: not tab.is_running, timeout=10_000)
+    run = load_run(outcome.run_dir)  # nothing lost: the run still loads
+    assert run.snapshot_steps and set(LAYERS) <= set(run.layer_names)
+
+
+def test_cancel_before_the_first_batch_is_prompt_and_writes_nothing_half(tab, qtbot):
+    tab._train = TINY_TRAIN
+    with qtbot.waitSignal(tab.training_started, timeout=5000):
+        tab.start()  # the child is still importing TensorFlow
+    latency, outcome = _cancel_latency(tab, qtbot)
+    assert latency < CANCEL_LIMIT_S, f"Cancel took {latency:.2f} s"
+    assert outcome.cancelled and outcome.epochs_done == 0
+    qtbot.waitUntil(lambda: not tab.is_running, timeout=10_000)
+    assert "Cancelled" in tab.status_label.text()
+
+
+def _epochs_shown(tab) -> int:
+    points = tab.loss_curves.item(TRAIN).getOriginalDataset()[0]
+    return 0 if points is None else len(points)

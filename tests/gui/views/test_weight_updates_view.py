@@ -51,6 +51,20 @@ def test_curves_one_per_layer_on_log_scales(view, tiny_run_dir):
             np.testing.assert_allclose(y, values[keep])
 
 
+def test_legends_sit_outside_the_plot_area(qtbot, view, tiny_run_dir):
+    view.resize(1200, 700)
+    view.show()
+    qtbot.waitExposed(view)
+    view.open_run(tiny_run_dir)
+    for plot in (view.ratio_plot, view.grad_plot):
+        item = plot.getPlotItem()
+        area, legend = item.vb.sceneBoundingRect, item.legend.sceneBoundingRect
+        # Beside the curves, never over them (once the layout has placed the legend).
+        qtbot.waitUntil(lambda area=area, legend=legend: legend().left() >= area().right() - 1)
+        assert legend().width() > 0 and area().width() > legend().width()
+        assert len(item.legend.items) == len(LAYERS)
+
+
 def test_slider_changes_the_shown_step(view, tiny_run_dir):
     view.open_run(tiny_run_dir)
     run = view.run

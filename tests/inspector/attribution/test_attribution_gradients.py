@@ -85,7 +85,7 @@ def test_smoothgrad_noise_is_seeded_and_changes_the_map(conv):
 def test_smoothgrad_sigma_is_a_fraction_of_the_input_range():
     # S = sum x^3, so dS/dx = 3x^2 and E[3(x+g)^2] = 3x^2 + 3 sigma^2 exactly.
     pixels = image((4, 4, 1), seed=5) * 0.5  # a range far from 1 so that scaling shows
-    inspector, inspection = inspect(cube_model(), pixels, target=1)
+    inspector, inspection = inspect(cube_model(), pixels)  # top class: the logit z = sum x^3
     result = compute_attribution(
         "smoothgrad", inspection, inspector, samples=4000, noise_level=0.2, batch_size=1000
     )
@@ -107,7 +107,7 @@ def test_integrated_gradients_of_linear_model(linear):
 def test_integrated_gradients_of_cube_is_cube():
     # S = sum x^3 with a black baseline: IG_i = x_i * int_0^1 3 (a x_i)^2 da = x_i^3.
     pixels = image((4, 4, 1), seed=6)
-    inspector, inspection = inspect(cube_model(), pixels, target=1)
+    inspector, inspection = inspect(cube_model(), pixels)  # top class: the logit z = sum x^3
     result = compute_attribution("integrated_gradients", inspection, inspector)
     np.testing.assert_allclose(result.heatmap, pixels[..., 0] ** 3, rtol=1e-3)
 

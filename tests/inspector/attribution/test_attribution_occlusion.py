@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from inspector.attribution import AttributionError, compute_attribution, get_method
-from tests.inspector.attribution_toys import image, inspect
+from tests.inspector.attribution_toys import image, inspect, linear_model
 
 SIZE = 8
 REGION = (slice(2, 5), slice(3, 6))  # rows 2..4, cols 3..5
@@ -27,8 +27,12 @@ def probability(pixels: np.ndarray) -> float:
     return 1.0 / (1.0 + np.exp(-(pixels[REGION].sum() + BIAS)))
 
 
-def expected_map(pixels, window, stride, fill) -> np.ndarray:
-    """Per pixel: the mean probability drop over every window position covering it."""
+def logit(pixels: np.ndarray) -> float:
+    return float(pixels[REGION].sum() + BIAS)
+
+
+def expected_map(pixels, window, stride, fill, score=probability) -> np.ndarray:
+    """Per pixel: the mean drop of ``score`` over every window position covering it."""
     height, width = pixels.shape[:2]
     tops = sorted({*range(0, height - window + 1, stride), height - window})
     lefts = sorted({*range(0, width - window + 1, stride), width - window})
@@ -37,7 +41,7 @@ def expected_map(pixels, window, stride, fill) -> np.ndarray:
         for left in lefts:
             occluded = pixels.copy()
             occluded[top : top + window, left : left + window] = fill
-            drops[top, left] = probability(pixels) - probability(occluded)
+            drops[top, left] = score(pixels) - score(occluded)
     heatmap = np.zeros((height, width))
     for row in range(height):
         for col in range(width):
@@ -72,11 +76,48 @@ def test_occlusion_is_the_probability_drop_averaged_over_windows(
         window=window,
         stride=stride,
         baseline=baseline,
+        score="probability",
         batch_size=5,
     )
     expected = expected_map(pixels, window, stride, fill)
     np.testing.assert_allclose(result.heatmap, expected, atol=2e-6)
     assert result.signed is True and result.layer is None
+
+
+@pytest.mark.parametrize(("window", "stride", "fill"), [(2, 2, 0.0), (3, 1, 0.5), (5, 3, 0.25)])
+def test_occlusion_measures_the_logit_drop_by_default(region, window, stride, fill):
+    # The sigmoid's pre-activation, not its probability: sum(region) + BIAS.
+    inspector, inspection, pixels = region
+    heatmap = compute_attribution(
+        "occlusion", inspection, inspector, window=window, stride=stride, baseline=fill
+    ).heatmap
+    expected = expected_map(pixels, window, stride, fill, score=logit)
+    np.testing.assert_allclose(heatmap, expected, atol=1e-5)
+    # The two scores differ: a saturating probability is not the logit.
+    assert not np.allclose(heatmap, expected_map(pixels, window, stride, fill), atol=1e-3)
+
+
+def test_occlusion_logit_drop_on_a_linear_model_is_weight_times_change():
+    """Known answer: a patch's logit drop is sum(W[:, c] * (pixel - fill)) over it."""
+    shape, target, window, fill = (6, 7, 2), 1, 3, 0.3
+    model, weights = linear_model(shape, classes=3, seed=4)
+    pixels = image(shape, seed=5)
+    inspector, inspection = inspect(model, pixels, target=target)
+    heatmap = compute_attribution(
+        "occlusion", inspection, inspector, window=window, stride=window, baseline=fill
+    ).heatmap
+    contribution = weights[:, target].reshape(shape) * (pixels - fill)
+
+    def drop(top, left):
+        return contribution[top : top + window, left : left + window].sum()
+
+    # Windows: rows 0..2, 3..5; cols 0..2, 3..5, 4..6 (the last flush with the edge).
+    assert heatmap[0, 0] == pytest.approx(drop(0, 0), abs=1e-4)
+    assert heatmap[5, 1] == pytest.approx(drop(3, 0), abs=1e-4)
+    assert heatmap[0, 6] == pytest.approx(drop(0, 4), abs=1e-4)
+    # Column 4 lies under the last two windows of its row: their mean.
+    last, middle = drop(3, 4), drop(3, 3)
+    assert heatmap[4, 4] == pytest.approx((last + middle) / 2, abs=1e-4)
 
 
 def test_occlusion_is_zero_where_no_window_touches_the_region(region):
@@ -101,7 +142,10 @@ def test_occlusion_default_window_and_stride():
     assert get_method("occlusion", window=50).window_and_stride((10, 12))[0] == (10, 12)
 
 
-@pytest.mark.parametrize("options", [{"window": 0}, {"stride": (1, 2, 3)}, {"batch_size": 0}])
+@pytest.mark.parametrize(
+    "options",
+    [{"window": 0}, {"stride": (1, 2, 3)}, {"batch_size": 0}, {"score": "probabilities"}],
+)
 def test_occlusion_refuses_bad_sizes(options):
     with pytest.raises(AttributionError, match="Received"):
         get_method("occlusion", **options)

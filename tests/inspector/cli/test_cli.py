@@ -92,7 +92,8 @@ def test_writes_the_layout_and_prints_a_summary(files, tmp_path, capsys):
 
 def test_arrays_equal_the_engine_on_the_same_file(files, tmp_path):
     out = tmp_path / "out"
-    assert run([files["image"], "--model", files["model"], "--methods", "none", "--out", out]) == 0
+    argv = [files["image"], "--model", files["model"], "--methods", "none", "--full"]
+    assert run([*argv, "--out", out]) == 0
     model = load_model(files["model"])
     inspection = Inspector(model).inspect(load_image(files["image"], model))
     with np.load(out / "activations.npz") as npz:
@@ -118,7 +119,8 @@ def test_options_layers_target_value_range_and_report(files, tmp_path):
         assert npz["input"].max() <= 1.0  # the value range asked for, not the model's 0..255
     summary = json.loads((out / "summary.json").read_text())
     assert summary["target"] == 0 and summary["target_label"] == "face"
-    assert "scaled to [0, 1]" in summary["preprocessing"]
+    assert summary["preprocessing"][-1].endswith("scaled to [0, 1]")
+    assert summary["preprocess"] == "0,1"
     assert report.read_bytes().startswith(b"%PDF")
 
 

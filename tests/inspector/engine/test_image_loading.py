@@ -52,7 +52,8 @@ def test_value_range_scales_pixels(tmp_path):
     Image.fromarray(quadrants()).save(path)
     prepared = load_exact(path, value_range=(-1.0, 1.0))
     np.testing.assert_allclose(prepared.pixels, quadrants() / 127.5 - 1.0, atol=1e-6)
-    assert prepared.steps[-1] == "scaled to [-1, 1]"
+    assert prepared.steps[-1].endswith("scaled to [-1, 1]")
+    assert prepared.preset == "-1,1"
 
 
 def test_jpeg_exif_orientation_is_applied(tmp_path):

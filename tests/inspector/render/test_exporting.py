@@ -12,7 +12,13 @@ from PIL import Image
 
 from inspector import ExportError, Inspector, LayerNotFoundError
 from inspector.attribution import Attribution, compute_attribution
-from inspector.render.exporting import export_inspection, file_stem, unique_stems
+from inspector.render.exporting import (
+    COMPACT_CLASSES,
+    as_compact,
+    export_inspection,
+    file_stem,
+    unique_stems,
+)
 from tests.inspector.export_fixtures import LABELS, inspect_nested, sigmoid_model
 
 
@@ -256,3 +262,32 @@ def test_file_stems_are_safe_and_unique():
     assert file_stem("conv 1:a") == "conv_1_a"
     stems = unique_stems(["a/b", "a__b", "A__B", "c"])
     assert stems == {"a/b": "a__b", "a__b": "a__b-2", "A__B": "A__B-3", "c": "c"}
+
+
+def test_as_compact_keeps_float16_and_counts_what_it_flushes():
+    half, flushed = as_compact(np.array([1e-9, 2e-9, 0.5, 0.0, -3.0], np.float32))
+    assert half.dtype == np.float16 and flushed == pytest.approx(2 / 4)
+    np.testing.assert_array_equal(half, [0.0, 0.0, 0.5, 0.0, -3.0])
+    big, flushed = as_compact(np.array([1e5, 1.0], np.float32))  # beyond float16's 65504
+    assert big.dtype == np.float32 and flushed == 0.0
+
+
+def test_compact_export_writes_conv_and_dense_layers_in_float16(nested, tmp_path):
+    _, inspection, _ = nested
+    out = tmp_path / "out"
+    result = export_inspection(inspection, out, compact=True)
+    kept = [r.name for r in inspection.layers if r.class_name in COMPACT_CLASSES]
+    assert list(result.layers) == kept == ["c1", "inner/conv", "head", "head.logits"]
+    with np.load(out / "activations.npz") as npz:
+        assert set(npz.files) == {"input", "grad/input"} | {
+            key for name in kept for key in (name, f"grad/{name}")
+        }
+        assert {npz[key].dtype for key in npz.files} == {np.dtype(np.float16)}
+        np.testing.assert_allclose(npz["c1"], inspection.layer("c1").activation, rtol=1e-3)
+    with Image.open(out / "feature_maps" / "c1.png") as grid:
+        assert grid.mode == "P"  # a 256-colour palette image
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["arrays"]["mode"] == "compact"
+    assert summary["arrays"]["flushed"] == result.flushed
+    named = export_inspection(inspection, tmp_path / "named", layers=["pool"], compact=True)
+    assert named.layers == ("pool",)  # a layer asked for by name is always written

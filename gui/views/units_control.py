@@ -1,0 +1,239 @@
+"""Connects the Units view to the worker: requests, answers, caches, dialogs, export.
+
+Answers are kept per (model, data set) and per layer, so switching channels,
+layers or back to a data set already mined is instant; the core's disk cache
+makes a first mining after a restart instant too. A newer request of a kind
+supersedes the older one (``LongJobs``); an answer whose key no longer matches
+what the view shows is kept for later but not painted.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PyQt6.QtCore import QObject, pyqtSignal
+from PyQt6.QtWidgets import QFileDialog
+
+from gui.views import units_export
+from gui.views.long_jobs import LongJobs
+from gui.views.units_jobs import (
+    BUNDLED,
+    DISSECT_JOB,
+    LAYER_JOB,
+    MINE_JOB,
+    ConceptsProvider,
+    ImagesProvider,
+    bundled_concepts,
+    bundled_images,
+    dissect,
+    layer_detail,
+    mine,
+)
+
+_CONV = ("Conv2D", "DepthwiseConv2D", "SeparableConv2D")
+EXPORT_FILTERS = {
+    "sheet": "PNG image (*.png)",
+    "chart": "PNG image (*.png);;SVG drawing (*.svg)",
+    "json": "JSON (*.json)",
+}
+
+
+class UnitsJobs(QObject):
+    """The Units view's controller.
+
+    Args:
+        window: the ``MainWindow`` (its ``session``, ``units_view``, ``feature_view``
+            and ``hierarchy_view``).
+        images: the bundled images provider (default: the face data, ``models.unit_data``).
+        concepts: the face concepts provider for dissection (None: edges only).
+        cache_dir: the mining cache root (None: the core's default).
+
+    Signals:
+        dissection_ready(object): the open model's ``DissectionReport``, or None
+            when a new model has none yet (the Hierarchy view shows its concepts).
+    """
+
+    dissection_ready = pyqtSignal(object)
+
+    def __init__(
+        self,
+        window,
+        images: ImagesProvider = bundled_images,
+        concepts: ConceptsProvider | None = bundled_concepts,
+        cache_dir: Path | None = None,
+    ) -> None:
+        super().__init__(window)
+        self.window, self.session, self.view = window, window.session, window.units_view
+        self.images, self.concepts, self.cache_dir = images, concepts, cache_dir
+        self.jobs = LongJobs(self.session, self)
+        self.mined: dict[tuple, object] = {}
+        self.details: dict[tuple, object] = {}
+        self.dissections: dict[tuple, object] = {}
+        self._model_key: tuple | None = None
+        self._asked_layer: tuple | None = None
+        view = self.view
+        view.mine_requested.connect(self.request_mining)
+        view.detail_requested.connect(self.request_detail)
+        view.dissect_requested.connect(self.request_dissection)
+        view.cancel_requested.connect(self.cancel)
+        view.folder_requested.connect(self.choose_folder)
+        view.export_requested.connect(self.export)
+        window.feature_view.channel_selected.connect(view.select_unit)
+        window.hierarchy_view.layer_selected.connect(view.select_layer)
+        self.jobs.progressed.connect(lambda _k, d, t, w: view.show_progress(d, t, w))
+        self.session.state_changed.connect(self.set_state)
+        self.session.worker.finished.connect(self._on_finished)
+        self.session.worker.failed.connect(self._on_failed)
+
+    # --- requests ----------------------------------------------------------------------
+    def set_state(self, state) -> None:
+        """A new model resets the view (a new image of the same model changes nothing)."""
+        request = state.request
+        key = (str(request.model_path), bool(request.unsafe))
+        if key == self._model_key:
+            return
+        self.cancel()
+        self._model_key = key
+        layers = {
+            r.name: int(r.output_shape[-1])
+            for r in state.inspection.layers
+            if r.class_name in _CONV and len(r.output_shape) == 3
+        }
+        self.view.set_model(layers)
+        self._show_cached(self.view.data())
+        self.dissection_ready.emit(self.dissections.get(key))
+
+    def _data_key(self, data: str) -> tuple:
+        return (*self._model_key, data)
+
+    def _show_cached(self, data: str) -> bool:
+        mined = self.mined.get(self._data_key(data))
+        if mined is None:
+            return False
+        self.view.show_mined(mined)
+        for (key, _layer), detail in self.details.items():
+            if key == mined.key:
+                self.view.show_detail(detail)
+        if self._model_key in self.dissections:
+            self.view.show_dissection(self.dissections[self._model_key])
+        return True
+
+    def request_mining(self, data: str) -> None:
+        if self._model_key is None or not data:
+            return
+        if self._show_cached(data):
+            return
+        key, images, cache_dir = self._data_key(data), self.images, self.cache_dir
+        self.view.set_running(True, f"Mining {'the bundled faces' if data == BUNDLED else data}…")
+        self.jobs.cancel(LAYER_JOB)
+        self.jobs.submit(MINE_JOB, lambda c, ctl: mine(c, ctl, key, data, images, cache_dir))
+
+    def request_detail(self, layer: str) -> None:
+        mined = self.view.mined
+        if mined is None:
+            return
+        ask = (mined.key, layer)
+        if ask in self.details:
+            self.view.show_detail(self.details[ask])
+            return
+        if self._asked_layer == ask and self.jobs.is_running(LAYER_JOB):
+            return  # already on its way (every repaint asks again)
+        self._asked_layer = ask
+        images = self.images
+        self.view.set_running(True, f"Top crops and visualisations of {layer}…")
+        self.jobs.submit(LAYER_JOB, lambda c, ctl: layer_detail(c, ctl, ask, mined, layer, images))
+
+    def request_dissection(self) -> None:
+        if self._model_key is None:
+            return
+        model_key, concepts = self._model_key, self.concepts
+        self.view.set_running(True, "Dissecting every conv layer…")
+        self.jobs.submit(DISSECT_JOB, lambda c, ctl: dissect(c, ctl, model_key, concepts))
+
+    def cancel(self) -> None:
+        running = [k for k in (MINE_JOB, LAYER_JOB, DISSECT_JOB) if self.jobs.is_running(k)]
+        for kind in running:
+            self.jobs.cancel(kind)
+        self._asked_layer = None
+        if running:
+            self.view.set_running(False, "Cancelled.")
+
+    def choose_folder(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self.window, "Mine a folder of images")
+        if folder:
+            self.view.add_folder(folder)
+        else:  # back to the data set that was shown
+            self.view.data_combo.setCurrentIndex(0)
+
+    # --- answers -----------------------------------------------------------------------
+    def _on_finished(self, kind: str, request_id: int, result: object) -> None:
+        if kind not in (MINE_JOB, LAYER_JOB, DISSECT_JOB) or not self.jobs.finished(
+            kind, request_id
+        ):
+            return
+        self.view.set_running(self._any_running())
+        if kind == MINE_JOB:
+            self.mined[result.key] = result
+            if result.key == self._data_key(self.view.data()):
+                self.view.show_mined(result)
+        elif kind == LAYER_JOB:
+            self.details[result.key] = result
+            if self.view.mined is not None and result.key[0] == self.view.mined.key:
+                self.view.show_detail(result)
+            self.view.status_label.setText(f"{result.layer}: crops and visualisations ready.")
+        else:
+            self.dissections[result.model_key] = result
+            if result.model_key == self._model_key:
+                self.view.show_dissection(result)
+                self.dissection_ready.emit(result)
+            self.view.status_label.setText(
+                f"Dissected {len(result.layers)} layers on {result.concepts}."
+            )
+
+    def _on_failed(self, kind: str, request_id: int, message: str) -> None:
+        if kind in (MINE_JOB, LAYER_JOB, DISSECT_JOB) and self.jobs.finished(kind, request_id):
+            self.view.set_running(self._any_running(), f"Failed: {message}")
+            self.window.show_error("Units", message)
+
+    def _any_running(self) -> bool:
+        return any(self.jobs.is_running(k) for k in (MINE_JOB, LAYER_JOB, DISSECT_JOB))
+
+    # --- export --------------------------------------------------------------------------
+    def export(self, what: str) -> None:
+        view = self.view
+        detail = view.details.get(view.layer())
+        if what == "chart" and view.dissection is None:
+            self.window.show_error(
+                "Nothing to export",
+                "Expected a dissection. Received: none yet; press Dissect first.",
+            )
+            return
+        if what != "chart" and (view.mined is None or (what == "sheet" and detail is None)):
+            self.window.show_error(
+                "Nothing to export",
+                "Expected mined units of this layer. Received: none yet; press Mine first.",
+            )
+            return
+        path, _ = QFileDialog.getSaveFileName(self.window, "Save", "", EXPORT_FILTERS[what])
+        if not path:
+            return
+        try:
+            self._write(what, Path(path), detail)
+        except Exception as error:  # an OSError or the exporter's ExportError: one message
+            self.window.show_error("Export failed", f"Could not write {path}: {error}")
+            return
+        view.status_label.setText(f"Saved {path}")
+
+    def _write(self, what: str, path: Path, detail) -> None:
+        view = self.view
+        if what == "sheet":
+            units_export.save_picture(
+                path, units_export.layer_sheet(view.mined, detail, view.dissection)
+            )
+        elif what == "json":
+            document = units_export.units_document(view.mined, self._model_key[0], view.dissection)
+            units_export.save_json(path, document)
+        else:
+            from gui.export.actions import export_view_image
+
+            export_view_image(view.chart, path)

@@ -1,0 +1,125 @@
+"""What the Units view saves: a layer's unit sheet, the hierarchy chart, and the JSON.
+
+The sheet is the one ``layer-inspector units`` writes (``inspector.render.unit_sheets``),
+so the app and the command line give the same picture. The JSON follows the
+``units.json`` schema of the command line (issue 9, section 5), with each
+layer's dissection labels added when dissection has run. Every file is written
+under a temporary name in the target folder and renamed into place, so a failed
+export never leaves half a file behind.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+
+def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
+    """Call ``write(temporary)`` in ``path``'s folder, then rename it to ``path``."""
+    path = Path(path)
+    descriptor, temporary = tempfile.mkstemp(
+        prefix=f".{path.stem}.", suffix=path.suffix, dir=path.parent
+    )
+    os.close(descriptor)
+    try:
+        write(Path(temporary))
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def channel_picture(
+    mined, detail, channel: int, label: str = "", cell: int = 56, synthetic: bool = True
+):
+    """One channel's row: top crops, each with its gradient, then the synthetic image
+    (left out with ``synthetic=False``: the app shows it beside the row).
+
+    Returns:
+        A Pillow RGB image (``inspector.render.unit_sheets.channel_row``).
+    """
+    from inspector.render.unit_sheets import channel_row
+
+    units = mined.result.layer(detail.layer)
+    crops = detail.crops.crops[channel]
+    return channel_row(
+        channel,
+        crops,
+        detail.crops.gradients[channel],
+        units.scores[channel, : len(crops)],
+        mined.result.value_range,
+        cell=cell,
+        visualization=detail.visuals.images[channel] if synthetic else None,
+        label=label,
+    )
+
+
+def layer_sheet(mined, detail, dissection=None):
+    """Every channel's row under the layer's title (Pillow RGB image)."""
+    from inspector.render.unit_sheets import unit_sheet
+
+    units = mined.result.layer(detail.layer)
+    labelled = dissection.layer(detail.layer) if dissection is not None else None
+    rows = [
+        channel_picture(mined, detail, c, labelled.labels[c] if labelled else "", cell=40)
+        for c in range(units.channels)
+    ]
+    title = f"{detail.layer} ({units.layer.class_name}, {units.channels} channels), {mined.data}"
+    return unit_sheet(title, rows)
+
+
+def units_document(mined, model: str, dissection=None) -> dict:
+    """``units.json`` of the command line for ``mined``, plus dissection labels if any."""
+    result = mined.result
+    document = {
+        "model": model,
+        "data": mined.data,
+        "images": result.images,
+        "skipped": result.skipped,
+        "layers": {},
+    }
+    for units in result.layers:
+        labelled = dissection.layer(units.layer.name) if dissection is not None else None
+        channels = []
+        for c in range(units.channels):
+            entry = {
+                "channel": c,
+                "mean": float(units.mean[c]),
+                "fraction_active": float(units.fraction_active[c]),
+                "top": [
+                    {
+                        "image": _plain(result.names[int(units.images[c, j])]),
+                        "score": float(units.scores[c, j]),
+                        "box": [int(v) for v in units.boxes[c, j]],
+                    }
+                    for j in range(units.images.shape[1])
+                    if units.images[c, j] >= 0
+                ],
+            }
+            if labelled is not None:
+                entry["concept"] = labelled.labels[c]
+                entry["group"] = labelled.groups[c]
+                entry["score"] = float(labelled.scores[c])
+            channels.append(entry)
+        document["layers"][units.layer.name] = {"channels": channels}
+        if labelled is not None:
+            document["layers"][units.layer.name]["fractions"] = dict(labelled.fractions)
+    return document
+
+
+def _plain(name):
+    return int(name) if isinstance(name, (int, np.integer)) else str(name)
+
+
+def save_json(path: Path, document: dict) -> None:
+    atomic_write(path, lambda p: p.write_text(json.dumps(document, indent=1)))
+
+
+def save_picture(path: Path, picture) -> None:
+    """A Pillow image as PNG (the suffix decides; sheets are pixel pictures)."""
+    atomic_write(path, lambda p: picture.save(p, format="PNG"))

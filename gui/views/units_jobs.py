@@ -1,0 +1,213 @@
+"""The Units view's worker jobs and their frozen answers.
+
+Three jobs, each on the app's one worker with progress and Cancel
+(``gui.views.long_jobs``):
+
+* ``"units/mine"``: top-k mining of every conv layer over the chosen data set
+  (``inspector.units.run.mine_units``; its on-disk cache makes a second run, or
+  the app reopening, answer at once);
+* ``"units/layer"``: for one layer, every channel's top crops with the unit's
+  gradient on them (``top_crops``), then each channel's feature visualisation
+  (``FeatureVisualizer``), a batch of channels at a time;
+* ``"units/dissect"``: Network Dissection of every conv layer (``Dissector``),
+  on the synthetic oriented edges plus the face concepts when the app has them.
+
+TensorFlow, ``inspector`` and ``models`` are imported inside the jobs only: the
+window is built before TensorFlow loads.
+"""
+
+from __future__ import annotations
+
+import weakref
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from gui.views.long_jobs import JobControl
+
+if TYPE_CHECKING:
+    from inspector.units.dissection import LayerDissection
+    from inspector.units.feature_visualization import Visualizations
+    from inspector.units.results import UnitsResult
+    from inspector.units.unit_gradients import TopCrops
+
+MINE_JOB, LAYER_JOB, DISSECT_JOB = "units/mine", "units/layer", "units/dissect"
+BUNDLED = "bundled"
+TOP_K = 9
+BATCH_SIZE = 64
+VISUALIZE_BATCH = 16  # channels per compiled ascent: one progress report each
+
+# (H, W, C) -> uint8 (N, H, W, C) images in 0..255; and (H, W, C) -> ConceptSet.
+ImagesProvider = Callable[[tuple[int, int, int]], np.ndarray]
+ConceptsProvider = Callable[[tuple[int, int, int]], object]
+
+# Worker-side only: the probe (one traced pass over the conv layers) and the
+# tools built on it, per loaded model; weak keys free them with the model.
+_tools: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+@dataclass(frozen=True)
+class MinedUnits:
+    """Top-k mining of every conv layer: ``key`` = (model, data), ``data``: its label."""
+
+    key: tuple
+    data: str
+    result: UnitsResult
+
+
+@dataclass(frozen=True)
+class LayerDetail:
+    """One layer's top crops with unit gradients, and its channels' visualisations."""
+
+    key: tuple
+    layer: str
+    crops: TopCrops
+    visuals: Visualizations
+
+
+@dataclass(frozen=True)
+class DissectionReport:
+    """Network Dissection labels of every conv layer; ``concepts`` says which masks."""
+
+    model_key: tuple
+    layers: tuple[LayerDissection, ...]
+    concepts: str
+
+    def layer(self, name: str) -> LayerDissection | None:
+        return next((d for d in self.layers if d.layer == name), None)
+
+
+class _Tools:
+    """The probe of a model and the gradient and visualisation tools on it."""
+
+    def __init__(self, model) -> None:
+        from inspector.units.feature_visualization import FeatureVisualizer
+        from inspector.units.probe import LayerProbe
+        from inspector.units.unit_gradients import UnitGradients
+
+        self.probe = LayerProbe(model)
+        self.gradients = UnitGradients(self.probe)
+        self.visualizer = FeatureVisualizer(self.probe)
+        self.sources: dict[tuple, object] = {}  # mining key -> the source mined
+
+
+def _tools_of(model) -> _Tools:
+    tools = _tools.get(model)
+    if tools is None:
+        tools = _tools[model] = _Tools(model)
+    return tools
+
+
+def bundled_images(shape: tuple[int, int, int]) -> np.ndarray:
+    """The bundled faces and non-faces, uint8 ``(N, H, W, C)`` (``models.unit_data``)."""
+    from models.unit_data import bundled_unit_images
+
+    return bundled_unit_images(shape)
+
+
+def bundled_concepts(shape: tuple[int, int, int]):
+    """Eye, nose, mouth and face masks on the bundled faces (``models.unit_data``)."""
+    from models.unit_data import bundled_face_concepts
+
+    return bundled_face_concepts(shape)
+
+
+def _new_source(tools: _Tools, data: str, provider: ImagesProvider):
+    """A fresh source (a folder is listed again: its files may have changed)."""
+    from inspector.engine.errors import DatasetError
+    from inspector.units.sources import ArraySource, FolderSource
+
+    probe = tools.probe
+    if data == BUNDLED:
+        low, high = probe.value_range
+        # uint8 kept as is and scaled per batch: a quarter of a float32 copy's memory.
+        try:
+            images = provider(probe.input_shape)
+        except ValueError as error:  # models.unit_data: a shape its faces cannot fit
+            raise DatasetError(
+                "Expected a model input the bundled faces fit (square, 1 or 3 channels). "
+                f"Received: {probe.input_shape} ({error}). Pick a folder instead."
+            ) from None
+        return ArraySource(images, "bundled", offset=low, scale=(high - low) / 255.0)
+    return FolderSource(Path(data), probe.input_shape, probe.value_range)
+
+
+def mine(context, control: JobControl, key, data: str, provider, cache_dir) -> MinedUnits:
+    """The mining job: every conv layer over ``data``, cached on disk by the core."""
+    from inspector.engine.errors import DatasetError
+    from inspector.units.run import mine_units
+
+    control.progress(0, 0, "reading the data set")
+    tools = _tools_of(context.model)
+    source = _new_source(tools, data, provider)
+    result = mine_units(
+        tools.probe,
+        source,
+        k=TOP_K,
+        batch_size=BATCH_SIZE,
+        cache_dir=cache_dir,
+        progress=lambda done, total: control.progress(done, total, "images mined"),
+        cancelled=control.cancelled,
+    )
+    if result.images == 0:
+        raise DatasetError(
+            f"Expected at least one readable image. Received: {len(source)} files, none readable."
+        )
+    # The layer jobs read their crops from the very listing that was mined.
+    tools.sources[key] = source
+    return MinedUnits(key, data, result)
+
+
+def layer_detail(context, control: JobControl, key, mined: MinedUnits, layer: str, provider):
+    """The layer job: crops and gradients of every channel, then the visualisations."""
+    from inspector.trust.progress import check_cancelled
+    from inspector.units.feature_visualization import Visualizations
+    from inspector.units.unit_gradients import top_crops
+
+    tools = _tools_of(context.model)
+    units = mined.result.layer(layer)
+    channels = units.channels
+    total = channels + 1
+    control.progress(0, total, "top crops and their gradients")
+    source = tools.sources.get(mined.key)
+    if source is None:  # the model was reloaded since it was mined: list the data again
+        source = tools.sources[mined.key] = _new_source(tools, mined.data, provider)
+    crops = top_crops(units, source, tools.gradients, BATCH_SIZE)
+    parts = []
+    for low in range(0, channels, VISUALIZE_BATCH):
+        check_cancelled(control.cancelled, f"the feature visualisation of {layer}")
+        control.progress(1 + low, total, "feature visualisation")
+        chosen = np.arange(low, min(low + VISUALIZE_BATCH, channels))
+        parts.append(tools.visualizer.visualize(layer, chosen, VISUALIZE_BATCH))
+    visuals = Visualizations(
+        layer,
+        np.concatenate([p.channels for p in parts]),
+        np.concatenate([p.images for p in parts]),
+        np.concatenate([p.activations for p in parts]),
+    )
+    return LayerDetail(key, layer, crops, visuals)
+
+
+def dissect(context, control: JobControl, model_key, concepts_provider) -> DissectionReport:
+    """The dissection job: edges always, face parts and faces when a provider is given."""
+    from inspector.engine.errors import DatasetError
+    from inspector.units.concepts import combine, synthetic_edges
+    from inspector.units.dissection import Dissector
+
+    tools = _tools_of(context.model)
+    shape = tools.probe.input_shape
+    control.progress(0, 0, "building the concept masks")
+    concepts = synthetic_edges(shape[0], shape[2])
+    label = "oriented edges only (no face-part masks installed)"
+    if concepts_provider is not None:
+        try:
+            concepts = combine(concepts, concepts_provider(shape))
+            label = "oriented edges, face parts and faces"
+        except (DatasetError, ValueError) as error:  # a shape the face masks do not fit
+            label = f"oriented edges only (face masks do not fit: {error})"
+    control.progress(0, 0, "scoring every unit")
+    layers = Dissector(tools.probe).dissect(concepts, cancelled=control.cancelled)
+    return DissectionReport(model_key, tuple(layers), label)

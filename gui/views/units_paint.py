@@ -1,0 +1,168 @@
+"""Painting the Units view: the channel's sheet, statistics, histogram and the chart.
+
+Kept apart from ``gui.views.units`` so each module stays short; every function
+here reads the view's frozen answers and changes only widgets.
+"""
+
+from __future__ import annotations
+
+import html
+
+import numpy as np
+import pyqtgraph as pg
+from PyQt6.QtGui import QImage, QPixmap
+
+from gui.views.units_export import channel_picture
+
+# Histogram bins are fixed (inspector.units.topk_state): bin 0 holds zeros and
+# negatives, bin 1 (0, 1e-3), then log bins up to 1e3, the last bin above.
+# On the log axis bin 1 is drawn from 1e-4 and the last bin up to 1e4.
+_LOW_EDGE, _HIGH_EDGE = 1e-4, 1e4
+GROUP_COLOURS = {"edge": "#1f77b4", "part": "#ff7f0e", "face": "#2ca02c", "none": "#7f7f7f"}
+
+
+def pil_pixmap(picture) -> QPixmap:
+    """A QPixmap of a Pillow RGB image."""
+    rgb = np.ascontiguousarray(np.asarray(picture.convert("RGB"), np.uint8))
+    height, width = rgb.shape[:2]
+    image = QImage(rgb.data, width, height, 3 * width, QImage.Format.Format_RGB888)
+    return QPixmap.fromImage(image.copy())
+
+
+def unit_title(layer: str, channel: int, label: str | None, score: float | None) -> str:
+    """Rich-text title: the unit and, when dissection has run, its concept."""
+    concept = ""
+    if label is not None:
+        concept = (
+            f" · concept <b>{html.escape(label)}</b> (IoU {score:.3f})"
+            if label != "none"
+            else f" · no concept (best IoU {score:.3f})"
+        )
+    return f"<b>{html.escape(layer)}</b> · channel <b>{channel}</b>{concept}"
+
+
+def paint_unit(view) -> None:
+    """Title, sheet, statistics and histogram of the view's chosen channel."""
+    layer, channel = view.layer(), view.channel()
+    dissection = view.dissection.layer(layer) if view.dissection is not None else None
+    label = score = None
+    if dissection is not None and channel < len(dissection.labels):
+        label, score = dissection.labels[channel], float(dissection.scores[channel])
+    view.title.setText(unit_title(layer, channel, label, score) if layer else "")
+    units = _units(view, layer)
+    view.synthetic.clear()
+    view.synthetic_caption.setText("")
+    if units is None or channel >= units.channels:
+        view.sheet.setText("Nothing mined yet: press <b>Mine</b>." if layer else "")
+        view.stats.setText("")
+        view.histogram.getPlotItem().clear()
+        return
+    detail = view.details.get(layer)
+    if detail is None:
+        view.sheet.setText("Computing the top crops, their gradients and the visualisations…")
+        view.detail_requested.emit(layer)
+    else:
+        picture = channel_picture(view.mined, detail, channel, label or "", synthetic=False)
+        view.sheet.setPixmap(pil_pixmap(picture))
+        _paint_synthetic(view, units, detail, channel)
+    view.stats.setText(_stats_text(units, detail, channel))
+    paint_histogram(view.histogram, units.histogram[channel], units.histogram_edges)
+
+
+def _paint_synthetic(view, units, detail, channel: int) -> None:
+    """The feature visualisation, in grey as the model sees it, with its activation."""
+    low, high = view.mined.result.value_range
+    index = int(np.flatnonzero(detail.visuals.channels == channel)[0])
+    image = np.clip((detail.visuals.images[index] - low) / (high - low), 0, 1)
+    rgb = np.repeat(image, 3, -1) if image.shape[-1] == 1 else image[..., :3]
+    rgb = np.ascontiguousarray((rgb * 255 + 0.5).astype(np.uint8))
+    height, width = rgb.shape[:2]
+    picture = QImage(rgb.data, width, height, 3 * width, QImage.Format.Format_RGB888).copy()
+    size = view.synthetic.width() - 20
+    view.synthetic.setPixmap(QPixmap.fromImage(picture).scaledToWidth(size))
+    reached, best = float(detail.visuals.activations[index]), float(units.scores[channel, 0])
+    view.synthetic_caption.setText(
+        f"Synthetic (feature visualisation): {reached:.3g}, "
+        + ("beats" if reached >= best else "below")
+        + f" the best image ({best:.3g})"
+    )
+
+
+def _units(view, layer: str):
+    if view.mined is None or not layer:
+        return None
+    try:
+        return view.mined.result.layer(layer)
+    except KeyError:
+        return None
+
+
+def _stats_text(units, detail, channel: int) -> str:
+    best = float(units.scores[channel, 0])
+    lines = [
+        f"Mean activation <b>{units.mean[channel]:.3g}</b> · active at "
+        f"<b>{units.fraction_active[channel]:.1%}</b> of positions · best image "
+        f"<b>{best:.3g}</b>"
+    ]
+    if detail is not None:
+        index = int(np.flatnonzero(detail.visuals.channels == channel)[0])
+        reached = float(detail.visuals.activations[index])
+        verdict = "beats" if reached >= best else "does <b>not</b> beat"
+        lines.append(
+            f"Synthetic image: activation <b>{reached:.3g}</b>, {verdict} the best dataset "
+            f"example ({best:.3g})."
+        )
+    return "<br>".join(lines)
+
+
+def paint_histogram(plot: pg.PlotWidget, counts: np.ndarray, edges: np.ndarray) -> None:
+    """Bars of the positive bins on a log10 axis; zeros and negatives said in the title."""
+    item = plot.getPlotItem()
+    item.clear()
+    counts = np.asarray(counts, np.float64)
+    total = counts.sum() or 1.0
+    bounds = np.log10(np.concatenate([[_LOW_EDGE], edges[1:], [_HIGH_EDGE]]))
+    fractions = counts[1:] / total
+    item.addItem(
+        pg.BarGraphItem(
+            x0=bounds[:-1],
+            x1=bounds[1:],
+            height=fractions,
+            y0=0,
+            brush="#4c72b0",
+            pen=pg.mkPen("#2f4b7c"),
+        )
+    )
+    item.setTitle(f"Activation histogram · ≤ 0 (not drawn): {counts[0] / total:.0%}")
+
+
+def short_layer(name: str, width: int = 9) -> str:
+    """A tick label that fits beside its neighbours: "edges_conv1" -> "edges 1"."""
+    name = name.split("/")[-1].replace("_conv", " ")
+    return name if len(name) <= width else name[: width - 1] + "…"
+
+
+def paint_chart(plot: pg.PlotWidget, report) -> None:
+    """One line per concept group across the layers, first to last."""
+    item = plot.getPlotItem()
+    item.clear()
+    item.legend.clear()
+    if report is None:
+        return
+    names = [d.layer for d in report.layers]
+    x = np.arange(len(names))
+    for group, colour in GROUP_COLOURS.items():
+        y = [d.fractions.get(group, 0.0) for d in report.layers]
+        item.plot(
+            x,
+            y,
+            pen=pg.mkPen(colour, width=3),
+            symbol="o",
+            symbolBrush=colour,
+            symbolSize=7,
+            name=group,
+        )
+    item.getAxis("bottom").setTicks([[(i, short_layer(name)) for i, name in enumerate(names)]])
+    item.setYRange(0, 1.02)
+    item.setTitle("Units labelled per layer (Network Dissection)")
+    plot.setToolTip(f"Layers: {', '.join(names)}. Concepts: {report.concepts}.")

@@ -1,0 +1,261 @@
+"""The headless ``layer-inspector evaluate`` command: how far each map can be trusted.
+
+    layer-inspector evaluate --model M.keras --images DIR|FILE... [--methods all|a,b]
+        [--target N] [--steps 20] [--baseline blur|zero|mean]
+        [--randomization cascade|none] [--crop auto|none] --out OUT
+
+Writes ``OUT/evaluation.json``, ``OUT/curves.png`` and ``OUT/randomization.png``
+into a hidden staging folder and renames it into place at the end, so bad input
+(one line on stderr, exit code 2) or an interruption leaves OUT untouched.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from inspector.engine.quiet import import_tensorflow_quietly
+
+# Before the engine's imports: TensorFlow's start-up lines would reach stderr.
+import_tensorflow_quietly()
+
+from inspector.attribution import AttributionError, method_names  # noqa: E402
+from inspector.cli.evaluation import Evaluation, evaluate_images  # noqa: E402
+from inspector.cli.runner import _one_line_errors, run_cli  # noqa: E402
+from inspector.engine.errors import (  # noqa: E402
+    DatasetError,
+    ExportError,
+    ImageLoadError,
+    ModelLoadError,
+)
+from inspector.engine.image_loading import open_image, prepare_image  # noqa: E402
+from inspector.engine.model_loading import load_model  # noqa: E402
+from inspector.render.exporting import _move_into_place, _staging_folder  # noqa: E402
+from inspector.render.trust_figures import curves_figure, randomization_figure  # noqa: E402
+
+BASELINES = ("blur", "zero", "mean")
+FaceFinder = Callable[[np.ndarray, float], "tuple[int, int, int, int] | None"]
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 1; received {text!r}")
+    return value
+
+
+def _class_index(text: str) -> int:
+    if not text.isdigit():
+        raise argparse.ArgumentTypeError(f"expected a class index 0, 1, ...; received {text!r}")
+    return int(text)
+
+
+def add_evaluate_parser(subparsers) -> None:
+    """Add the ``evaluate`` sub-command to an ``argparse`` sub-parsers object."""
+    parser = subparsers.add_parser(
+        "evaluate",
+        help="measure how faithful and how model-dependent each attribution method is",
+        description="Deletion and insertion curves (Petsiuk et al. 2018) against a random "
+        "and a centre-prior map, and the cascading model-randomisation check (Adebayo et "
+        "al. 2018), for every method on every image; writes OUT/evaluation.json, "
+        "OUT/curves.png and OUT/randomization.png.",
+    )
+    parser.add_argument("--model", type=Path, metavar="M.keras", help="default: bundled")
+    parser.add_argument(
+        "--images", type=Path, nargs="+", required=True, metavar="DIR|FILE", help="images"
+    )
+    parser.add_argument(
+        "--methods",
+        default="all",
+        metavar="all|a,b",
+        help=f"'all' (default) or a comma list of: {', '.join(method_names())}",
+    )
+    parser.add_argument("--target", type=_class_index, metavar="N", help="default: top class")
+    parser.add_argument("--steps", type=_positive_int, default=20, metavar="N", help="default 20")
+    parser.add_argument("--baseline", choices=BASELINES, default="blur", help="default: blur")
+    parser.add_argument(
+        "--randomization", choices=("cascade", "none"), default="cascade", help="default: cascade"
+    )
+    parser.add_argument(
+        "--crop",
+        choices=("auto", "none"),
+        default="auto",
+        help="'auto' (default) crops each image to its largest face when a face finder is "
+        "available, as inspect does; 'none' centre-crops",
+    )
+    parser.add_argument("--out", type=Path, required=True, metavar="OUT", help="folder to write")
+    parser.set_defaults(handler=lambda args: run_evaluate(args, None))
+    _one_line_errors(parser)
+
+
+def chosen_methods(text: str) -> tuple[list[str], bool]:
+    """(method names, whether the user named them) for ``--methods``."""
+    known = method_names()
+    if text.strip() == "all":
+        return list(known), False
+    names = [part.strip() for part in text.split(",") if part.strip()]
+    unknown = [name for name in names if name not in known]
+    if unknown or not names:
+        raise AttributionError(
+            f"Expected --methods 'all' or a comma list of: {', '.join(known)}. "
+            f"Received: --methods {text!r}"
+            + (f" (unknown: {', '.join(unknown)})." if unknown else ".")
+        )
+    return names, True
+
+
+def image_files(paths: Sequence[Path]) -> list[Path]:
+    """The files named, and the files directly inside the folders named, sorted."""
+    files: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            inside = sorted(p for p in path.iterdir() if p.is_file() and not p.name.startswith("."))
+            if not inside:
+                raise DatasetError(
+                    f"Expected a folder holding images. Received: {str(path)!r}, which is empty."
+                )
+            files.extend(inside)
+        elif path.is_file():
+            files.append(path)
+        else:
+            raise ImageLoadError(
+                "Expected an image file or a folder. "
+                f"Received: {str(path)!r}, which does not exist."
+            )
+    return files
+
+
+def _load_images(files: list[Path], model, find_face: FaceFinder | None) -> tuple[list, list[dict]]:
+    """Each readable file prepared for ``model`` (cropped to its largest face if a
+    finder is given, as ``inspect --crop auto`` does), and the unreadable ones."""
+    images, skipped = [], []
+    height, width = model.inputs[0].shape[1:3]
+    aspect = width / height if height and width else 1.0
+    for path in files:
+        try:
+            picture = open_image(path)
+            box = find_face(np.asarray(picture.convert("RGB")), aspect) if find_face else None
+            images.append(prepare_image(picture, path, model, crop=box))
+        except ImageLoadError as error:
+            skipped.append({"file": str(path), "error": " ".join(str(error).split())})
+    if not images:
+        raise DatasetError(
+            f"Expected at least one readable image. Received: {len(files)} file(s), none "
+            f"readable (e.g. {skipped[0]['file']}: {skipped[0]['error']})"
+        )
+    return images, skipped
+
+
+class ProgressBar:
+    """A text bar on stderr: redrawn in place on a terminal, one line per unit otherwise."""
+
+    def __init__(self, total: int, stream=None, width: int = 30) -> None:
+        self.total, self.width = total, width
+        self.stream = stream or sys.stderr
+        self.live = hasattr(self.stream, "isatty") and self.stream.isatty()
+
+    def __call__(self, done: int, total: int, what: str) -> None:
+        self.total = total
+        filled = int(self.width * done / max(1, self.total))
+        bar = "=" * filled + (">" if filled < self.width else "") + "." * (self.width - filled - 1)
+        line = f"{done}/{self.total} [{bar[: self.width]}] {what}"
+        if self.live:
+            end = "\n" if done >= self.total else ""
+            self.stream.write(f"\r{line[:100]:<100}{end}")
+        else:
+            self.stream.write(line + "\n")
+        self.stream.flush()
+
+
+def _check_out(out: Path) -> None:
+    if out.exists() and not out.is_dir():
+        raise ExportError(
+            f"Expected --out to be a folder. Received: {str(out)!r}, which is a file."
+        )
+    if out.is_dir() and any(out.iterdir()):
+        raise ExportError(
+            f"Expected --out to be a new or empty folder. Received: {str(out)!r}, which "
+            "already holds files."
+        )
+
+
+def run_evaluate(
+    args: argparse.Namespace, default_model: Path | None, find_face: FaceFinder | None = None
+) -> int:
+    """Run ``evaluate`` for parsed ``args``; raises ``InspectorError`` for bad input.
+
+    ``find_face(rgb_uint8, aspect) -> box | None`` serves ``--crop auto`` (the
+    launcher passes the face model's finder; the core has none of its own).
+    """
+    methods, named = chosen_methods(args.methods)
+    _check_out(args.out)
+    files = image_files(args.images)
+    model_path = args.model or default_model
+    if model_path is None:
+        raise ModelLoadError(
+            "Expected --model PATH. Received: no --model given and no default model is installed."
+        )
+    model = load_model(model_path)
+    images, skipped = _load_images(files, model, find_face if args.crop == "auto" else None)
+    bar = ProgressBar(len(images) * len(methods))
+    evaluation = evaluate_images(
+        model,
+        images,
+        methods,
+        named=named,
+        target=args.target,
+        steps=args.steps,
+        baseline=args.baseline,
+        randomization=args.randomization == "cascade",
+        progress=bar,
+    )
+    _write_outputs(args.out, evaluation, str(model_path), skipped)
+    for note in evaluation.notes:  # notes come last: an error stays the only line
+        print(note, file=sys.stderr)
+    if skipped:
+        print(
+            f"note: skipped {len(skipped)} unreadable file(s), e.g. "
+            f"{Path(skipped[0]['file']).name}: {skipped[0]['error']}",
+            file=sys.stderr,
+        )
+    print(f"Wrote {args.out}/: evaluation.json, curves.png, randomization.png")
+    return 0
+
+
+def _write_outputs(out: Path, evaluation: Evaluation, model: str, skipped: list[dict]) -> None:
+    staged = _staging_folder(out)
+    try:
+        document = {"model": model, **evaluation.summary(), "skipped": skipped}
+        (staged / "evaluation.json").write_text(json.dumps(document, indent=2) + "\n")
+        deletion, insertion = evaluation.curve_lines()
+        note = f"{evaluation.images} image(s), baseline {evaluation.baseline}, mean curves"
+        curves_figure(deletion, insertion, note).save(staged / "curves.png")
+        rows, labels = evaluation.randomization_rows()
+        picture = evaluation.first_picture
+        randomization_figure(rows, labels, picture).save(staged / "randomization.png")
+        _move_into_place(staged, out)
+    except OSError as error:
+        raise ExportError(f"Expected to write {str(out)!r}. Received: {error}.") from None
+    finally:
+        if staged.exists():  # only after a failure: a success renamed it into place
+            shutil.rmtree(staged, ignore_errors=True)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m inspector.cli.evaluate_command evaluate ...``: without the launcher."""
+    parser = argparse.ArgumentParser(prog="layer-inspector")
+    add_evaluate_parser(parser.add_subparsers(dest="command"))
+    return run_cli(argv, parser)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

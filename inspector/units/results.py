@@ -1,0 +1,108 @@
+"""The frozen result of top-k mining: what crosses into the CLI, the render and the app."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from inspector.engine.inspection import read_only
+from inspector.units.probe import LayerProbe, ProbedLayer
+from inspector.units.topk_state import HIST_EDGES, NO_IMAGE, MiningState, total_sum
+
+
+@dataclass(frozen=True)
+class LayerUnits:
+    """Every channel of one layer over the whole data set.
+
+    Attributes:
+        layer: the probed layer (name, class, ``(h, w, C)``, receptive field).
+        scores: float32 ``(C, k)`` each top image's maximum activation, best first.
+        images: int64 ``(C, k)`` listing index of each top image; -1 for an empty slot
+            (fewer than k images).
+        positions: int32 ``(C, k, 2)`` ``(row, col)`` of that maximum in the layer's map.
+        boxes: int32 ``(C, k, 4)`` receptive-field box ``(left, top, right, bottom)`` in
+            input pixels, clipped to the image, right/bottom exclusive.
+        mean: float64 ``(C,)`` mean activation over all positions of all images.
+        fraction_active: float64 ``(C,)`` in [0, 1], positions with activation > 0.
+        histogram: int64 ``(C, bins)`` positions per bin of ``histogram_edges``.
+        histogram_edges: float32 ``(bins - 1,)`` inner bin edges (see ``topk_state``).
+    """
+
+    layer: ProbedLayer
+    scores: np.ndarray
+    images: np.ndarray
+    positions: np.ndarray
+    boxes: np.ndarray
+    mean: np.ndarray
+    fraction_active: np.ndarray
+    histogram: np.ndarray
+    histogram_edges: np.ndarray
+
+    @property
+    def channels(self) -> int:
+        return self.scores.shape[0]
+
+
+@dataclass(frozen=True)
+class UnitsResult:
+    """Top-k mining over a data set, for every chosen layer.
+
+    Attributes:
+        layers: one ``LayerUnits`` per chosen layer, in model order.
+        images: images read; ``skipped``: listed files that could not be read.
+        names: listing index -> name (relative path or index) of every top image.
+        input_shape: ``(H, W, C)`` of the model input.
+        value_range: the model's pixel scale.
+    """
+
+    layers: tuple[LayerUnits, ...]
+    images: int
+    skipped: int
+    names: dict
+    input_shape: tuple[int, int, int]
+    value_range: tuple[float, float]
+
+    def layer(self, name: str) -> LayerUnits:
+        for layer in self.layers:
+            if layer.layer.name == name:
+                return layer
+        raise KeyError(name)
+
+
+def finish(state: MiningState, probe: LayerProbe, name_of) -> UnitsResult:
+    """Turn a complete merged state into the frozen ``UnitsResult``."""
+    layers = []
+    names: dict = {}
+    for probed in probe.layers:
+        raw = state.layers[probed.name]
+        h, w, _ = probed.shape
+        present = raw.images != NO_IMAGE
+        images = np.where(present, raw.images, -1)
+        rows, cols = np.divmod(np.maximum(raw.locations, 0), w)
+        boxes = np.zeros((*images.shape, 4), np.int32)
+        for c, j in zip(*np.nonzero(present), strict=True):
+            boxes[c, j] = probed.box(int(rows[c, j]), int(cols[c, j]), probe.input_shape[:2])
+            names.setdefault(int(images[c, j]), name_of(int(images[c, j])))
+        positions_total = max(state.images_read * h * w, 1)
+        layers.append(
+            LayerUnits(
+                layer=probed,
+                scores=read_only(raw.scores),
+                images=read_only(images),
+                positions=read_only(np.stack([rows, cols], -1).astype(np.int32)),
+                boxes=read_only(boxes),
+                mean=read_only(total_sum(raw) / positions_total),
+                fraction_active=read_only(raw.active / positions_total),
+                histogram=read_only(raw.histogram),
+                histogram_edges=read_only(HIST_EDGES),
+            )
+        )
+    return UnitsResult(
+        tuple(layers),
+        state.images_read,
+        state.images_listed - state.images_read,
+        names,
+        probe.input_shape,
+        probe.value_range,
+    )

@@ -1,0 +1,204 @@
+"""Where the images come from: one small interface over folders, arrays and datasets.
+
+Mining needs three things from a data set: how many images it lists, a stable
+fingerprint of that listing (for the cache key), and the images of a range
+``[start, stop)`` as a batched ``tf.data`` pipeline. Everything is read shard by
+shard, so memory does not grow with the number of images.
+
+Sources: a folder (recursive, any layout), an array (the launcher's provider of
+the bundled images returns one), and a ``tf.data.Dataset``. An image is
+addressed by its index in the listing. A folder's unreadable files
+keep their index but are skipped when read (and counted), so shard boundaries,
+and therefore results, never depend on which files happened to be broken.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+import tensorflow as tf
+
+from inspector.engine.errors import DatasetError, ImageLoadError
+from inspector.engine.image_loading import load_image
+
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".pgm", ".ppm"}
+
+
+class ImageSource(Protocol):
+    """What mining reads. Images are float32 ``(H, W, C)`` in the model's value scale."""
+
+    def __len__(self) -> int: ...
+
+    def fingerprint(self) -> str | None:
+        """A hash of the listing (None: the source cannot be cached)."""
+
+    def name_of(self, index: int) -> str | int:
+        """How ``units.json`` names image ``index``: a relative path or the index."""
+
+    def read(self, start: int, stop: int) -> tuple[np.ndarray, np.ndarray]:
+        """Images ``[start, stop)`` that could be read, and their int64 indices."""
+
+
+def batches(
+    source: ImageSource, start: int, stop: int, batch_size: int, image_shape: tuple
+) -> tf.data.Dataset:
+    """A ``tf.data`` pipeline of ``(images (B, H, W, C), indices (B,))`` over a range.
+
+    Reading runs ahead of the model by two batches (``prefetch``), so decoding
+    overlaps with the forward pass.
+    """
+    edges = [*range(start, stop, batch_size), stop]
+
+    def generate():
+        for low, high in itertools.pairwise(edges):
+            images, indices = source.read(low, high)
+            if len(indices):
+                yield images, indices
+
+    signature = (
+        tf.TensorSpec((None, *image_shape), tf.float32),
+        tf.TensorSpec((None,), tf.int64),
+    )
+    return tf.data.Dataset.from_generator(generate, output_signature=signature).prefetch(2)
+
+
+@dataclass
+class ArraySource:
+    """An in-memory array ``(N, H, W, C)``, read as ``offset + scale * images``.
+
+    Keeping the stored dtype (e.g. uint8) and scaling per shard costs a quarter of
+    the memory of a float32 copy of the whole set.
+    """
+
+    images: np.ndarray
+    label: str = "array"
+    offset: float = 0.0
+    scale: float = 1.0
+
+    def __post_init__(self) -> None:
+        self.images = np.asarray(self.images)
+        if self.images.ndim != 4 or len(self.images) == 0:
+            raise DatasetError(
+                "Expected a non-empty image array of shape (N, H, W, C). "
+                f"Received: shape={self.images.shape}."
+            )
+
+    def __len__(self) -> int:
+        return len(self.images)
+
+    def fingerprint(self) -> str:
+        digest = hashlib.sha256(repr((self.images.shape, self.offset, self.scale)).encode())
+        digest.update(np.ascontiguousarray(self.images).tobytes())
+        return digest.hexdigest()
+
+    def name_of(self, index: int) -> int:
+        return int(index)
+
+    def read(self, start: int, stop: int) -> tuple[np.ndarray, np.ndarray]:
+        images = self.images[start:stop].astype(np.float32)
+        if self.scale != 1.0 or self.offset != 0.0:
+            images = np.float32(self.offset) + np.float32(self.scale) * images
+        return images, np.arange(start, stop, dtype=np.int64)
+
+
+@dataclass
+class FolderSource:
+    """Every image file under a folder, in any layout, found recursively and sorted.
+
+    Args:
+        folder: the root folder; names in results are relative to it.
+        input_shape: ``(H, W, C)`` the model wants; images are centre-cropped
+            and resized to it as ``inspector.engine.load_image`` does.
+        value_range: the model's pixel scale, e.g. ``(0, 255)``.
+    """
+
+    folder: Path
+    input_shape: tuple[int, int, int]
+    value_range: tuple[float, float]
+    files: list[Path] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.folder = Path(self.folder)
+        if not self.folder.is_dir():
+            raise DatasetError(
+                f"Expected --data to be a folder of images. Received: {str(self.folder)!r}, "
+                "which is not a folder."
+            )
+        self.files = sorted(
+            p for p in self.folder.rglob("*") if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES
+        )
+        if not self.files:
+            raise DatasetError(
+                f"Expected image files ({', '.join(sorted(IMAGE_SUFFIXES))}) under the folder. "
+                f"Received: {str(self.folder)!r}, which holds none."
+            )
+
+    def __len__(self) -> int:
+        return len(self.files)
+
+    def fingerprint(self) -> str:
+        digest = hashlib.sha256(repr((self.input_shape, self.value_range)).encode())
+        for path in self.files:
+            stat = path.stat()
+            digest.update(
+                f"{path.relative_to(self.folder)}|{stat.st_size}|{stat.st_mtime_ns}\n".encode()
+            )
+        return digest.hexdigest()
+
+    def name_of(self, index: int) -> str:
+        return self.files[index].relative_to(self.folder).as_posix()
+
+    def read(self, start: int, stop: int) -> tuple[np.ndarray, np.ndarray]:
+        images, indices = [], []
+        for index in range(start, stop):
+            try:
+                prepared = load_image(
+                    self.files[index], input_shape=self.input_shape, value_range=self.value_range
+                )
+            except ImageLoadError:
+                continue  # counted by the miner: a shard's range minus what was read
+            images.append(prepared.pixels)
+            indices.append(index)
+        if not images:
+            return np.zeros((0, *self.input_shape), np.float32), np.zeros(0, np.int64)
+        return np.stack(images), np.asarray(indices, np.int64)
+
+
+@dataclass
+class DatasetSource:
+    """A finite ``tf.data.Dataset`` of single images ``(H, W, C)`` (or ``(image, label)``).
+
+    A dataset has no listing to hash, so results over it are not cached.
+    """
+
+    dataset: tf.data.Dataset
+    count: int = field(init=False)
+
+    def __post_init__(self) -> None:
+        cardinality = int(self.dataset.cardinality())
+        if cardinality < 0:
+            cardinality = sum(1 for _ in self.dataset)
+        if cardinality == 0:
+            raise DatasetError("Expected a non-empty tf.data.Dataset. Received: 0 elements.")
+        self.count = cardinality
+
+    def __len__(self) -> int:
+        return self.count
+
+    def fingerprint(self) -> None:
+        return None
+
+    def name_of(self, index: int) -> int:
+        return int(index)
+
+    def read(self, start: int, stop: int) -> tuple[np.ndarray, np.ndarray]:
+        part = self.dataset.skip(start).take(stop - start)
+        images = [
+            np.asarray(item[0] if isinstance(item, tuple) else item, np.float32) for item in part
+        ]
+        return np.stack(images), np.arange(start, stop, dtype=np.int64)

@@ -1,0 +1,116 @@
+"""What the top images show: each receptive-field crop and the unit's gradient on it.
+
+DeepVis (Yosinski et al., "Understanding Neural Networks Through Deep
+Visualization", ICML DL workshop 2015, section 3) shows beside each of a unit's
+top-9 crops a "deconv" of the unit: which pixels of the patch drive it. Here
+that role is played by the plain gradient of the unit's activation at its
+maximum, ``d a[row, col, c] / d x``, restricted to the crop (outside the
+receptive field it is exactly zero). Gradients are computed in batches: the
+activations of independent images are summed, so one backward pass gives each
+image its own gradient.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import tensorflow as tf
+
+from inspector.engine.inspection import read_only
+from inspector.units.probe import LayerProbe
+from inspector.units.results import LayerUnits
+from inspector.units.sources import ImageSource
+
+
+@dataclass(frozen=True)
+class TopCrops:
+    """The top images of every channel of one layer, cut to their receptive fields.
+
+    Attributes:
+        layer: the layer's record name.
+        crops: ``crops[c][j]`` float32 ``(h, w, C_in)`` in the model's value scale,
+            the j-th best image of channel c inside its box (boxes are clipped
+            to the image, so border crops are smaller).
+        gradients: same shapes: d(unit activation)/d(pixel) on that crop.
+        scores: float32 ``(C, k)`` the activations the crops were ranked by.
+    """
+
+    layer: str
+    crops: tuple[tuple[np.ndarray, ...], ...]
+    gradients: tuple[tuple[np.ndarray, ...], ...]
+    scores: np.ndarray
+
+
+class UnitGradients:
+    """Batched gradients of single units with respect to the input.
+
+    Args:
+        probe: the model and its chosen layers.
+    """
+
+    def __init__(self, probe: LayerProbe) -> None:
+        self.probe = probe
+        self._functions: dict[int, tf.types.experimental.GenericFunction] = {}
+
+    def _function(self, index: int):
+        if index not in self._functions:
+            spec = tf.TensorSpec((None, *self.probe.input_shape), tf.float32)
+            where = tf.TensorSpec((None, 3), tf.int32)
+
+            def gradient(x, units):
+                with tf.GradientTape() as tape:
+                    tape.watch(x)
+                    activation = self.probe.outputs(x)[index]
+                    picked = tf.gather_nd(activation, units, batch_dims=1)
+                    total = tf.reduce_sum(picked)
+                return tape.gradient(total, x), picked
+
+            self._functions[index] = tf.function(
+                gradient, input_signature=[spec, where], autograph=False
+            )
+        return self._functions[index]
+
+    def gradients(self, layer: str, images: np.ndarray, units: np.ndarray) -> tuple:
+        """d a[row, col, channel] / d x for image n and unit ``units[n]``.
+
+        Args:
+            layer: a chosen layer's name.
+            images: float32 ``(N, H, W, C)``.
+            units: int ``(N, 3)`` ``(row, col, channel)`` per image.
+
+        Returns:
+            ``(gradients (N, H, W, C) float32, activations (N,) float32)``.
+        """
+        index = self.probe.names.index(layer)
+        grads, picked = self._function(index)(
+            tf.constant(images, tf.float32), tf.constant(units, tf.int32)
+        )
+        return np.asarray(grads), np.asarray(picked)
+
+
+def top_crops(
+    units: LayerUnits, source: ImageSource, gradients: UnitGradients, batch_size: int = 64
+) -> TopCrops:
+    """Crops and gradient maps of every channel's top images (one batch per ``batch_size``)."""
+    channels, k = units.images.shape
+    slots = [(c, j) for c in range(channels) for j in range(k) if units.images[c, j] >= 0]
+    crops = [[None] * k for _ in range(channels)]
+    grads = [[None] * k for _ in range(channels)]
+    for low in range(0, len(slots), batch_size):
+        part = slots[low : low + batch_size]
+        images = np.stack([_read_one(source, int(units.images[c, j])) for c, j in part])
+        where = np.array([(*units.positions[c, j], c) for c, j in part], np.int32)
+        grad, _ = gradients.gradients(units.layer.name, images, where)
+        for n, (c, j) in enumerate(part):
+            left, top, right, bottom = units.boxes[c, j]
+            crops[c][j] = read_only(images[n, top:bottom, left:right])
+            grads[c][j] = read_only(grad[n, top:bottom, left:right])
+    keep = [tuple(x for x in row if x is not None) for row in crops]
+    keep_grads = [tuple(x for x in row if x is not None) for row in grads]
+    return TopCrops(units.layer.name, tuple(keep), tuple(keep_grads), units.scores)
+
+
+def _read_one(source: ImageSource, index: int) -> np.ndarray:
+    images, _ = source.read(index, index + 1)
+    return images[0]

@@ -1,0 +1,195 @@
+"""The bundled training set: ORL and LFW faces against thousands of non-faces.
+
+Everything comes from inside the repository or scikit-image, so a fresh clone
+trains offline. The held-out set depends only on ``SPLIT_SEED``:
+
+* **by person**: ``HELD_OUT_PEOPLE`` of the 40 ORL people are held out, all their
+  photos and every crop of them (faces and hard negatives);
+* the LFW subset split as before: 25 faces and 25 non-faces (stratified);
+* **by source photo**: ``HELD_OUT_SOURCES`` of the natural photos give held-out
+  negatives only. The three sample-image photos (cat, coffee, rocket) always
+  stay in training: the issue asks that training include such animals and
+  objects, and the samples test checks the app on them, not the held-out figures;
+* the synthetic blob textures of the held-out set come from another seed.
+
+Training faces are jittered crops (``models.crop_augmentation``), each photo
+``FACE_COPIES`` times; held-out faces are the canonical frame only, once.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+
+from inspector.engine.inspection import read_only
+from models.crop_augmentation import head_masks, jittered_crops
+from models.face_cnn import FACE_LABELS, INPUT_SIZE
+from models.face_data import SPLIT_SEED, FaceDataset, LabelledImages, held_out_split
+from models.face_parts import bundled_parts
+from models.face_sources import face_images, frame_boxes, lfw_faces, orl_faces
+from models.negatives import (
+    NATURAL_SOURCES,
+    blob_textures,
+    face_free_crops,
+    natural_crops,
+)
+
+HELD_OUT_PEOPLE = 10
+HELD_OUT_SOURCES = 5
+ALWAYS_TRAIN_SOURCES = ("chelsea", "coffee", "rocket")
+# The crops and jitter of the bundled set are fixed too, so its held-out figures
+# are stable; the training seed only changes the order and per-epoch augmentation.
+DATA_SEED = SPLIT_SEED + 1
+FACE_COPIES = 8
+LFW_NEGATIVE_COPIES = 4
+NATURAL_PER_SOURCE = {"train": 200, "held_out": 60}
+HARD_PER_PHOTO = {"train": 3, "held_out": 1}
+BLOBS = {"train": 600, "held_out": 100}
+BACKGROUNDS_PER_SOURCE = 20
+SOURCE_DESCRIPTION = (
+    "ORL faces (Olivetti Research Laboratory) + skimage.data.lfw_subset(), against crops "
+    "of skimage.data photos, LFW non-faces, face-free crops of ORL photos and blob textures"
+)
+FACE, NOT_FACE = FACE_LABELS.index("face"), FACE_LABELS.index("not_face")
+
+
+def held_out_people(seed: int = SPLIT_SEED) -> np.ndarray:
+    """The ORL subjects (1..40) held out: sorted int64 ``(HELD_OUT_PEOPLE,)``."""
+    rng = np.random.default_rng([seed, 1])
+    return np.sort(rng.permutation(40)[:HELD_OUT_PEOPLE] + 1)
+
+
+def held_out_sources(seed: int = SPLIT_SEED) -> tuple[str, ...]:
+    """The natural photos whose crops are held out (never in training)."""
+    candidates = [name for name in NATURAL_SOURCES if name not in ALWAYS_TRAIN_SOURCES]
+    rng = np.random.default_rng([seed, 2])
+    return tuple(sorted(candidates[i] for i in rng.permutation(len(candidates))[:HELD_OUT_SOURCES]))
+
+
+@lru_cache(maxsize=2)
+def bundled_face_data(input_size: int = INPUT_SIZE) -> FaceDataset:
+    """The bundled data set with its fixed split.
+
+    Returns:
+        ``FaceDataset`` whose images are uint8 ``(N, input_size, input_size, 1)``,
+        labels 1 = face, 0 = not_face, and ``held_out_groups`` naming every
+        held-out image's kind ("face/orl/s7", "not_face/natural/horse", ...).
+    """
+    train, held = _faces(input_size)
+    for part, (images, groups) in _negatives(input_size).items():
+        (train if part == "train" else held).append((images, groups, NOT_FACE))
+    return _dataset(train, held)
+
+
+def _dataset(train: list, held: list) -> FaceDataset:
+    train_set, _ = _labelled(train)
+    held_set, groups = _labelled(held)
+    return FaceDataset(train_set, held_set, SOURCE_DESCRIPTION, held_out_groups=groups)
+
+
+def _labelled(pieces: list) -> tuple[LabelledImages, tuple[str, ...]]:
+    images = np.concatenate([images for images, _, _ in pieces])[..., None]
+    labels = np.concatenate([np.full(len(images), label, np.int32) for images, _, label in pieces])
+    groups = tuple(group for _, groups, _ in pieces for group in groups)
+    return LabelledImages(read_only(images), read_only(labels), FACE_LABELS), groups
+
+
+def _faces(size: int) -> tuple[list, list]:
+    framed = face_images(size)  # canonical frames, for the held-out set
+    photos, subject, _ = orl_faces()
+    orl_landmarks = bundled_parts("orl").landmarks
+    orl_frames = frame_boxes(orl_landmarks)
+    lfw_frames = frame_boxes(bundled_parts("lfw").landmarks)
+    out_people = held_out_people()
+    held_mask = np.isin(subject, out_people)
+    lfw_train, lfw_held = _lfw_split()
+    lfw_train_faces = lfw_train[lfw_train < 100]
+    lfw_held_faces = lfw_held[lfw_held < 100]
+    lfw = lfw_faces()
+    train = [
+        (
+            jittered_crops(
+                photos[~held_mask],
+                orl_frames[~held_mask],
+                FACE_COPIES,
+                size,
+                DATA_SEED,
+                masks=head_masks(photos[~held_mask], orl_landmarks[~held_mask]),
+                backgrounds=_backgrounds(size),
+            ),
+            ["face/orl"] * (int((~held_mask).sum()) * FACE_COPIES),
+            FACE,
+        ),
+        (
+            jittered_crops(
+                lfw[lfw_train_faces], lfw_frames[lfw_train_faces], FACE_COPIES, size, DATA_SEED + 1
+            ),
+            ["face/lfw"] * (len(lfw_train_faces) * FACE_COPIES),
+            FACE,
+        ),
+    ]
+    orl_held = np.flatnonzero(held_mask)
+    held = [
+        (framed.images[orl_held, ..., 0], [f"face/orl/s{subject[i]}" for i in orl_held], FACE),
+        (framed.images[400 + lfw_held_faces, ..., 0], ["face/lfw"] * len(lfw_held_faces), FACE),
+    ]
+    return train, held
+
+
+def _backgrounds(size: int) -> np.ndarray:
+    """Crops of the training photos to put behind ORL heads (never held-out sources)."""
+    sources = tuple(name for name in NATURAL_SOURCES if name not in held_out_sources())
+    return natural_crops(sources, BACKGROUNDS_PER_SOURCE, size, DATA_SEED + 50)
+
+
+def _lfw_split() -> tuple[np.ndarray, np.ndarray]:
+    labels = np.zeros(200, np.int32)
+    labels[:100] = FACE
+    return held_out_split(labels)
+
+
+def _negatives(size: int) -> dict[str, tuple[np.ndarray, list[str]]]:
+    from skimage.data import lfw_subset
+
+    photos, subject, _ = orl_faces()
+    landmarks = bundled_parts("orl").landmarks
+    held_mask = np.isin(subject, held_out_people())
+    out_sources = held_out_sources()
+    in_sources = tuple(name for name in NATURAL_SOURCES if name not in out_sources)
+    lfw_train, lfw_held = _lfw_split()
+    patches = np.clip(np.rint(lfw_subset() * 255.0), 0, 255).astype(np.uint8)
+    whole = np.tile([0.0, 0.0, 25.0, 25.0], (200, 1))
+    result = {}
+    for part, sources, people, lfw_indices, seed in (
+        ("train", in_sources, ~held_mask, lfw_train[lfw_train >= 100], DATA_SEED),
+        ("held_out", out_sources, held_mask, lfw_held[lfw_held >= 100], DATA_SEED + 100),
+    ):
+        per_source = NATURAL_PER_SOURCE[part]
+        copies = LFW_NEGATIVE_COPIES if part == "train" else 1
+        pieces = [
+            (
+                natural_crops(sources, per_source, size, seed),
+                [f"not_face/natural/{name}" for name in sources for _ in range(per_source)],
+            ),
+            (
+                jittered_crops(patches[lfw_indices], whole[lfw_indices], copies, size, seed + 1),
+                ["not_face/lfw"] * (len(lfw_indices) * copies),
+            ),
+            (
+                face_free_crops(
+                    photos[people], landmarks[people], HARD_PER_PHOTO[part], size, seed + 2
+                ),
+                [
+                    f"not_face/hard/s{s}"
+                    for s in subject[people]
+                    for _ in range(HARD_PER_PHOTO[part])
+                ],
+            ),
+            (blob_textures(BLOBS[part], size, seed + 3), ["not_face/blobs"] * BLOBS[part]),
+        ]
+        result[part] = (
+            np.concatenate([images for images, _ in pieces]),
+            [group for _, groups in pieces for group in groups],
+        )
+    return result

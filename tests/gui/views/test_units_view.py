@@ -1,0 +1,203 @@
+"""The Units tab in the window: mining, crops, visualisation, dissection, Cancel, stale answers."""
+
+from __future__ import annotations
+
+import json
+
+import keras
+import numpy as np
+import pytest
+from PyQt6.QtWidgets import QFileDialog
+
+from gui.views.units_jobs import LAYER_JOB, MINE_JOB
+
+WAIT_MS = 180_000
+
+
+def seeded_images(count: int, seed: int = 0) -> np.ndarray:
+    """uint8 ``(count, 24, 24, 3)``: the test's "bundled" data set."""
+    return np.random.default_rng(seed).integers(0, 256, (count, 24, 24, 3), dtype=np.uint8)
+
+
+@pytest.fixture
+def units_window(open_window, tmp_path):
+    """The window on the tiny model, its Units data = 40 seeded images, cache in tmp."""
+    images = seeded_images(40)
+    controller = open_window.units_jobs
+    controller.images = lambda shape: images
+    controller.concepts = None  # edges only: the bundled face masks take a minute to build
+    controller.cache_dir = tmp_path / "cache"
+    open_window.tabs.setCurrentWidget(open_window.units_view)
+    return open_window, images
+
+
+def wait_idle(qtbot, window) -> None:
+    qtbot.waitUntil(lambda: not window.session.worker.is_busy, timeout=WAIT_MS)
+
+
+def mine_and_wait(qtbot, window) -> None:
+    view = window.units_view
+    view.mine_button.click()
+    qtbot.waitUntil(lambda: view.details.get(view.layer()) is not None, timeout=WAIT_MS)
+    wait_idle(qtbot, window)
+
+
+def test_mining_shows_the_true_top_images_crops_and_visualisation(qtbot, units_window):
+    window, images = units_window
+    view = window.units_view
+    assert view.layer_combo.count() == 2  # the tiny model's conv layers: edges, parts
+    mine_and_wait(qtbot, window)
+    assert view.select_unit("edges", 1)
+    units = view.mined.result.layer("edges")
+    # Independent answer: Keras's own sub-model, max over positions, best images first.
+    model = window.session._cache.context().model
+    probe = keras.Model(model.inputs, model.get_layer("edges").output)
+    maxima = np.asarray(probe([images.astype(np.float32)])).max(axis=(1, 2))[:, 1]
+    expected = np.argsort(-maxima, kind="stable")[: units.images.shape[1]]
+    np.testing.assert_array_equal(units.images[1], expected)
+    np.testing.assert_allclose(units.scores[1], maxima[expected], rtol=1e-4, atol=1e-5)
+    qtbot.waitUntil(lambda: view.details.get("edges") is not None, timeout=WAIT_MS)
+    wait_idle(qtbot, window)
+    detail = view.details["edges"]
+    assert len(detail.crops.crops[1]) == units.images.shape[1]
+    assert not view.sheet.pixmap().isNull()
+    assert "Mean activation" in view.stats.text() and "Synthetic image" in view.stats.text()
+    assert view.histogram.getPlotItem().items  # the bars
+    assert "edges" in view.title.text() and "channel <b>1</b>" in view.title.text()
+
+
+def test_a_feature_map_click_selects_the_unit(qtbot, units_window):
+    window, _ = units_window
+    view = window.units_view
+    window.feature_view.channel_selected.emit("parts", 4)
+    assert (view.layer(), view.channel()) == ("parts", 4)
+    window.feature_view.channel_selected.emit("pool", 1)  # not a conv layer: said, not shown
+    assert view.layer() == "parts" and "not a conv layer" in view.status_label.text()
+
+
+def test_cached_results_open_instantly_after_a_reopen(qtbot, units_window):
+    window, _ = units_window
+    mine_and_wait(qtbot, window)
+    first = window.units_view.mined.result
+    controller = window.units_jobs
+    controller.mined.clear()  # forget the in-memory answer: the disk cache must answer
+    window.units_view.mine_button.click()
+    qtbot.waitUntil(lambda: window.units_view.mined is not None, timeout=WAIT_MS)
+    wait_idle(qtbot, window)
+    np.testing.assert_array_equal(
+        window.units_view.mined.result.layers[0].images, first.layers[0].images
+    )
+
+
+def test_cancel_stops_mining_and_the_app_still_answers(qtbot, units_window):
+    window, _ = units_window
+    view, controller = window.units_view, window.units_jobs
+    big = seeded_images(6000, seed=3)
+    controller.images = lambda shape: big
+    view.mine_button.click()
+    qtbot.waitUntil(
+        lambda: view.progress.maximum() > 0 and view.progress.value() > 0, timeout=WAIT_MS
+    )
+    view.cancel_button.click()
+    assert view.status_label.text() == "Cancelled." and not view.cancel_button.isEnabled()
+    wait_idle(qtbot, window)
+    assert view.mined is None and not controller.jobs.is_running(MINE_JOB)
+    # Stopped inside the core, not just hidden: the big set was never completed.
+    assert not list(controller.cache_dir.rglob("complete.json"))
+    small = seeded_images(20, seed=4)
+    controller.images = lambda shape: small
+    controller.cache_dir = controller.cache_dir.parent / "other_cache"
+    mine_and_wait(qtbot, window)
+    assert view.mined.result.images == 20
+
+
+def test_a_newer_data_set_supersedes_the_older_one(qtbot, units_window, image_dir, monkeypatch):
+    window, _ = units_window
+    view = window.units_view
+    monkeypatch.setattr(QFileDialog, "getExistingDirectory", lambda *a, **k: str(image_dir))
+    view.mine_button.click()  # the bundled data first ...
+    view.data_combo.activated.emit(view.data_combo.findData(""))  # ... then a folder at once
+    qtbot.waitUntil(lambda: view.mined is not None, timeout=WAIT_MS)
+    wait_idle(qtbot, window)
+    assert view.mined.data == str(image_dir)  # the bundled answer never showed
+    assert view.mined.result.skipped == 1  # the text file named .png
+    assert view.data() == str(image_dir)
+
+
+def test_stale_layer_answer_is_kept_but_not_painted(qtbot, units_window):
+    window, _ = units_window
+    view, controller = window.units_view, window.units_jobs
+    mine_and_wait(qtbot, window)
+    detail = view.details[view.layer()]
+    stale = type(detail)(
+        (("another", "model", "data"), detail.layer), detail.layer, detail.crops, detail.visuals
+    )
+    view.details.clear()
+    controller._asked_layer = None
+    request_id = controller.jobs.submit(LAYER_JOB, lambda c, ctl: stale)
+    qtbot.waitUntil(lambda: stale.key in controller.details, timeout=WAIT_MS)
+    assert request_id and view.details.get(detail.layer) is not stale
+    wait_idle(qtbot, window)
+
+
+def test_dissection_labels_units_and_draws_the_chart(qtbot, units_window):
+    window, _ = units_window
+    view = window.units_view
+    mine_and_wait(qtbot, window)
+    view.dissect_button.click()
+    qtbot.waitUntil(lambda: view.dissection is not None, timeout=WAIT_MS)
+    wait_idle(qtbot, window)
+    names = [d.layer for d in view.dissection.layers]
+    assert names == ["edges", "parts"]
+    assert len(view.chart.getPlotItem().listDataItems()) == 4  # edge, part, face, none
+    assert "concept" in view.title.text()
+    for layer in view.dissection.layers:
+        assert abs(sum(layer.fractions.values()) - 1.0) < 1e-9
+
+
+def test_exports_write_the_sheet_the_chart_and_the_json(qtbot, units_window, tmp_path, monkeypatch):
+    window, _ = units_window
+    view = window.units_view
+    mine_and_wait(qtbot, window)
+    view.dissect_button.click()
+    qtbot.waitUntil(lambda: view.dissection is not None, timeout=WAIT_MS)
+    wait_idle(qtbot, window)
+    for what, name in (("sheet", "sheet.png"), ("chart", "chart.svg"), ("json", "units.json")):
+        target = tmp_path / name
+        monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, t=target, **k: (str(t), ""))
+        view.export_buttons[what].click()
+        assert target.stat().st_size > 0, what
+    document = json.loads((tmp_path / "units.json").read_text())
+    channel = document["layers"]["edges"]["channels"][0]
+    assert set(channel) >= {"channel", "mean", "fraction_active", "top", "concept"}
+    assert len(channel["top"]) == 9 and len(channel["top"][0]["box"]) == 4
+    assert (tmp_path / "chart.svg").read_text().lstrip().startswith("<?xml")
+    assert not list(tmp_path.glob(".*"))  # no temporary file left behind
+
+
+def test_cancel_stops_a_running_dissection(qtbot, units_window, monkeypatch):
+    import threading
+
+    from inspector.units.dissection import Dissector
+
+    window, _ = units_window
+    view, started, stopped = window.units_view, threading.Event(), threading.Event()
+
+    def until_cancelled(self, concepts, seed=0, cancelled=None):
+        started.set()
+        # Without the view's cancel check wired in, this job would run for the timeout.
+        for _ in range(2000):
+            if cancelled is not None and cancelled():
+                stopped.set()
+                return Dissector.real_dissect(self, concepts, seed, cancelled)
+            threading.Event().wait(0.01)
+        return []
+
+    monkeypatch.setattr(Dissector, "real_dissect", Dissector.dissect, raising=False)
+    monkeypatch.setattr(Dissector, "dissect", until_cancelled)
+    view.dissect_button.click()
+    qtbot.waitUntil(started.is_set, timeout=WAIT_MS)
+    view.cancel_button.click()
+    wait_idle(qtbot, window)
+    assert stopped.is_set() and view.dissection is None
+    assert "Cancelled" in view.status_label.text()

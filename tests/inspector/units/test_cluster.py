@@ -1,0 +1,47 @@
+"""Mining on Dask: the same result as one process, and one model load per worker."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from inspector.engine.errors import ClusterError
+from inspector.engine.model_loading import load_model
+from inspector.units.cluster import parse_scheduler
+from inspector.units.probe import LayerProbe
+from inspector.units.run import mine_units
+from inspector.units.sources import ArraySource
+from tests.inspector.units.planted import PLANTED, noise_images, paste, planted_model
+
+
+@pytest.mark.parametrize("text", ["local:0", "local", "tcp://host", "http://h:1", "local:-2"])
+def test_malformed_scheduler_is_refused(text):
+    with pytest.raises(ClusterError, match="Expected --scheduler"):
+        parse_scheduler(text)
+
+
+def test_scheduler_forms():
+    assert parse_scheduler("local:3") == ("local", 3)
+    assert parse_scheduler("tcp://10.0.0.2:8786") == ("tcp", "tcp://10.0.0.2:8786")
+
+
+@pytest.mark.slow
+def test_local_cluster_equals_one_process_and_loads_the_model_once_per_worker(tmp_path):
+    pytest.importorskip("distributed")
+    from inspector.units.cluster import dask_client, dask_shard_map, worker_loads
+
+    path = tmp_path / "planted.keras"
+    planted_model().save(path)
+    probe = LayerProbe(load_model(path))
+    source = ArraySource(paste(noise_images(160), PLANTED))
+    settings = dict(k=5, batch_size=16, shard_size=32, cache_dir=False)
+    alone = mine_units(probe, source, **settings)
+    with dask_client("local:2") as client:
+        shard_map = dask_shard_map(client, path, None, 5, 16, source)
+        spread = mine_units(probe, source, shard_map=shard_map, **settings)
+        loads = worker_loads(client)
+    assert len(loads) == 2 and all(count <= 1 for count in loads.values())
+    assert sum(loads.values()) >= 1  # 5 shards ran on at most 2 model loads
+    for a, b in zip(alone.layers, spread.layers, strict=True):
+        for field in ("scores", "images", "boxes", "mean", "fraction_active", "histogram"):
+            np.testing.assert_array_equal(getattr(a, field), getattr(b, field))

@@ -1,0 +1,122 @@
+"""Network Dissection on hand-built units: an eye detector, a random unit, the controls."""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+import pytest
+
+from inspector.units.concepts import ConceptSet, combine, synthetic_edges
+from inspector.units.dissection import IOU_THRESHOLD, Dissector
+from inspector.units.probe import LayerProbe
+from tests.inspector.units.planted import BIAS, PATTERN, SIZE, noise_images, paste
+
+EYES = ((8, 4), (8, 20))  # pattern top-left corners: the two "eyes" of every face image
+
+
+def eye_model() -> keras.Model:
+    """detector (ch 0: matched filter of the eye pattern, ch 1: random) -> 4x4 max pool."""
+    inputs = keras.Input((SIZE, SIZE, 1))
+    conv = keras.layers.Conv2D(2, 7, padding="same", activation="relu", name="detector")
+    pooled = keras.layers.MaxPooling2D(4, name="pooled")(conv(inputs))
+    outputs = keras.layers.Dense(1)(keras.layers.GlobalAveragePooling2D()(pooled))
+    kernel = np.zeros((7, 7, 1, 2), np.float32)
+    kernel[..., 0, 0] = PATTERN - 0.5
+    kernel[..., 0, 1] = np.random.default_rng(5).normal(0, 0.3, (7, 7))
+    conv.set_weights([kernel, np.array([-BIAS, 0.0], np.float32)])
+    return keras.Model(inputs, outputs)
+
+
+def face_concepts(faces: int = 30, negatives: int = 30) -> ConceptSet:
+    images = noise_images(faces + negatives, seed=4)
+    images = paste(images, {i: EYES[0] for i in range(faces)})
+    images = paste(images, {i: EYES[1] for i in range(faces)})
+    eye = np.zeros((faces + negatives, SIZE, SIZE), bool)
+    face = np.zeros_like(eye)
+    for row, col in EYES:
+        eye[:faces, row : row + 7, col : col + 7] = True
+    face[:faces, 4:28, :] = True
+    everywhere = np.ones(faces + negatives, bool)
+    is_negative = np.arange(faces + negatives) >= faces
+    return ConceptSet(
+        images,
+        {"eye": eye, "face": face},
+        {"eye": everywhere, "face": everywhere},
+        {"eye": "part", "face": "face"},
+        is_negative,
+    )
+
+
+@pytest.fixture(scope="module")
+def dissection():
+    probe = LayerProbe(eye_model(), ["pooled"])
+    return Dissector(probe).dissect(face_concepts())[0]
+
+
+def test_eye_unit_is_labelled_eye(dissection):
+    assert dissection.labels[0] == "eye" and dissection.groups[0] == "part"
+    assert dissection.scores[0] > 0.2
+
+
+def test_random_unit_gets_none(dissection):
+    assert dissection.labels[1] == "none"
+    assert dissection.iou[1].max() < IOU_THRESHOLD
+
+
+def test_controls_come_out_near_zero(dissection):
+    assert dissection.controls["shuffled_masks"] == 0.0
+    assert dissection.controls["masks_over_non_faces"] == 0.0
+    assert dissection.fractions == {"edge": 0.0, "part": 0.5, "face": 0.0, "none": 0.5}
+
+
+def test_synthetic_edges_have_their_lines_as_masks():
+    edges = synthetic_edges(32, 1, per_kind=4)
+    assert set(edges.names) == {"edge_0", "edge_45", "edge_90", "edge_135"}
+    horizontal = edges.masks["edge_0"]
+    step = np.flatnonzero(horizontal.any(axis=(1, 2)))[0]
+    # A horizontal step edge changes brightness across rows only, on its mask's rows.
+    image = edges.images[step, ..., 0]
+    assert np.all(image == image[:, :1])
+    rows = np.flatnonzero(np.abs(np.diff(image[:, 0])) > 0)
+    assert np.all(horizontal[step][rows, 0] | horizontal[step][rows + 1, 0])
+    both = combine(edges, face_concepts(4, 4))
+    assert not both.annotated["eye"][: len(edges.images)].any()
+    assert both.annotated["edge_0"][: len(edges.images)].all()
+
+
+def test_edge_unit_on_a_vertical_edge_detector_gets_its_orientation():
+    inputs = keras.Input((SIZE, SIZE, 1))
+    conv = keras.layers.Conv2D(1, 3, padding="same", name="sobel")
+    outputs = keras.layers.Dense(1)(keras.layers.GlobalAveragePooling2D()(conv(inputs)))
+    sobel = np.array([[1, 0, -1], [2, 0, -2], [1, 0, -1]], np.float32)  # x-derivative
+    conv.set_weights([sobel[..., None, None], np.zeros(1, np.float32)])
+    model = keras.Model(inputs, outputs)
+    result = Dissector(LayerProbe(model, ["sobel"])).dissect(synthetic_edges(SIZE, 1))[0]
+    assert result.labels[0] == "edge_90"  # vertical edge line = horizontal intensity change
+
+
+def test_cancel_is_polled_before_every_batch_and_stops_the_dissection(dissection):
+    from inspector.engine.errors import CancelledError
+
+    probe = LayerProbe(eye_model(), ["pooled"])
+    polls = []
+
+    def never() -> bool:
+        polls.append(1)
+        return False
+
+    again = Dissector(probe, batch_size=32).dissect(face_concepts(), cancelled=never)[0]
+    # 60 images in batches of 32: 2 batches for the thresholds, the real masks and the
+    # shuffled control each, and 1 for the 30 negatives of the non-face control.
+    assert len(polls) == 2 + 2 + 2 + 1
+    np.testing.assert_array_equal(again.iou, dissection.iou)
+    assert again.labels == dissection.labels
+    asked = []
+
+    def on_third_poll() -> bool:
+        asked.append(1)
+        return len(asked) == 3
+
+    with pytest.raises(CancelledError, match="Received: a cancel request"):
+        Dissector(probe, batch_size=32).dissect(face_concepts(), cancelled=on_third_poll)
+    assert len(asked) == 3  # stopped at once: no batch ran after the request

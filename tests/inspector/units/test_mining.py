@@ -1,0 +1,120 @@
+"""Top-k mining: the planted detector, statistics checked independently, the merge's algebra."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pytest
+
+from inspector.units.mining import ShardMiner
+from inspector.units.probe import LayerProbe
+from inspector.units.run import mine_units
+from inspector.units.sources import ArraySource, FolderSource
+from inspector.units.topk_state import HIST_EDGES, merge_states
+from tests.inspector.units.planted import (
+    PLANTED,
+    noise_images,
+    paste,
+    planted_folder,
+    planted_model,
+)
+
+
+@pytest.fixture(scope="module")
+def probe():
+    return LayerProbe(planted_model())
+
+
+def test_default_layers_are_the_convolutions(probe):
+    assert probe.names == ("detector", "random")
+
+
+def test_planted_detector_is_found_in_a_folder(probe, tmp_path):
+    pasted = planted_folder(tmp_path)
+    source = FolderSource(tmp_path, probe.input_shape, probe.value_range)
+    result = mine_units(probe, source, k=len(PLANTED), batch_size=8, shard_size=16, cache_dir=False)
+    units = result.layer("detector")
+    names = [result.names[int(i)] for i in units.images[0]]
+    assert sorted(names) == sorted(pasted)
+    for name, (left, top, right, bottom) in zip(names, units.boxes[0], strict=True):
+        row, col = pasted[name]
+        # The 7x7 receptive field of the best unit covers the pasted 7x7 pattern exactly.
+        assert (left, top, right, bottom) == (col, row, col + 7, row + 7)
+    assert np.all(units.scores[0] > 0)
+
+
+def test_statistics_match_an_independent_computation(probe):
+    images = paste(noise_images(50), PLANTED)
+    result = mine_units(
+        probe, ArraySource(images), k=4, batch_size=7, shard_size=20, cache_dir=False
+    )
+    for units, activation in zip(result.layers, probe.forward(images), strict=True):
+        activation = np.asarray(activation, np.float64)
+        np.testing.assert_allclose(
+            units.mean, activation.mean(axis=(0, 1, 2)), rtol=1e-5, atol=1e-7
+        )
+        np.testing.assert_allclose(units.fraction_active, (activation > 0).mean(axis=(0, 1, 2)))
+        maxima = activation.max(axis=(1, 2)).astype(np.float32)  # (N, C)
+        for c in range(maxima.shape[1]):  # the histogram of each image's maximum
+            expected = np.bincount(
+                np.searchsorted(HIST_EDGES, maxima[:, c], side="right"),
+                minlength=len(HIST_EDGES) + 1,
+            )
+            np.testing.assert_array_equal(units.histogram[c], expected)
+        maxima = activation.max(axis=(1, 2))  # (N, C)
+        for c in range(maxima.shape[1]):
+            order = np.lexsort((np.arange(len(maxima)), -maxima[:, c]))[:4]
+            np.testing.assert_array_equal(units.images[c], order)
+
+
+def test_ties_go_to_the_earlier_image(probe):
+    images = np.repeat(paste(noise_images(1), {0: (5, 5)}), 12, axis=0)
+    result = mine_units(
+        probe, ArraySource(images), k=5, batch_size=4, shard_size=8, cache_dir=False
+    )
+    np.testing.assert_array_equal(result.layer("detector").images[0], [0, 1, 2, 3, 4])
+
+
+def _equal(a, b) -> None:
+    assert a.shards == b.shards and a.images_read == b.images_read
+    for name in a.layers:
+        x, y = a.layers[name], b.layers[name]
+        for field in ("scores", "images", "locations", "active", "histogram"):
+            np.testing.assert_array_equal(getattr(x, field), getattr(y, field))
+        assert sorted(x.sums) == sorted(y.sums)
+        for start in x.sums:
+            np.testing.assert_array_equal(x.sums[start], y.sums[start])
+
+
+def test_merge_is_associative_and_order_independent(probe):
+    source = ArraySource(paste(noise_images(60), PLANTED))
+    miner = ShardMiner(probe, k=5, batch_size=8)
+    shards = [miner.mine(source, s, min(s + 16, 60)) for s in range(0, 60, 16)]
+    reference = shards[0]
+    for state in shards[1:]:
+        reference = merge_states(reference, state)
+    for order in itertools.permutations(shards):
+        folded = order[0]
+        for state in order[1:]:
+            folded = merge_states(folded, state)
+        _equal(folded, reference)
+    a, b, c, d = shards
+    _equal(merge_states(merge_states(a, b), merge_states(c, d)), reference)
+    _equal(merge_states(a, merge_states(b, merge_states(c, d))), reference)
+
+
+def test_a_tf_data_dataset_gives_the_array_result(probe):
+    import tensorflow as tf
+
+    from inspector.units.sources import DatasetSource
+
+    images = paste(noise_images(30), PLANTED)
+    labels = np.zeros(30, np.int32)
+    dataset = tf.data.Dataset.from_tensor_slices((images, labels))
+    settings = dict(k=3, batch_size=8, shard_size=16, cache_dir=False)
+    from_dataset = mine_units(probe, DatasetSource(dataset), **settings)
+    from_array = mine_units(probe, ArraySource(images), **settings)
+    for a, b in zip(from_dataset.layers, from_array.layers, strict=True):
+        np.testing.assert_array_equal(a.images, b.images)
+        np.testing.assert_array_equal(a.boxes, b.boxes)
