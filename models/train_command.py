@@ -9,18 +9,9 @@ from __future__ import annotations
 import argparse
 import sys
 
+from inspector.cli.cli_helpers import positive_int
 from inspector.engine.errors import InspectorError
 from models.settings import BATCH_SIZE, DEFAULT_EPOCHS, STRATEGIES
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, received {text!r}")
-    return value
 
 
 def add_train_parser(subparsers) -> None:
@@ -38,7 +29,7 @@ def add_train_parser(subparsers) -> None:
         "--data", metavar="DIR", help="image folder, one subfolder per class (default: bundled)"
     )
     parser.add_argument(
-        "--epochs", type=_positive_int, default=DEFAULT_EPOCHS, help="total epochs to reach"
+        "--epochs", type=positive_int, default=DEFAULT_EPOCHS, help="total epochs to reach"
     )
     parser.add_argument("--out", metavar="RUN_DIR", default="runs/face_cnn", help="run directory")
     parser.add_argument("--resume", action="store_true", help="continue the run in --out")
@@ -46,11 +37,11 @@ def add_train_parser(subparsers) -> None:
     parser.add_argument("--strategy", choices=STRATEGIES, default="default")
     parser.add_argument(
         "--min-per-class",
-        type=_positive_int,
+        type=positive_int,
         default=1,
         help="with --data: leave out classes with fewer images",
     )
-    parser.add_argument("--batch-size", type=_positive_int, default=BATCH_SIZE)
+    parser.add_argument("--batch-size", type=positive_int, default=BATCH_SIZE)
     parser.add_argument(
         "--tensorboard", action="store_true", help="also log weight/gradient histograms"
     )

@@ -26,6 +26,7 @@ from inspector.engine.quiet import import_tensorflow_quietly
 import_tensorflow_quietly()
 
 from inspector.attribution import AttributionError, method_names  # noqa: E402
+from inspector.cli.cli_helpers import positive_int  # noqa: E402
 from inspector.cli.evaluation import Evaluation, evaluate_images  # noqa: E402
 from inspector.cli.runner import _one_line_errors, run_cli  # noqa: E402
 from inspector.engine.errors import (  # noqa: E402
@@ -41,16 +42,6 @@ from inspector.render.trust_figures import curves_figure, randomization_figure  
 
 BASELINES = ("blur", "zero", "mean")
 FaceFinder = Callable[[np.ndarray, float], "tuple[int, int, int, int] | None"]
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 1; received {text!r}")
-    return value
 
 
 def _class_index(text: str) -> int:
@@ -80,7 +71,7 @@ def add_evaluate_parser(subparsers) -> None:
         help=f"'all' (default) or a comma list of: {', '.join(method_names())}",
     )
     parser.add_argument("--target", type=_class_index, metavar="N", help="default: top class")
-    parser.add_argument("--steps", type=_positive_int, default=20, metavar="N", help="default 20")
+    parser.add_argument("--steps", type=positive_int, default=20, metavar="N", help="default 20")
     parser.add_argument("--baseline", choices=BASELINES, default="blur", help="default: blur")
     parser.add_argument(
         "--randomization", choices=("cascade", "none"), default="cascade", help="default: cascade"

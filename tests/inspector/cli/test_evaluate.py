@@ -125,7 +125,7 @@ def test_no_randomization_and_the_default_model(files, tmp_path, capsys):
         (["--images", "EMPTY"], "which is empty"),
         (["--images", "UNREADABLE"], "at least one readable image"),
         (["--model", "CORRUPT"], "Expected a .keras model file"),
-        (["--steps", "0"], "expected an integer >= 1"),
+        (["--steps", "0"], "expected a whole number >= 1"),
         (["--baseline", "grey"], "invalid choice: 'grey'"),
         (["--target", "7"], "Expected a target class 0..1"),
     ],
