@@ -15,10 +15,6 @@ if TYPE_CHECKING:
 
 # Keras classes of the 2-D convolutions, and of the layers that belong to a
 # convolution's block when they follow it (normalisation and activations).
-CONVS = frozenset({"Conv2D", "DepthwiseConv2D", "SeparableConv2D", "Conv2DTranspose"})
-BLOCK_FOLLOWERS = frozenset(
-    {"BatchNormalization", "Activation", "ReLU", "LeakyReLU", "PReLU", "ELU"}
-)
 
 
 @register
@@ -75,12 +71,13 @@ def cam_layer(inspection: Inspection, layer: str | None) -> LayerRecord:
 
     Args:
         inspection: the inspection holding every layer's activation and gradient.
-        layer: a layer name, or None for the default: the last convolutional
-            block (a convolution followed only by BatchNorm and/or activation
-            layers, each feeding only the next) whose output reaches the target,
-            larger than 1x1 where possible; that block's last layer is returned.
-            A model without convolutions falls back to its last spatial layer
-            reaching the target.
+        layer: a layer name, or None for the default: the output of the last
+            convolutional stage after its activation, i.e. the last spatial
+            ``(h, w, C)`` layer that reaches the target and is not a pooling
+            layer, larger than 1x1 where possible. For conv -> BN -> ReLU that is
+            the ReLU; for a residual block its merged, activated output (ResNet's
+            ``conv5_block3_out``); for conv -> max-pool -> dense the conv, not
+            the coarser pool the paper does not use.
 
     Raises:
         LayerNotFoundError: ``layer`` is not one of the model's layers.
@@ -104,24 +101,12 @@ def cam_layer(inspection: Inspection, layer: str | None) -> LayerRecord:
             f"target score. Received: model {inspection.model_name!r} with layer "
             f"shapes {[r.output_shape for r in inspection.layers]}."
         )
-    blocks = [_block_output(r, inspection) for r in inspection.layers if r.class_name in CONVS]
-    candidates = [r for r in blocks if r.is_spatial and r.reaches_target] or usable
+    # Pooling only coarsens the last conv stage's maps (Selvaraju et al. take A^k
+    # from the last convolutional layer), so it is skipped unless nothing else is left.
+    candidates = [r for r in usable if "Pooling" not in r.class_name] or usable
     # A 1x1 map (e.g. global pooling with keepdims) carries no location.
     larger = [r for r in candidates if r.output_shape[0] * r.output_shape[1] > 1]
     return (larger or candidates)[-1]
-
-
-def _block_output(conv: LayerRecord, inspection: Inspection) -> LayerRecord:
-    """The last layer of the block conv -> [BatchNorm | activation]*, each fed only by the last."""
-    end = conv
-    while True:
-        consumers = [r for r in inspection.layers if end.name in r.inputs]
-        if len(consumers) != 1:
-            return end
-        (after,) = consumers
-        if after.class_name not in BLOCK_FOLLOWERS or after.inputs != (end.name,):
-            return end
-        end = after
 
 
 def _usable_names(inspection: Inspection) -> list[str]:

@@ -109,6 +109,12 @@ class Occlusion(AttributionMethod):
         window = (min(window[0], size[0]), min(window[1], size[1]))
         default_stride = (max(1, window[0] // 2), max(1, window[1] // 2))
         stride = _pair(self.stride) if self.stride is not None else default_stride
+        if stride[0] > window[0] or stride[1] > window[1]:
+            # Gaps between windows would leave pixels no patch ever covered.
+            raise AttributionError(
+                "Expected a stride no larger than the window, so that every pixel is "
+                f"covered. Received: window={window}, stride={stride}."
+            )
         return window, stride
 
 

@@ -24,6 +24,7 @@ show no dependence on the weights: it does not pass (``checkable`` is False).
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -144,6 +145,16 @@ def run_cascade(
 def _map_on_copy(copy: RandomizableCopy, method: str, inspection: Inspection, options):
     again = copy.inspector.inspect(
         inspection.image, target=inspection.target, output=inspection.output_index
+    )
+    # The same pixels, and the same account of how they were preprocessed: the
+    # baselines of IG and occlusion ("black", "grey") are defined by the preset, so
+    # step 0 must reproduce the very map the user sees.
+    again = dataclasses.replace(
+        again,
+        preset=inspection.preset,
+        preprocessing=inspection.preprocessing,
+        display_image=inspection.display_image,
+        source=inspection.source,
     )
     return compute_attribution(method, again, copy.inspector, **options).heatmap
 

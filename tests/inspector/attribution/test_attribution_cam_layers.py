@@ -39,15 +39,15 @@ def test_a_conv_with_its_own_relu_then_max_pooling_is_the_conv():
     assert default_layer(model, (8, 8, 3)) == "conv2"
 
 
-def test_the_block_ends_where_a_layer_has_a_second_consumer():
-    # ResNet's pattern conv -> BN -> Add(shortcut) -> ReLU: the Add is not part of
-    # the conv's block, so the block's output is the BatchNorm's.
+def test_a_residual_block_ends_at_its_merged_activated_output():
+    # ResNet's pattern conv -> BN -> Add(shortcut) -> ReLU: the map the class score
+    # depends on is the block's output after the Add and the ReLU.
     inputs = keras.Input((8, 8, 4))
     x = layers.Conv2D(4, 3, padding="same", name="conv")(inputs)
     x = layers.BatchNormalization(name="bn")(x)
     x = layers.ReLU(name="out_relu")(layers.Add(name="add")([x, inputs]))
     model = keras.Model(inputs, layers.Dense(2)(layers.GlobalAveragePooling2D()(x)))
-    assert default_layer(model, (8, 8, 4)) == "bn"
+    assert default_layer(model, (8, 8, 4)) == "out_relu"
 
 
 def test_a_nested_backbone_block_is_named_outer_inner():
@@ -178,3 +178,18 @@ def test_layercam_works_at_every_spatial_layer(layer):
     cam = np.maximum((np.maximum(record.gradient, 0) * record.activation).sum(-1), 0)
     assert result.layer == layer and np.ptp(cam) > 0
     np.testing.assert_allclose(result.heatmap, tf_upsample(cam, (12, 12)), rtol=1e-4, atol=1e-6)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("family", "expected"),
+    [
+        ("ResNet50", "conv5_block3_out"),  # after the residual Add and its ReLU
+        ("DenseNet121", "relu"),  # the final BN + ReLU over all 1024 channels
+        ("ConvNeXtTiny", "add_17"),  # the last block's residual sum
+        ("VGG16", "block5_conv3"),  # not block5_pool
+    ],
+)
+def test_the_default_on_keras_applications_is_the_last_stage_output(family, expected):
+    model = getattr(keras.applications, family)(weights=None, input_shape=(64, 64, 3))
+    assert default_layer(model, (64, 64, 3)) == expected

@@ -149,3 +149,12 @@ def test_occlusion_default_window_and_stride():
 def test_occlusion_refuses_bad_sizes(options):
     with pytest.raises(AttributionError, match="Received"):
         get_method("occlusion", **options)
+
+
+def test_occlusion_refuses_a_stride_that_leaves_pixels_uncovered(region):
+    inspector, inspection, _ = region
+    with pytest.raises(AttributionError, match=r"window=\(2, 2\), stride=\(5, 5\)"):
+        compute_attribution("occlusion", inspection, inspector, window=2, stride=5)
+    # A stride equal to the window tiles the image: every pixel is covered once.
+    heatmap = compute_attribution("occlusion", inspection, inspector, window=2, stride=2).heatmap
+    assert np.all(np.isfinite(heatmap))

@@ -172,3 +172,27 @@ def test_a_constant_trained_map_cannot_pass(trained, monkeypatch):
     result = run_cascade(copy, "flat", inspector.inspect(positives[0], target=1))
     assert result.checkable is False and result.passes is False
     np.testing.assert_array_equal(result.spearman, 0.0)
+
+
+def test_the_cascade_starts_from_the_very_map_the_user_sees(tmp_path):
+    # A "tf" (-1..1) model: Integrated Gradients' black baseline is -1, not 0. The
+    # cascade's first map must be the user's map, preset and baseline included.
+    from PIL import Image
+
+    from inspector import load_image
+    from inspector.attribution import compute_attribution
+
+    inputs = keras.Input((8, 8, 3))
+    x = keras.layers.Conv2D(4, 3, padding="same", activation="tanh", name="conv")(inputs)
+    model = keras.Model(inputs, keras.layers.Dense(2)(keras.layers.Flatten()(x)))
+    path = tmp_path / "picture.png"
+    Image.fromarray(random_pixels((8, 8, 3), seed=3).astype(np.uint8)).save(path)
+    prepared = load_image(path, model, preprocess="tf")
+    assert prepared.preset == "tf" and prepared.pixels.min() < 0
+    inspector = Inspector(model)
+    inspection = inspector.inspect(prepared)
+    users = compute_attribution("integrated_gradients", inspection, inspector)
+    result = randomization_check(model, inspection, ["integrated_gradients"], max_steps=2)[
+        "integrated_gradients"
+    ]
+    np.testing.assert_allclose(result.maps[0], users.heatmap, rtol=1e-4, atol=1e-6)
