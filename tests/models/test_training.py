@@ -67,31 +67,46 @@ def write_folder_data(root, per_class: int = 30):
     return root
 
 
-def assert_same_weights(model, other) -> None:
-    for a, b in zip(model.get_weights(), other.get_weights(), strict=True):
-        np.testing.assert_allclose(a, b, atol=1e-3)
+def assert_same_training(run, other) -> None:
+    """Both runs end where the other does, up to CPU arithmetic noise.
+
+    Multithreaded CPU kernels sum in an order that varies between runs, and the
+    optimizer carries the rounding differences forward (measured: up to 1.4e-3 in
+    single weights after a few steps, 0.2 after 500). So the criterion is
+    relative: the two runs' final weights differ by under 2 % of the distance
+    training moved them. A wrong seed, data order, learning rate or resume point
+    moves them apart by about as much as training itself (the initial weights are
+    checked for exact equality separately).
+    """
+    last = run.snapshot_steps[-1]
+    assert other.snapshot_steps[-1] == last
+    moved = apart = 0.0
+    for layer in run.layer_names:
+        start, end = run.kernels_at(0, layer), run.kernels_at(last, layer)
+        moved += float(np.sum((end - start) ** 2))
+        apart += float(np.sum((end - other.kernels_at(last, layer)) ** 2))
+    assert moved > 0 and np.sqrt(apart) < 0.02 * np.sqrt(moved), (np.sqrt(apart), np.sqrt(moved))
 
 
 @pytest.mark.slow
 def test_seeded_runs_repeat_and_a_resumed_run_matches_an_uninterrupted_one(tmp_path):
-    # A small folder keeps the runs short (a few steps per epoch): over the bundled
-    # set's 500 steps, CPU kernels' summation order alone lets two seeded runs drift
-    # apart (measured: a mean weight difference of 1e-4 to 7e-3; see the README).
+    # A small folder keeps the runs short (a few steps per epoch); see
+    # assert_same_training for why equality is up to arithmetic noise.
     data = write_folder_data(tmp_path / "data")
     kwargs = {"data_dir": data, "epochs": 2, "verbose": 0}
-    whole = train_face_model(run_dir=tmp_path / "whole", seed=5, **kwargs)
-    again = train_face_model(run_dir=tmp_path / "again", seed=5, **kwargs)
+    train_face_model(run_dir=tmp_path / "whole", seed=5, **kwargs)
+    train_face_model(run_dir=tmp_path / "again", seed=5, **kwargs)
     first, second = load_run(tmp_path / "whole"), load_run(tmp_path / "again")
     for layer in first.layer_names:  # the seed alone fixes the initial weights
         np.testing.assert_array_equal(first.kernels_at(0, layer), second.kernels_at(0, layer))
-    assert_same_weights(whole, again)
+    assert_same_training(first, second)
 
     cut = tmp_path / "cut"
     train_face_model(run_dir=cut, seed=5, extra_callbacks=[StopAfterEpoch(1)], **kwargs)
     assert read_checkpoint_state(cut)["epochs_done"] == 1
-    resumed = train_face_model(run_dir=cut, resume=True, **kwargs)
-    assert_same_weights(whole, resumed)
+    train_face_model(run_dir=cut, resume=True, **kwargs)
     run = load_run(cut)
+    assert_same_training(first, run)
     np.testing.assert_allclose(run.history["loss"], first.history["loss"], rtol=1e-3)
     assert run.snapshot_steps == first.snapshot_steps
     assert run.config["seed"] == 5 and run.config["epochs"] == 2
