@@ -34,21 +34,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import keras
 import numpy as np
 
+# The same small model as the inspector benchmark (this script's folder is on sys.path).
+from bench_inspect import small_face_cnn
+
 from inspector import Inspector
 from inspector.attribution import compute_attribution
 from inspector.attribution.gradcam import cam_layer
 
 RISE_MASKS = 512
-
-
-def small_face_cnn() -> keras.Model:
-    inputs = keras.Input((64, 64, 1))
-    x = keras.layers.Rescaling(1 / 255)(inputs)
-    for filters in (16, 32, 64):
-        x = keras.layers.Conv2D(filters, 3, padding="same", activation="relu")(x)
-        x = keras.layers.MaxPooling2D()(x)
-    x = keras.layers.GlobalAveragePooling2D()(x)
-    return keras.Model(inputs, keras.layers.Dense(1, activation="sigmoid")(x))
 
 
 def mobilenet() -> keras.Model:
