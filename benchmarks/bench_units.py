@@ -3,13 +3,20 @@
 The floor runs the SAME tf.data pipeline (the same ``batches`` generator and
 prefetch) and the SAME compiled pass over the chosen layers, and keeps nothing;
 mining adds the in-graph reductions (per-image max and argmax, batch top-k,
-sums, active counts, the fixed-bin histogram) and the host merge. Both sides are
-timed the same way (medians of interleaved repeats), so the ratio is the price
-of mining. Also: peak RSS at N and 10 N (each in a fresh process, with a source
-that makes images on demand, so the data itself takes no memory), Dask
-``local:2`` against one process, and feature-visualisation seconds per layer.
+sums, the fixed-bin histogram of every position) and the host merge. Both sides
+are timed the same way (medians of interleaved repeats), so the ratio is the
+price of mining. Wall-clock ratios move with other users' load on a shared
+machine, so the process CPU-time ratio is printed beside them.
 
-Run: python benchmarks/bench_units.py [--repeats 3] [--parts mining,memory,dask,visualize]
+``ablation`` times the chosen layers' pass with ONE reduction added at a time
+(no pipeline, no merge) and prints its extra cost per batch and per activation
+element: where mining's time goes. Also: peak RSS at N and 10 N (each in a
+fresh process, with a source that makes images on demand, so the data itself
+takes no memory), Dask ``local:2`` against one process, and
+feature-visualisation seconds per layer.
+
+Run: python benchmarks/bench_units.py [--repeats 3]
+    [--parts mining,ablation,memory,dask,visualize]
 """
 
 from __future__ import annotations
@@ -68,17 +75,36 @@ def mobilenet():
     return keras.applications.MobileNetV2(input_shape=(224, 224, 3), weights=None), None
 
 
-def _floor(probe: LayerProbe, source, batch_size: int) -> float:
-    started = time.perf_counter()
-    for images, _ in batches(source, 0, len(source), batch_size, probe.input_shape):
-        probe.forward(images)  # eager call of the traced pass: returns when computed
-    return time.perf_counter() - started
+def _timed(run) -> tuple[float, float]:
+    """Wall and process CPU seconds (all threads) of ``run()``."""
+    wall, cpu = time.perf_counter(), time.process_time()
+    run()
+    return time.perf_counter() - wall, time.process_time() - cpu
 
 
-def _mine(miner: ShardMiner, source) -> float:
-    started = time.perf_counter()
-    miner.mine(source, 0, len(source))
-    return time.perf_counter() - started
+def _floor(probe: LayerProbe, source, batch_size: int) -> tuple[float, float]:
+    def run():
+        for images, _ in batches(source, 0, len(source), batch_size, probe.input_shape):
+            probe.forward(images)  # eager call of the traced pass: returns when computed
+
+    return _timed(run)
+
+
+def _mine(miner: ShardMiner, source) -> tuple[float, float]:
+    return _timed(lambda: miner.mine(source, 0, len(source)))
+
+
+def _medians(sides: dict, repeats: int) -> dict:
+    """name -> (median wall, median CPU) seconds; the sides run interleaved, so
+    load changes hit all of them alike."""
+    times = {name: [] for name in sides}
+    for _ in range(repeats):
+        for name, run in sides.items():
+            times[name].append(run())
+    return {
+        name: tuple(statistics.median(column) for column in zip(*rows, strict=True))
+        for name, rows in times.items()
+    }
 
 
 def bench_mining(name: str, build, count: int, batch_size: int, repeats: int) -> None:
@@ -88,16 +114,65 @@ def bench_mining(name: str, build, count: int, batch_size: int, repeats: int) ->
     miner = ShardMiner(probe, k=9, batch_size=batch_size)
     small = NoiseSource(batch_size * 2, probe.input_shape, probe.value_range[1])
     _floor(probe, small, batch_size), _mine(miner, small)  # trace both before timing
-    floors, mines = [], []
-    for _ in range(repeats):  # interleaved, so load changes hit both sides alike
-        floors.append(_floor(probe, source, batch_size))
-        mines.append(_mine(miner, source))
-    floor, mine = statistics.median(floors), statistics.median(mines)
+    sides = {
+        "floor": lambda: _floor(probe, source, batch_size),
+        "mine": lambda: _mine(miner, source),
+    }
+    (floor, floor_cpu), (mine, mine_cpu) = _medians(sides, repeats).values()
     print(
         f"{name}: {len(probe.layers)} layers, N={count}, batch {batch_size}: "
         f"forward floor {count / floor:.0f} img/s, mining {count / mine:.0f} img/s, "
-        f"throughput ratio {floor / mine:.2f} (goal >= 0.8)"
+        f"throughput ratio {floor / mine:.2f} (goal >= 0.8); CPU-time ratio "
+        f"{floor_cpu / mine_cpu:.2f}; load average {os.getloadavg()[0]:.1f}"
     )
+
+
+def bench_ablation(name: str, build, batch_size: int, batches_: int, repeats: int) -> None:
+    import tensorflow as tf
+
+    from inspector.units.mining import _bin_index, _reduce_layer
+    from inspector.units.topk_state import HIST_BINS
+
+    model, _ = build()
+    probe = LayerProbe(model)
+    images = NoiseSource(batch_size, probe.input_shape, probe.value_range[1]).read(0, batch_size)
+    images = tf.constant(images[0])
+    elements = batch_size * sum(int(np.prod(layer.shape)) for layer in probe.layers)
+
+    def positions(a):
+        return tf.reshape(a, [tf.shape(a)[0], -1, a.shape[-1]])  # (B, h*w, C)
+
+    def histogram(a):
+        size = HIST_BINS * a.shape[-1]
+        return tf.raw_ops.Bincount(arr=_bin_index(a), size=size, weights=tf.zeros([0], tf.int32))
+
+    pieces = {
+        "forward only": None,
+        "+ argmax (location)": lambda a: tf.argmax(positions(a), 1, tf.int32),
+        "+ sums": lambda a: tf.reduce_sum(positions(a), 1),
+        "+ histogram (XLA bin, Bincount)": histogram,
+        "+ all of mining's reductions": lambda a: _reduce_layer(a, 9),
+    }
+
+    def traced(piece):
+        def run(x):
+            outputs = probe.outputs(x)
+            return outputs if piece is None else [piece(a) for a in outputs]
+
+        function = tf.function(run, autograph=False)
+        function(images)  # trace and compile before timing
+        return lambda: _timed(lambda: [function(images) for _ in range(batches_)])
+
+    times = _medians({label: traced(piece) for label, piece in pieces.items()}, repeats)
+    floor, floor_cpu = times["forward only"]
+    print(f"ablation, {name}: batch {batch_size}, {elements / batch_size:.3g} elements/image")
+    for label, (wall, cpu) in times.items():
+        extra, extra_cpu = (wall - floor) / batches_, (cpu - floor_cpu) / batches_
+        print(
+            f"  {label:30s} {1000 * wall / batches_:7.1f} ms/batch (+{1000 * extra:6.1f}), "
+            f"CPU +{1000 * extra_cpu:6.1f} ms = {1e9 * extra_cpu / elements:.2f} ns/element"
+        )
+    print(f"  load average {os.getloadavg()[0]:.1f}")
 
 
 def _rss_child(count: int) -> None:
@@ -174,7 +249,7 @@ def bench_visualize() -> None:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--parts", default="mining,memory,dask,visualize")
+    parser.add_argument("--parts", default="mining,ablation,memory,dask,visualize")
     parser.add_argument("--rss-child", type=int)
     args = parser.parse_args()
     if args.rss_child:
@@ -185,6 +260,9 @@ def main() -> None:
     if "mining" in parts:
         bench_mining("face model 64 px", face_model, 4096, 64, args.repeats)
         bench_mining("MobileNetV2 224 px", mobilenet, 128, 32, args.repeats)
+    if "ablation" in parts:
+        bench_ablation("face model 64 px", face_model, 64, 20, args.repeats)
+        bench_ablation("MobileNetV2 224 px", mobilenet, 32, 2, args.repeats)
     if "memory" in parts:
         bench_memory(1000)
     if "dask" in parts:

@@ -11,9 +11,9 @@ concepts are always generated; the part and face concepts come from
 bool (N, H, W); ``annotated/<name>`` bool (N,); ``negatives`` bool (N,)) and
 ``concepts.json`` (``{name: "part" | "face" | "edge"}``).
 
-``--scheduler`` is accepted and checked, but dissection runs in this process: its
-data (a few thousand small images) mines in seconds, so only ``units`` ships
-shards to Dask.
+With ``--scheduler`` both passes of the dissection run as shards on Dask
+workers (each loads the model once; the images and masks are shipped to each
+once) and merge here exactly: the result is the one of a single process.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 from collections.abc import Callable
+from contextlib import nullcontext
 from pathlib import Path
 
 import numpy as np
@@ -29,7 +30,7 @@ from inspector.cli.cli_helpers import check_out, layer_names, model_path, write_
 from inspector.engine.errors import DatasetError
 from inspector.engine.model_loading import load_model
 from inspector.render.unit_sheets import hierarchy_chart
-from inspector.units.cluster import dask_client, parse_scheduler
+from inspector.units.cluster import dask_client, dask_dissection_map, parse_scheduler
 from inspector.units.concepts import ConceptSet, combine, synthetic_edges
 from inspector.units.dissection import IOU_THRESHOLD, TOP_QUANTILE, Dissector
 from inspector.units.probe import LayerProbe
@@ -95,13 +96,13 @@ def run_dissect(
     check_out(args.out)
     layers = layer_names(args.layers)
     if args.scheduler:
-        parse_scheduler(args.scheduler)
-        with dask_client(args.scheduler):
-            pass  # an unreachable scheduler is reported like any bad input
+        parse_scheduler(args.scheduler)  # a malformed address fails before the model loads
     path = model_path(args.model, default_model)
     probe = LayerProbe(load_model(path), layers)
     concepts = _concepts(args.concepts, probe.input_shape, bundled)
-    results = Dissector(probe).dissect(concepts)
+    with dask_client(args.scheduler) if args.scheduler else nullcontext() as client:
+        shard_map = None if client is None else dask_dissection_map(client, path, layers)
+        results = Dissector(probe).dissect(concepts, shard_map=shard_map)
     document = {
         "layers": {
             r.layer: {

@@ -1,15 +1,18 @@
-"""Mining on a Dask cluster: the shard map runs on workers, the merge stays here.
+"""Mining and dissection on a Dask cluster: the shard map runs on workers, the merge stays here.
 
-Why Dask (``dask.distributed``) and not ``tf.distribute``: mining is an
-embarrassingly parallel map over shards followed by an associative merge of
-small states; it needs no gradient all-reduce, which is all
+Why Dask (``dask.distributed``) and not ``tf.distribute``: mining and
+dissection are embarrassingly parallel maps over shards followed by an
+associative merge of small states; they need no gradient all-reduce, which is all
 ``MultiWorkerMirroredStrategy`` offers, and that strategy fails under Keras 3
 upstream (keras-team/keras#20585). Dask runs on a laptop (``LocalCluster``) and
 on any cluster a user already has (a ``tcp://`` scheduler address).
 
-Each worker process loads the model ONCE: ``_worker_miner`` keeps one
-``ShardMiner`` per (model file, its modification time, layers, k, batch size)
-in a module-level dict, and every later task on that worker reuses it.
+Each worker process loads the model ONCE: ``_worker_tool`` keeps one
+``LayerProbe`` per (model file, its modification time, layers) and one tool
+(a ``ShardMiner`` or a ``Dissector``) per probe and settings in module-level
+dicts, and every later task on that worker reuses them. Data every shard reads
+(the mining source, the dissection's images and masks) is scattered to every
+worker once; a task carries only its range (and, for dissection, its pass).
 Dask is an optional extra (``pip install -e ".[cluster]"``); nothing here is
 imported unless a scheduler is asked for.
 """
@@ -24,7 +27,8 @@ from pathlib import Path
 from inspector.engine.errors import ClusterError
 from inspector.units.topk_state import MiningState
 
-_WORKER_MINERS: dict[tuple, object] = {}
+_WORKER_PROBES: dict[tuple, object] = {}
+_WORKER_TOOLS: dict[tuple, object] = {}
 LOADS = {"count": 0}  # model loads in THIS process (read on workers by the tests)
 
 
@@ -84,21 +88,33 @@ def dask_client(scheduler: str, timeout: float = 10.0):
             cluster.close()
 
 
-def _worker_miner(model_path: str, layers: tuple | None, k: int, batch_size: int):
-    key = (model_path, Path(model_path).stat().st_mtime_ns, layers, k, batch_size)
-    if key not in _WORKER_MINERS:
+def _worker_tool(build, model_path: str, layers: tuple | None, *settings):
+    """``build(probe, *settings)``, made once on this worker over a model loaded once."""
+    model_key = (model_path, Path(model_path).stat().st_mtime_ns, layers)
+    if model_key not in _WORKER_PROBES:
         from inspector.engine.model_loading import load_model
-        from inspector.units.mining import ShardMiner
         from inspector.units.probe import LayerProbe
 
         LOADS["count"] += 1
-        probe = LayerProbe(load_model(model_path), list(layers) if layers else None)
-        _WORKER_MINERS[key] = ShardMiner(probe, k, batch_size)
-    return _WORKER_MINERS[key]
+        model = load_model(model_path)
+        _WORKER_PROBES[model_key] = LayerProbe(model, list(layers) if layers else None)
+    key = (build, model_key, settings)
+    if key not in _WORKER_TOOLS:
+        _WORKER_TOOLS[key] = build(_WORKER_PROBES[model_key], *settings)
+    return _WORKER_TOOLS[key]
 
 
 def _mine_on_worker(model_path, layers, k, batch_size, source, start, stop) -> MiningState:
-    return _worker_miner(model_path, layers, k, batch_size).mine(source, start, stop)
+    from inspector.units.mining import ShardMiner
+
+    return _worker_tool(ShardMiner, model_path, layers, k, batch_size).mine(source, start, stop)
+
+
+def _dissect_on_worker(model_path, layers, batch_size, data, task, start, stop) -> list:
+    from inspector.units.dissection import Dissector
+
+    dissector = _worker_tool(Dissector, model_path, layers, batch_size)
+    return dissector.run_shard(data, task, start, stop)
 
 
 def _load_count() -> int:
@@ -139,3 +155,47 @@ def dask_shard_map(client, model_path: Path, layers, k: int, batch_size: int, so
             yield future.result()
 
     return run
+
+
+def dask_dissection_map(client, model_path: Path, layers):
+    """A ``ShardMap`` for ``Dissector.dissect`` that runs each shard on the cluster.
+
+    The dissection's data (images, masks, the shuffled control: tens of MB) is
+    scattered once to every worker when the map is bound; each job then ships
+    only its pass (the thresholds: C floats per layer) and range. Results come
+    back as they finish (any order: the merge does not care); jobs still
+    running when the caller stops (a cancel) are cancelled.
+    """
+    distributed = _import_distributed()
+    layers = tuple(layers) if layers else None
+
+    def bind(data, batch_size: int):
+        # hash=False: tokenizing tens of MB only to name the one copy costs time.
+        shared = client.scatter(data, broadcast=True, hash=False)
+
+        def run(jobs) -> Iterator[tuple[int, list]]:
+            futures = {
+                client.submit(
+                    _dissect_on_worker,
+                    str(model_path),
+                    layers,
+                    batch_size,
+                    shared,
+                    task,
+                    start,
+                    stop,
+                    pure=False,
+                ): index
+                for index, (task, start, stop) in enumerate(jobs)
+            }
+            try:
+                for future in distributed.as_completed(futures):
+                    yield futures[future], future.result()
+            finally:
+                pending = [future for future in futures if not future.done()]
+                if pending:
+                    client.cancel(pending)
+
+        return run
+
+    return bind

@@ -3,8 +3,9 @@
 Bau, Zhou, Khosla, Oliva & Torralba, "Network Dissection: Quantifying
 Interpretability of Deep Visual Representations", CVPR 2017, section 3.2:
 
-* each unit's activation map A_k(x) is upsampled (bilinear) to the input size;
-* T_k is the top-quantile level over all pixels of all images: P(a_k > T_k) = q;
+* T_k is the top-quantile level of the unit's activations over every spatial
+  location of its own activation map in the data set: P(a_k > T_k) = q;
+* each activation map A_k(x) is upsampled (bilinear) to the input size, S_k(x);
 * M_k(x) = S_k(x) > T_k (strictly, so a mostly-silent unit with T_k = 0 is not
   "hot" everywhere); for concept c with masks L_c(x), summed over the data set,
   IoU_{k,c} = sum |M_k(x) AND L_c(x)| / sum |M_k(x) OR L_c(x)|;
@@ -23,29 +24,51 @@ Edges are scored by IoU too (not the orientation-selectivity alternative).
 across images and rolled by a random offset; and the face and part masks laid
 over non-face images (activations of the negatives, same thresholds).
 
-Both passes are a map over shards of images plus an exact merge: the top
-``m = ceil(q * pixels)`` values per unit (pass 1, whose smallest is T_k) and
-integer pixel counts (pass 2). A ``cancelled()`` check runs before every batch
-of every pass, so Cancel stops a dissection within one compiled call.
+Both passes are a map over shards of images plus an exact merge
+(``merge_shards``): the top ``m = ceil(q * N * h * w)`` raw activations per unit
+(pass 1; m is the whole data set's, and the smallest of the merged top m is
+T_k) and integer pixel counts (pass 2: real masks, shuffled control, non-face
+control). Shards are whole batches, so the result does not depend on where or
+in what order they run: here by default, or on Dask workers through a
+``ShardMap`` (``cluster.dask_dissection_map``). Here a ``cancelled()`` check
+runs before every batch of every pass, so Cancel stops a dissection within one
+compiled call; with a ``ShardMap`` it runs as each shard's result arrives.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
 
 import numpy as np
 import tensorflow as tf
 
 from inspector.engine.errors import CancelledError
-from inspector.engine.inspection import read_only
 from inspector.units.concepts import ConceptSet
+from inspector.units.dissection_scoring import (
+    IOU_THRESHOLD,
+    LayerDissection,
+    iou,
+    label_units,
+    passing_fraction,
+)
+from inspector.units.dissection_shards import (
+    DissectionData,
+    Job,
+    PassMap,
+    ShardMap,
+    ShardTask,
+    dissection_data,
+    floor_of,
+    kept_with,
+    levels_of,
+    merge_shards,
+)
 from inspector.units.probe import LayerProbe
+from inspector.units.run import shard_ranges
 
 TOP_QUANTILE = 0.02
-IOU_THRESHOLD = 0.04
-NONE = "none"
+__all__ = ["IOU_THRESHOLD", "TOP_QUANTILE", "Dissector", "LayerDissection", "ShardMap"]
 Cancelled = Callable[[], bool]  # True when the caller wants the dissection to stop
 
 
@@ -56,47 +79,50 @@ def _check_cancelled(cancelled: Cancelled | None) -> None:
         )
 
 
-@dataclass(frozen=True)
-class LayerDissection:
-    """Labels of one layer's units.
-
-    Attributes:
-        layer: name. ``concepts``: the concept names, in column order.
-        iou: float64 ``(C, K)`` IoU of each unit with each concept.
-        labels: ``C`` best concept or ``"none"``; ``groups``: its group or ``"none"``.
-        scores: float64 ``(C,)`` the best IoU.
-        fractions: group -> fraction of units with that label (``none`` included).
-        controls: control name -> fraction of units that pass the threshold under it.
-    """
-
-    layer: str
-    concepts: tuple[str, ...]
-    iou: np.ndarray
-    labels: tuple[str, ...]
-    groups: tuple[str, ...]
-    scores: np.ndarray
-    fractions: dict
-    controls: dict
-
-
 class Dissector:
     """Runs the two passes of Network Dissection for every layer of ``probe``.
 
     Args:
         probe: the model and its chosen layers.
         batch_size: images per compiled call.
+        shard_batches: batches per shard. Shards are whole batches, so every batch,
+            and so every activation, is the same wherever and in whatever order
+            the shards run.
     """
 
-    def __init__(self, probe: LayerProbe, batch_size: int = 32) -> None:
+    def __init__(self, probe: LayerProbe, batch_size: int = 32, shard_batches: int = 8) -> None:
         self.probe, self.batch_size = probe, batch_size
+        self.shard_size = batch_size * shard_batches
         self.size = probe.input_shape[:2]
         low, high = probe.value_range
         self.low, self.span = low, high - low
-        self._upsampled = tf.function(self._upsample_all, autograph=False)
+        self._above = tf.function(self._above_all, autograph=False)
         self._counts = tf.function(self._count_all, autograph=False)
 
     def _upsample_all(self, x):
         return [tf.image.resize(a, self.size, method="bilinear") for a in self.probe.outputs(x)]
+
+    def _raw_all(self, x):
+        """Per layer: the activations as ``(C, B * h * w)``, one row per unit."""
+        return [
+            tf.reshape(tf.transpose(a, [3, 0, 1, 2]), [tf.shape(a)[3], -1])
+            for a in self.probe.outputs(x)
+        ]
+
+    def _above_all(self, x, floors):
+        """Per layer: the batch's raw activations above each unit's ``floor``, flat
+        ``(n,)``, and the unit of each, ``(n,)`` int64, in unit order.
+
+        ``floor`` is the smallest of the m values a unit keeps so far (-inf until it
+        has m): nothing at or below it can change its top m. After the first batch
+        only a few times q of the values pass; a ``top_k`` of m values here instead
+        cost 30x the forward pass on 64x64 maps.
+        """
+        out = []
+        for values, floor in zip(self._raw_all(x), floors, strict=True):
+            where = tf.where(values > floor[:, None])  # (n, 2): unit, location; row-major
+            out.append((tf.gather_nd(values, where), where[:, 0]))
+        return out
 
     def _count_all(self, x, thresholds, masks, annotated):
         """Per layer: intersections (C, K) and thresholded areas on annotated images (C, K)."""
@@ -113,6 +139,15 @@ class Dissector:
     def _scaled(self, images: np.ndarray) -> tf.Tensor:
         return tf.constant(self.low + images * self.span, tf.float32)
 
+    def _wanted(self, count: int) -> tuple[int, ...]:
+        """m per layer for ``count`` images: the raw map's locations, as Bau et al. take
+        them (bilinear upsampling adds interpolated values and weighs every location by
+        its upsampled footprint, which moves the quantile of small maps)."""
+        return tuple(
+            max(1, math.ceil(TOP_QUANTILE * count * layer.shape[0] * layer.shape[1]))
+            for layer in self.probe.layers
+        )
+
     def thresholds(
         self, images: np.ndarray, cancelled: Cancelled | None = None
     ) -> list[np.ndarray]:
@@ -121,17 +156,28 @@ class Dissector:
         Raises:
             CancelledError: ``cancelled()`` was True before a batch.
         """
-        pixels = len(images) * self.size[0] * self.size[1]
-        m = max(1, math.ceil(TOP_QUANTILE * pixels))
+        return levels_of(self.top_values(images, self._wanted(len(images)), cancelled))
+
+    def top_values(
+        self, images: np.ndarray, wanted: tuple[int, ...], cancelled: Cancelled | None = None
+    ) -> list[np.ndarray]:
+        """Per layer: float32 ``(C, <= wanted[i])``, the top raw activations of each unit.
+
+        Raises:
+            CancelledError: ``cancelled()`` was True before a batch.
+        """
         kept: list[np.ndarray | None] = [None] * len(self.probe.layers)
         for low in range(0, len(images), self.batch_size):
             _check_cancelled(cancelled)
-            ups = self._upsampled(self._scaled(images[low : low + self.batch_size]))
-            for i, up in enumerate(ups):
-                values = tf.reshape(tf.transpose(up, [3, 0, 1, 2]), [up.shape[3], -1])
-                top = tf.math.top_k(values, k=min(m, values.shape[1]), sorted=False).values
-                kept[i] = _top_m(np.asarray(top), kept[i], m)
-        return [np.min(values, axis=1) for values in kept]
+            floors = [
+                floor_of(values, m, layer.shape[2])
+                for values, m, layer in zip(kept, wanted, self.probe.layers, strict=True)
+            ]
+            above = self._above(self._scaled(images[low : low + self.batch_size]), floors)
+            for i, ((values, units), m) in enumerate(zip(above, wanted, strict=True)):
+                values, units = np.asarray(values), np.asarray(units)
+                kept[i] = kept_with(kept[i], values, units, m, len(floors[i]))
+        return kept
 
     def counts(
         self, images, masks, annotated, thresholds, cancelled: Cancelled | None = None
@@ -159,110 +205,93 @@ class Dissector:
             )
         return totals
 
+    def run_shard(
+        self,
+        data: DissectionData,
+        task: ShardTask,
+        start: int,
+        stop: int,
+        cancelled: Cancelled | None = None,
+    ) -> list:
+        """The mergeable result of ``task`` over rows ``[start, stop)`` (see ``merge_shards``):
+        per layer, ``top_values`` (pass 1) or ``counts`` (pass 2)."""
+        if task.kind == "top":
+            return self.top_values(data.images[start:stop], task.wanted, cancelled)
+        return self.counts(*data.part(task.kind, start, stop), task.levels, cancelled)
+
     def dissect(
-        self, concepts: ConceptSet, seed: int = 0, cancelled: Cancelled | None = None
+        self,
+        concepts: ConceptSet,
+        seed: int = 0,
+        cancelled: Cancelled | None = None,
+        shard_map: ShardMap | None = None,
     ) -> list[LayerDissection]:
         """Label every unit of every chosen layer; controls included.
 
         Args:
             concepts: the images and their concept masks.
             seed: seeds the shuffled-masks control.
-            cancelled: polled before every batch of every pass (None: never stop).
+            cancelled: polled before every batch of every pass in this process, or
+                as each shard's result arrives from a ``shard_map`` (None: never stop).
+            shard_map: runs the shards elsewhere (``cluster.dask_dissection_map``);
+                None runs them here, one after the other.
 
         Raises:
             CancelledError: ``cancelled()`` turned True; nothing is returned.
         """
+        data = dissection_data(concepts, seed)
+        if shard_map is None:
+            run = self._in_process(data, cancelled)
+        else:
+            run = _polled(shard_map(data, self.batch_size), cancelled)
+        (top,) = self._passes(run, data, [ShardTask("top", self._wanted(len(data.images)))])
+        levels = tuple(levels_of(top))
+        kinds = ["real", "shuffled"] + (["negatives"] if len(data.negatives) else [])
+        tasks = [ShardTask(kind, levels=levels) for kind in kinds]
+        counts = dict(zip(kinds, self._passes(run, data, tasks), strict=True))
+        # Mask areas from per-image areas: a donor lends its masks to several negatives.
+        per_image = data.masks.sum(axis=(1, 2), dtype=np.int64)  # (N, K)
+        mask_area, negative_area = per_image.sum(axis=0), per_image[data.donors].sum(axis=0)
         names = concepts.names
-        masks = np.stack([concepts.masks[n] for n in names], -1)  # (N, H, W, K)
-        annotated = np.stack([concepts.annotated[n] for n in names], -1)  # (N, K)
-        levels = self.thresholds(concepts.images, cancelled)
-        real = self.counts(concepts.images, masks, annotated, levels, cancelled)
-        shuffled = _shuffled(masks, annotated, seed)
-        control_shuffled = self.counts(concepts.images, shuffled, annotated, levels, cancelled)
-        over_negatives = _over_negatives(concepts, masks, annotated)
-        control_negative = (
-            self.counts(*over_negatives, levels, cancelled) if over_negatives is not None else None
-        )
-        mask_area = masks.sum(axis=(0, 1, 2)).astype(np.int64)
         results = []
         for i, layer in enumerate(self.probe.layers):
-            iou = _iou(*real[i], mask_area)
-            controls = {"shuffled_masks": _passing(_iou(*control_shuffled[i], mask_area))}
-            if control_negative is not None:
-                negative_area = over_negatives[1].sum(axis=(0, 1, 2)).astype(np.int64)
-                controls["masks_over_non_faces"] = _passing(
-                    _iou(*control_negative[i], negative_area), concepts, names
+            unit_iou = iou(*counts["real"][i], mask_area)
+            controls = {"shuffled_masks": passing_fraction(iou(*counts["shuffled"][i], mask_area))}
+            if "negatives" in counts:
+                controls["masks_over_non_faces"] = passing_fraction(
+                    iou(*counts["negatives"][i], negative_area), concepts, names
                 )
-            results.append(_label(layer.name, names, iou, concepts.groups, controls))
+            results.append(label_units(layer.name, names, unit_iou, concepts.groups, controls))
         return results
 
+    def _in_process(self, data: DissectionData, cancelled: Cancelled | None) -> PassMap:
+        def run(jobs: list[Job]) -> Iterator[tuple[int, list]]:
+            for index, (task, start, stop) in enumerate(jobs):
+                yield index, self.run_shard(data, task, start, stop, cancelled)
 
-def _top_m(new: np.ndarray, kept: np.ndarray | None, m: int) -> np.ndarray:
-    both = new if kept is None else np.concatenate([kept, new], axis=1)
-    if both.shape[1] <= m:
-        return both
-    return -np.partition(-both, m - 1, axis=1)[:, :m]
+        return run
 
-
-def _iou(intersection: np.ndarray, unit_area: np.ndarray, mask_area: np.ndarray) -> np.ndarray:
-    union = unit_area + mask_area[None, :] - intersection
-    return np.where(union > 0, intersection / np.maximum(union, 1), 0.0)
-
-
-def _passing(iou: np.ndarray, concepts: ConceptSet | None = None, names=None) -> float:
-    """Fraction of units whose best control IoU passes the threshold (face/part columns
-    only for the non-face control: edges are not face masks)."""
-    if concepts is not None:
-        keep = [i for i, n in enumerate(names) if concepts.groups[n] in ("part", "face")]
-        iou = iou[:, keep] if keep else np.zeros((iou.shape[0], 1))
-    return float(np.mean(iou.max(axis=1) > IOU_THRESHOLD)) if iou.size else 0.0
-
-
-def _shuffled(masks: np.ndarray, annotated: np.ndarray, seed: int) -> np.ndarray:
-    """Each concept's masks moved to other annotated images and rolled by a random offset."""
-    rng = np.random.default_rng([seed, 7])
-    out = np.zeros_like(masks)
-    height, width = masks.shape[1:3]
-    for k in range(masks.shape[-1]):
-        rows = np.flatnonzero(annotated[:, k])
-        for target, origin in zip(rows, rng.permutation(rows), strict=True):
-            shift = (int(rng.integers(height)), int(rng.integers(width)))
-            out[target, ..., k] = np.roll(masks[origin, ..., k], shift, axis=(0, 1))
-    return out
+    def _passes(self, run: PassMap, data: DissectionData, tasks: list[ShardTask]) -> list[list]:
+        """Every shard of every task in one go (independent passes overlap on a
+        cluster); per task, the merge of its shards' results."""
+        jobs, owner = [], []  # owner: the index of each job's task
+        for t, task in enumerate(tasks):
+            for start, stop in shard_ranges(data.rows(task.kind), self.shard_size):
+                jobs.append((task, start, stop))
+                owner.append(t)
+        merged: list = [None] * len(tasks)
+        for index, result in run(jobs):
+            t = owner[index]
+            merged[t] = result if merged[t] is None else merge_shards(tasks[t], merged[t], result)
+        return merged
 
 
-def _over_negatives(concepts: ConceptSet, masks, annotated):
-    """Non-face images carrying, in turn, the masks of the face images."""
-    face_columns = [
-        k for k, name in enumerate(concepts.names) if concepts.groups[name] in ("part", "face")
-    ]
-    if not face_columns:
-        return None
-    # The natural negatives (annotated for faces, with empty masks), not the synthetic edges.
-    natural = concepts.negatives & annotated[:, face_columns].any(axis=1)
-    negatives = np.flatnonzero(natural if natural.any() else concepts.negatives)
-    faces = np.flatnonzero(~concepts.negatives)
-    if len(faces) == 0 or len(negatives) == 0:
-        return None
-    donors = faces[np.arange(len(negatives)) % len(faces)]
-    return concepts.images[negatives], masks[donors], annotated[donors]
+def _polled(run: PassMap, cancelled: Cancelled | None) -> PassMap:
+    """``run`` with ``cancelled()`` checked as each shard's result arrives."""
 
+    def polled(jobs: list[Job]) -> Iterator[tuple[int, list]]:
+        for item in run(jobs):
+            _check_cancelled(cancelled)
+            yield item
 
-def _label(layer, names, iou, groups, controls) -> LayerDissection:
-    best = iou.argmax(axis=1)
-    scores = iou[np.arange(len(iou)), best]
-    labels = tuple(
-        names[b] if s > IOU_THRESHOLD else NONE for b, s in zip(best, scores, strict=True)
-    )
-    unit_groups = tuple(groups[label] if label != NONE else NONE for label in labels)
-    fractions = {g: unit_groups.count(g) / len(unit_groups) for g in ("edge", "part", "face", NONE)}
-    return LayerDissection(
-        layer,
-        tuple(names),
-        read_only(iou),
-        labels,
-        unit_groups,
-        read_only(scores),
-        fractions,
-        controls,
-    )
+    return polled

@@ -3,7 +3,8 @@
 For every chosen layer and channel the traced function computes, per batch, the
 maximum over positions of each image (and where it is), the batch's top k of
 those maxima (``tf.math.top_k``, which puts the lower index first on ties), the
-activation sum, the count of active positions and the fixed-bin histogram.
+activation sum of each image and the fixed-bin histogram of EVERY position
+(which also gives the count of active positions: all bins but bin 0).
 Only these few numbers leave the graph; the activations never do, so memory is
 flat in the number of images. The host merges each batch into the running
 ``LayerState`` with ``topk_state.merge_layer``.
@@ -16,10 +17,17 @@ from collections.abc import Callable
 import numpy as np
 import tensorflow as tf
 
-from inspector.engine.errors import CancelledError
+from inspector.engine.errors import CancelledError, InspectorError
 from inspector.units.probe import LayerProbe
 from inspector.units.sources import ImageSource, batches
-from inspector.units.topk_state import HIST_BINS, HIST_EDGES, LayerState, MiningState, merge_layer
+from inspector.units.topk_state import (
+    HIST_BINS,
+    KEY_SHIFT,
+    LayerState,
+    MiningState,
+    bin_tables,
+    merge_layer,
+)
 
 Progress = Callable[[int], None]  # called with the number of images just finished
 Cancelled = Callable[[], bool]
@@ -29,40 +37,59 @@ class MiningCancelled(CancelledError):
     """Raised inside a shard when the cancel check says stop; the shard is discarded."""
 
 
+@tf.function(jit_compile=True, autograph=False)
+def _bin_index(activation: tf.Tensor) -> tf.Tensor:
+    """int32 ``(B * h * w * C,)`` flat ``bin * C + channel`` of every position.
+
+    Each position is binned by its float bits (``topk_state.bin_tables``: exact,
+    no log, no search). XLA fuses the shift, both lookups and the offset into one
+    pass; as separate TF ops they cost 10 ns per element instead of 1.3.
+    """
+    channels = activation.shape[-1]
+    first, edge = (tf.constant(table) for table in bin_tables())
+    bits = tf.bitcast(activation, tf.int32)
+    key = tf.cast(tf.bitwise.right_shift(tf.bitcast(activation, tf.uint32), KEY_SHIFT), tf.int32)
+    bins = tf.gather(first, key) + tf.cast(bits >= tf.gather(edge, key), tf.int32)
+    return tf.reshape(bins * channels + tf.range(channels), [-1])
+
+
 def _reduce_layer(activation: tf.Tensor, k: int) -> tuple:
     """Per-batch top-k and statistics of one ``(B, h, w, C)`` activation.
 
-    Every full-size pass over the activation costs about as much as a cheap conv
-    layer, so the passes are few and of the fast kinds (measured on MobileNetV2):
-    ``max_pool_with_argmax`` over the whole map gives the max AND its position in
-    one pass (40 % less than ``reduce_max`` + ``argmax``); sums and active counts
-    reduce the positions axis first (5x faster than reducing batch and positions
-    at once); and the histogram is taken over the small ``(B, C)`` per-image
-    maxima (``Bucketize`` over every position cost 10x the forward pass).
+    CPU time per activation element on this project's 2-core CPU, MobileNetV2
+    (``bench_units.py --parts ablation``; its forward pass costs 3.3 ns):
+    ``argmax`` over positions 0.8-1.2 ns (``max_pool_with_argmax`` 1.8, XLA's
+    argmax 2.1), so the maxima are gathered at its positions; sums 0.4 ns; the
+    histogram of every position 3.3 ns: the XLA bin index, then TF's
+    ``Bincount``, which counts on both cores (XLA's scatter-add uses one).
     """
     shape = tf.shape(activation)
-    h, w = activation.shape[1], activation.shape[2]
-    pooled, where = tf.nn.max_pool_with_argmax(
-        activation, ksize=[h, w], strides=[h, w], padding="VALID"
-    )
-    maxima = tf.reshape(pooled, [shape[0], shape[3]])  # (B, C)
-    # The flat index is (row * w + col) * C + c; keep row * w + col.
-    where = tf.cast(
-        tf.reshape(where, [shape[0], shape[3]]) // tf.cast(shape[3], tf.int64), tf.int32
-    )
+    channels = activation.shape[-1]
+    flat = tf.reshape(activation, [shape[0], -1, channels])  # (B, h*w, C)
+    where = tf.argmax(flat, axis=1, output_type=tf.int32)  # (B, C) row * w + col
+    first_of_image = tf.range(shape[0])[:, None] * tf.shape(flat)[1]
+    at_max = (first_of_image + where) * channels + tf.range(channels)  # flat (B, C) indices
+    maxima = tf.gather(tf.reshape(activation, [-1]), at_max)
     per_channel = tf.transpose(maxima)  # (C, B)
     top = tf.math.top_k(per_channel, k=tf.minimum(k, shape[0]), sorted=True)
     locations = tf.gather(tf.transpose(where), top.indices, batch_dims=1)
-    flat = tf.reshape(activation, [shape[0], -1, shape[3]])  # (B, h*w, C)
-    sums = tf.reduce_sum(tf.reduce_sum(flat, axis=1), axis=0)
-    # sign(relu(a)) is 1 where a > 0, else 0. Counts stay float32 in the graph
-    # (exact below 2**24; oneDNN has no int32 kernels on most CPUs) and become
-    # int64 on the host: active positions per image, the histogram of B maxima.
-    active = tf.reduce_sum(tf.sign(tf.nn.relu(flat)), axis=1)  # (B, C)
-    edges = tf.broadcast_to(tf.constant(HIST_EDGES), [shape[3], len(HIST_EDGES)])
-    bins = tf.searchsorted(edges, per_channel, side="right")  # (C, B)
-    histogram = tf.reduce_sum(tf.one_hot(bins, HIST_BINS, dtype=tf.float32), axis=1)
-    return top.values, top.indices, locations, sums, active, histogram
+    sums = tf.reduce_sum(flat, axis=1)  # (B, C); the host adds images in float64
+    # Integer counts; int32 indices and counts hold while B * h * w * C < 2**31.
+    histogram = tf.raw_ops.Bincount(
+        arr=_bin_index(activation), size=HIST_BINS * channels, weights=tf.zeros([0], tf.int32)
+    )
+    return top.values, top.indices, locations, sums, histogram
+
+
+def _check_batch_fits(probe: LayerProbe, batch_size: int) -> None:
+    """The in-graph flat indices are int32: a batch of the biggest layer must fit."""
+    biggest = max(layer.shape[0] * layer.shape[1] * layer.shape[2] for layer in probe.layers)
+    largest = (2**31 - 1) // biggest
+    if batch_size > largest:
+        raise InspectorError(
+            f"Expected a batch size of at most {largest} for this model (its largest chosen "
+            f"layer holds {biggest:,} values per image). Received: {batch_size}."
+        )
 
 
 class ShardMiner:
@@ -76,6 +103,7 @@ class ShardMiner:
 
     def __init__(self, probe: LayerProbe, k: int = 9, batch_size: int = 64) -> None:
         self.probe, self.k, self.batch_size = probe, int(k), int(batch_size)
+        _check_batch_fits(probe, self.batch_size)
         spec = tf.TensorSpec((None, *probe.input_shape), tf.float32)
 
         def reduce_batch(x):
@@ -119,15 +147,18 @@ class ShardMiner:
         return MiningState(layers, ((start, stop),), read, self.k)
 
     def _merge_batch(self, state: LayerState, values, index_of: np.ndarray, start: int):
-        scores, positions, locations, sums, active, histogram = (np.asarray(v) for v in values)
+        scores, positions, locations, sums, histogram = (np.asarray(v) for v in values)
+        histogram = histogram.reshape(HIST_BINS, -1).T.astype(np.int64)  # (C, HIST_BINS)
         batch = LayerState(
             scores,
             index_of[positions],
             locations,
-            # One float64 sum per shard; batches add into it in their fixed order.
-            {start: state.sums.get(start, 0.0) + sums.astype(np.float64)},
-            active.astype(np.int64).sum(axis=0),
-            histogram.astype(np.int64),
+            # One float64 sum per shard; images and batches add in their fixed order.
+            {start: state.sums.get(start, 0.0) + sums.astype(np.float64).sum(axis=0)},
+            # Bin 0 is below the smallest normal float32; TF's CPU kernels flush
+            # subnormal results to zero, so the other bins are exactly a > 0.
+            histogram[:, 1:].sum(axis=1),
+            histogram,
         )
         previous = LayerState(
             state.scores, state.images, state.locations, {}, state.active, state.histogram

@@ -22,6 +22,11 @@ from tests.inspector.units.planted import (
 from tests.inspector.units.test_dissection import eye_model, face_concepts
 
 
+def eye_concepts(shape):
+    """The stand-in for bundled-faces: eye and face masks on the eye model's images."""
+    return face_concepts()
+
+
 def make_parser(model: Path | None, bundled=None, concepts=None) -> argparse.ArgumentParser:
     """The parser as the launcher builds it, with the bundled model and data passed in."""
     parser = argparse.ArgumentParser(prog="layer-inspector")
@@ -147,3 +152,30 @@ def test_dissect_bad_concept_folder_is_one_line(files, tmp_path, capsys):
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "concepts.npz" in err
     assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    "scheduler, expected",
+    [("local:zero", "Expected --scheduler local:N"), ("tcp://127.0.0.1:9", "reachable Dask")],
+)
+def test_dissect_bad_scheduler_is_one_line(files, tmp_path, capsys, scheduler, expected):
+    out = tmp_path / "out"
+    argv = ["dissect", "--model", files["folder"] / "eye.keras", "--layers", "pooled"]
+    code = run([*argv, "--scheduler", scheduler, "--out", out], files, concepts=eye_concepts)
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1 and expected in err and "Traceback" not in err
+    assert not out.exists()
+
+
+@pytest.mark.slow
+def test_dissect_on_a_local_cluster_writes_the_same_document(files, tmp_path):
+    pytest.importorskip("distributed")
+    argv = ["dissect", "--model", files["folder"] / "eye.keras", "--layers", "detector,pooled"]
+    documents = []
+    for extra in ([], ["--scheduler", "local:2"]):
+        out = tmp_path / f"out{len(extra)}"
+        assert run([*argv, *extra, "--out", out], files, concepts=eye_concepts) == 0
+        documents.append(json.loads((out / "dissection.json").read_text()))
+    alone, spread = documents
+    assert alone["layers"]["pooled"]["units"][0]["concept"] == "eye"
+    assert spread["layers"] == alone["layers"] and spread["controls"] == alone["controls"]

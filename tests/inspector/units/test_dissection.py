@@ -14,11 +14,14 @@ from tests.inspector.units.planted import BIAS, PATTERN, SIZE, noise_images, pas
 EYES = ((8, 4), (8, 20))  # pattern top-left corners: the two "eyes" of every face image
 
 
-def eye_model() -> keras.Model:
-    """detector (ch 0: matched filter of the eye pattern, ch 1: random) -> 4x4 max pool."""
+def eye_model(pool: int = 2) -> keras.Model:
+    """detector (ch 0: matched filter of the eye pattern, ch 1: random) -> max pool.
+
+    With ``pool=2`` the maps are 16x16, the size of the face model's part layers.
+    """
     inputs = keras.Input((SIZE, SIZE, 1))
     conv = keras.layers.Conv2D(2, 7, padding="same", activation="relu", name="detector")
-    pooled = keras.layers.MaxPooling2D(4, name="pooled")(conv(inputs))
+    pooled = keras.layers.MaxPooling2D(pool, name="pooled")(conv(inputs))
     outputs = keras.layers.Dense(1)(keras.layers.GlobalAveragePooling2D()(pooled))
     kernel = np.zeros((7, 7, 1, 2), np.float32)
     kernel[..., 0, 0] = PATTERN - 0.5
@@ -120,3 +123,49 @@ def test_cancel_is_polled_before_every_batch_and_stops_the_dissection(dissection
     with pytest.raises(CancelledError, match="Received: a cancel request"):
         Dissector(probe, batch_size=32).dissect(face_concepts(), cancelled=on_third_poll)
     assert len(asked) == 3  # stopped at once: no batch ran after the request
+
+
+def test_threshold_is_the_top_quantile_of_the_raw_map_locations():
+    """Bau et al. take T_k over the activation map's own locations, before upsampling:
+    recompute it independently from the model's raw 8x8 pooled maps with NumPy."""
+    from inspector.units.dissection import TOP_QUANTILE
+
+    model = eye_model()
+    concepts = face_concepts()
+    probe = LayerProbe(model, ["pooled"])
+    levels = Dissector(probe, batch_size=7).thresholds(concepts.images)[0]
+    pooled = keras.Model(model.inputs, model.get_layer("pooled").output)
+    raw = np.asarray(pooled(concepts.images))  # (N, 8, 8, 2)
+    per_unit = raw.transpose(3, 0, 1, 2).reshape(2, -1)
+    m = int(np.ceil(TOP_QUANTILE * per_unit.shape[1]))
+    expected = -np.sort(-per_unit, axis=1)[:, m - 1]
+    np.testing.assert_allclose(levels, expected, rtol=1e-6)
+    # Over the upsampled pixels the level of the random unit would differ.
+    upsampled = np.asarray(keras.ops.image.resize(raw, (SIZE, SIZE), interpolation="bilinear"))
+    flat = upsampled[..., 1].ravel()
+    assert abs(np.sort(flat)[-int(np.ceil(TOP_QUANTILE * flat.size))] - levels[1]) > 1e-3
+
+
+def test_shuffled_control_measures_chance_overlap_of_a_sparse_unit_on_small_maps():
+    """On 8x8 maps a sparse unit (T = 0: fewer than q of its locations are active)
+    is hot over its whole upsampled footprint, 6 % of the pixels; against a mask
+    covering 37.5 % of them, chance alone gives IoU ~ pq / (p + q - pq) = 0.057,
+    above the 0.04 threshold. The shuffled-mask control must report that overlap."""
+    from inspector.units import dissection_scoring as scoring
+
+    concepts = face_concepts()
+    dissector = Dissector(LayerProbe(eye_model(pool=4), ["pooled"]))
+    levels = dissector.thresholds(concepts.images)
+    assert levels[0][0] == 0.0  # the eye unit is sparse
+    names = concepts.names
+    masks = np.stack([concepts.masks[n] for n in names], -1)
+    annotated = np.stack([concepts.annotated[n] for n in names], -1)
+    shuffled = scoring.shuffled_masks(masks, annotated, seed=0)
+    inter, area = dissector.counts(concepts.images, shuffled, annotated, levels)[0]
+    face = names.index("face")
+    pixels = masks[..., face].size
+    p, q = area[0, face] / pixels, masks[..., face].sum() / pixels
+    chance = p * q / (p + q - p * q)
+    iou = scoring.iou(inter, area, masks.sum(axis=(0, 1, 2)))[0, face]
+    assert chance > IOU_THRESHOLD and iou == pytest.approx(chance, rel=0.3)
+    assert dissector.dissect(concepts)[0].controls["shuffled_masks"] > 0

@@ -11,7 +11,7 @@ from inspector.units.mining import ShardMiner
 from inspector.units.probe import LayerProbe
 from inspector.units.run import mine_units
 from inspector.units.sources import ArraySource, FolderSource
-from inspector.units.topk_state import HIST_EDGES, merge_states
+from inspector.units.topk_state import HIST_EDGES, KEY_SHIFT, bin_tables, merge_states
 from tests.inspector.units.planted import (
     PLANTED,
     noise_images,
@@ -55,10 +55,10 @@ def test_statistics_match_an_independent_computation(probe):
             units.mean, activation.mean(axis=(0, 1, 2)), rtol=1e-5, atol=1e-7
         )
         np.testing.assert_allclose(units.fraction_active, (activation > 0).mean(axis=(0, 1, 2)))
-        maxima = activation.max(axis=(1, 2)).astype(np.float32)  # (N, C)
-        for c in range(maxima.shape[1]):  # the histogram of each image's maximum
+        positions = activation.astype(np.float32).reshape(-1, activation.shape[-1])
+        for c in range(positions.shape[1]):  # every position of every image, binned
             expected = np.bincount(
-                np.searchsorted(HIST_EDGES, maxima[:, c], side="right"),
+                np.searchsorted(HIST_EDGES, positions[:, c], side="right"),
                 minlength=len(HIST_EDGES) + 1,
             )
             np.testing.assert_array_equal(units.histogram[c], expected)
@@ -66,6 +66,25 @@ def test_statistics_match_an_independent_computation(probe):
         for c in range(maxima.shape[1]):
             order = np.lexsort((np.arange(len(maxima)), -maxima[:, c]))[:4]
             np.testing.assert_array_equal(units.images[c], order)
+
+
+def test_bin_tables_match_searchsorted_at_the_edges():
+    rng = np.random.default_rng(0)
+    spread = rng.normal(size=20000) * np.exp(rng.normal(size=20000) * 6)
+    special = [0.0, -0.0, np.inf, -np.inf, np.nan, 1e-40, -1e-40, 1e-3, 1e3]
+    values = np.concatenate(
+        [
+            spread.astype(np.float32),
+            HIST_EDGES,
+            np.nextafter(HIST_EDGES, np.float32(-np.inf)),
+            np.nextafter(HIST_EDGES, np.float32(np.inf)),
+            np.float32(special),
+        ]
+    ).astype(np.float32)
+    first, edge = bin_tables()
+    key = values.view(np.uint32) >> KEY_SHIFT
+    bins = first[key] + (values.view(np.int32) >= edge[key])
+    np.testing.assert_array_equal(bins, np.searchsorted(HIST_EDGES, values, side="right"))
 
 
 def test_ties_go_to_the_earlier_image(probe):
@@ -118,3 +137,13 @@ def test_a_tf_data_dataset_gives_the_array_result(probe):
     for a, b in zip(from_dataset.layers, from_array.layers, strict=True):
         np.testing.assert_array_equal(a.images, b.images)
         np.testing.assert_array_equal(a.boxes, b.boxes)
+
+
+def test_a_batch_too_big_for_int32_indices_is_refused_in_one_line(probe):
+    from inspector.engine.errors import InspectorError
+
+    biggest = max(int(np.prod(layer.shape)) for layer in probe.layers)
+    largest = (2**31 - 1) // biggest
+    ShardMiner(probe, batch_size=largest)  # the largest that fits is accepted
+    with pytest.raises(InspectorError, match=rf"at most {largest} .*Received: {largest + 1}\."):
+        ShardMiner(probe, batch_size=largest + 1)
