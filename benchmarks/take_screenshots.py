@@ -5,11 +5,20 @@ everything is computed and painted, then saves one PNG per tab into
 gui/screenshots/. The training tab is captured while a short training runs.
 ``--model`` opens another model instead (e.g. a 150-layer keras.applications
 one) and ``--out``/``--size`` put its shots elsewhere at another window size.
+Before the Units and Hierarchy shots the Units tab mines its data set (the
+bundled faces, or ``--units-data FOLDER``: a few dozen images keep a 50-layer
+model quick) and runs Network Dissection, so both show concepts. ``--only``
+retakes some shots and leaves the others alone.
 
 Run (Linux, packages listed in the README):
     xvfb-run -s "-screen 0 1600x1000x24" python benchmarks/take_screenshots.py
     xvfb-run -a -s "-screen 0 1366x768x24" python benchmarks/take_screenshots.py \
         --model /tmp/mnv2.keras --out /tmp/shots --size 1366x768 --skip-training
+    xvfb-run -a -s "-screen 0 1600x1000x24" python benchmarks/take_screenshots.py \
+        --only units,hierarchy --skip-training
+    xvfb-run -a -s "-screen 0 1600x1000x24" python benchmarks/take_screenshots.py \
+        --model /tmp/mnv2.keras --units-data /tmp/64_images --units-layer expanded_conv_project \
+        --edges-only --only units,hierarchy --out /tmp/shots
 """
 
 from __future__ import annotations
@@ -84,6 +93,32 @@ def capture_training(window, app, seconds: float, out: Path = OUT) -> None:
     tab.stop()
 
 
+def mine_and_dissect(window, app, data: str) -> None:
+    """Mine every conv layer over ``data`` and dissect them, as the user would with
+    the Units tab's Mine and Dissect buttons."""
+    view = window.units_view
+    if data == "bundled":
+        view.request_mining()
+    else:
+        view.add_folder(data)
+    wait_for(app, lambda: view.mined is not None, timeout=1800, what="unit mining")
+    view.dissect_requested.emit()
+    wait_for(app, lambda: view.dissection is not None, timeout=1800, what="dissection")
+
+
+def show_labelled_unit(window, app, layer: str = "") -> None:
+    """Open ``layer`` (default: a middle conv layer) at its best-labelled unit, so the
+    Units shot shows a concept, and wait for its crops and feature visualisations
+    (a minute per 16 channels of a deep 224-px layer on two busy cores)."""
+    view = window.units_view
+    layers = [d for d in view.dissection.layers if len(d.labels)]
+    chosen = next((d for d in layers if d.layer == layer), layers[len(layers) // 2])
+    channel = int(max(range(len(chosen.labels)), key=lambda c: float(chosen.scores[c])))
+    view.select_unit(chosen.layer, channel)
+    window.tabs.setCurrentWidget(view)  # the tab computes its crops only while shown
+    wait_for(app, lambda: chosen.layer in view.details, timeout=1800, what="the unit's crops")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--train-seconds", type=float, default=40.0)
@@ -91,6 +126,18 @@ def main() -> None:
     parser.add_argument("--model", type=Path, help="a .keras model instead of the bundled one")
     parser.add_argument("--out", type=Path, default=OUT, help="folder for the PNGs")
     parser.add_argument("--size", default="x".join(map(str, SIZE)), help="window WxH")
+    parser.add_argument(
+        "--units-data", default="bundled", help='"bundled" or a folder of images to mine'
+    )
+    parser.add_argument("--units-layer", default="", help="the layer the Units shot shows")
+    parser.add_argument(
+        "--edges-only",
+        action="store_true",
+        help="dissect on the synthetic edges only (the face masks take long at 224 px)",
+    )
+    parser.add_argument(
+        "--only", default="", help="comma-separated shot names (e.g. units,hierarchy)"
+    )
     args = parser.parse_args()
     from PyQt6.QtCore import QSettings
 
@@ -115,18 +162,25 @@ def main() -> None:
     names = {
         "Feature maps": "feature_maps",
         "Hierarchy": "hierarchy",
+        "Units": "units",
         "Backprop": "backprop",
         "Neuron": "neuron",
         "Attribution": "attribution",
         "Weight updates": "weight_updates",
     }
+    wanted = set(args.only.split(",")) if args.only else set(names.values())
+    if args.edges_only:
+        window.units_jobs.concepts = None
+    if wanted & {"units", "hierarchy"}:
+        mine_and_dissect(window, app, args.units_data)
+        show_labelled_unit(window, app, args.units_layer)
     for index in range(window.tabs.count()):
         title = window.tabs.tabText(index)
-        if title in names:
+        if names.get(title) in wanted:
             window.tabs.setCurrentIndex(index)
             wait_for(app, lambda: not window.session.worker.is_busy, what=title)
             save(window, app, names[title], args.out)
-    if not args.skip_training:
+    if not args.skip_training and (not args.only or "training" in wanted):
         capture_training(window, app, args.train_seconds, args.out)
     window.close()
 

@@ -1,4 +1,7 @@
-"""The main window: docks, tabs, menus, drag and drop, and the busy indicator.
+"""The main window: docks, tabs, the status bar and the busy indicator.
+
+The File and Help menus, the open dialogs, recent files and drag and drop are
+``gui.app.file_actions.FileActions``, mixed in here.
 
 It owns no model state: the ``Session`` does. The window builds every view at
 once (no view imports TensorFlow at import time), forwards user actions to the
@@ -14,14 +17,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from PyQt6.QtCore import QSettings, Qt, pyqtSignal
-from PyQt6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
+from PyQt6.QtGui import QCloseEvent
 from PyQt6.QtWidgets import (
     QApplication,
     QDockWidget,
-    QFileDialog,
     QLabel,
     QMainWindow,
-    QMenu,
     QProgressBar,
     QStackedWidget,
     QTabWidget,
@@ -29,21 +30,18 @@ from PyQt6.QtWidgets import (
 )
 
 from gui.app.error_dialogs import ask_to_trust_model, show_error
+from gui.app.file_actions import FileActions
 from gui.app.input_controls import InputControls
 from gui.app.recent_files import RecentFiles
 from gui.app.remembered import Remembered, remembered_from, save_remembered
 from gui.app.session import (
-    IMAGE_SUFFIXES,
-    MODEL_SUFFIXES,
     SAMPLE_DIR,
     Session,
     SessionState,
     describe_state,
-    sample_images,
 )
-from gui.app.shortcuts import HELP_KEY, ShortcutsDialog, install_shortcuts
+from gui.app.shortcuts import ShortcutsDialog, install_shortcuts
 from gui.app.view_jobs import ViewJobs
-from gui.export.dialogs import ExportController
 from gui.views.attribution import AttributionView
 from gui.views.backprop import BackpropView
 from gui.views.crop import CropView
@@ -59,8 +57,6 @@ from gui.views.units import UnitsView
 from gui.views.units_control import UnitsJobs
 from gui.views.weight_updates import WeightUpdatesView
 
-MODEL_FILTER = "Keras models (*.keras *.h5 *.hdf5)"
-IMAGE_FILTER = "Images (" + " ".join(f"*{s}" for s in IMAGE_SUFFIXES) + ")"
 TRAINING_JOIN_MS = 30000
 LEFT_DOCK_WIDTH = 500
 LEFT_DOCK_SHARE = 0.3  # of the window's width, on screens too small for LEFT_DOCK_WIDTH
@@ -73,7 +69,7 @@ LOADING_TEXT = (
 )
 
 
-class MainWindow(QMainWindow):
+class MainWindow(FileActions, QMainWindow):
     """The layer-inspector window.
 
     Args:
@@ -208,41 +204,6 @@ class MainWindow(QMainWindow):
             self.statusBar().addPermanentWidget(widget)
         self.statusBar().addPermanentWidget(self.busy_bar)
 
-    def _build_menus(self) -> None:
-        file_menu = self.menuBar().addMenu("&File")
-        self._action(file_menu, "Open &model…", self.choose_model, QKeySequence.StandardKey.Open)
-        self._action(file_menu, "Open &image…", self.choose_image, "Ctrl+I")
-        self.samples_menu = file_menu.addMenu("&Sample images")
-        self.samples_menu.aboutToShow.connect(self._fill_samples_menu)
-        self._fill_samples_menu()
-        self.recent_menu = file_menu.addMenu("&Recent files")
-        self.recent.changed.connect(self._fill_recent_menu)
-        self._fill_recent_menu()
-        self._action(file_menu, "Load &labels…", self.input_controls.choose_labels)
-        self._action(file_menu, "Open training &run…", self.choose_run)
-        file_menu.addSeparator()
-        self.export_menu = file_menu.addMenu("&Export")
-        self.export_controller = ExportController(
-            self,
-            self.session.worker,
-            inspection=lambda: self.session.state.inspection if self.session.state else None,
-            attributions=lambda: self.attribution_view.attributions,
-            current_view=self.tabs.currentWidget,
-        )
-        self.export_controller.add_to_menu(self.export_menu)
-        file_menu.addSeparator()
-        self._action(file_menu, "&Quit", self.close, QKeySequence.StandardKey.Quit)
-        help_menu = self.menuBar().addMenu("&Help")
-        self._action(help_menu, "&Keyboard shortcuts", self.show_shortcuts, HELP_KEY)
-        self._action(help_menu, "&About", self._about)
-
-    def _action(self, menu: QMenu, text: str, slot, shortcut=None) -> QAction:
-        action = menu.addAction(text)
-        action.triggered.connect(lambda _=False: slot())
-        if shortcut is not None:
-            action.setShortcut(QKeySequence(shortcut))
-        return action
-
     def _connect(self) -> None:
         session = self.session
         session.state_changed.connect(self.show_state)
@@ -272,55 +233,6 @@ class MainWindow(QMainWindow):
         self.model_panel.layer_selected.connect(lambda _: self.remember())
         self.export_controller.exported.connect(self.status_label.setText)
         self.export_controller.failed.connect(self.show_error)
-
-    # --- user actions ------------------------------------------------------------------
-    def open_model_file(self, path: str | Path, unsafe: bool = False) -> None:
-        self._opened["model"] = Path(path)
-        self.session.open_model(path, unsafe=unsafe)
-
-    def open_image_file(self, path: str | Path) -> None:
-        self._opened["image"] = Path(path)
-        self.session.open_image(path)
-
-    def open_run(self, path: str | Path) -> None:
-        self.weight_updates_view.open_run(Path(path))
-        self.recent.add("run", path)
-        self.tabs.setCurrentWidget(self.weight_updates_view)
-
-    def choose_model(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Open a Keras model", "", MODEL_FILTER)
-        if path:
-            self.open_model_file(path)
-
-    def choose_image(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(
-            self, "Open an image", str(self.sample_dir), IMAGE_FILTER
-        )
-        if path:
-            self.open_image_file(path)
-
-    def choose_run(self) -> None:
-        path = QFileDialog.getExistingDirectory(self, "Open a training run directory")
-        if path:
-            self.open_run(path)
-
-    def open_path(self, path: Path) -> bool:
-        """Open a dropped or recent file by its kind; False if the kind is unknown."""
-        suffix = path.suffix.lower()
-        if suffix in MODEL_SUFFIXES:
-            self.open_model_file(path)
-        elif suffix in IMAGE_SUFFIXES:
-            self.open_image_file(path)
-        elif path.is_dir():
-            self.open_run(path)
-        else:
-            self.show_error(
-                f"Cannot open {path.name}",
-                f"Expected a model ({', '.join(MODEL_SUFFIXES)}), an image "
-                f"({', '.join(IMAGE_SUFFIXES)}) or a training run folder. Received: {path.name!r}.",
-            )
-            return False
-        return True
 
     def _open_layer(self, name: str) -> None:
         self.model_panel.select_layer(name)
@@ -452,44 +364,6 @@ class MainWindow(QMainWindow):
             )
         else:
             self.weight_updates_view.open_run(outcome.run_dir)
-
-    # --- menus -------------------------------------------------------------------------
-    def _fill_samples_menu(self) -> None:
-        self.samples_menu.clear()
-        samples = sample_images(self.sample_dir)
-        for path in samples:
-            self.samples_menu.addAction(path.name, lambda p=path: self.open_image_file(p))
-        if not samples:
-            self.samples_menu.addAction("(no sample images found)").setEnabled(False)
-
-    def _fill_recent_menu(self) -> None:
-        self.recent.fill_menu(self.recent_menu, lambda kind, path: self.open_path(path))
-
-    def _about(self) -> None:
-        from PyQt6.QtWidgets import QMessageBox
-
-        QMessageBox.about(
-            self,
-            "About layer-inspector",
-            "layer-inspector shows how a Keras convolutional network sees an image, layer "
-            "by layer: feature maps, the hierarchy of conv layers, gradients flowing back, "
-            "attributions, and how the weights changed during training.",
-        )
-
-    # --- drag and drop -----------------------------------------------------------------
-    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
-        if event.mimeData().hasUrls() and any(u.isLocalFile() for u in event.mimeData().urls()):
-            event.acceptProposedAction()
-        else:
-            event.ignore()
-
-    def dropEvent(self, event: QDropEvent) -> None:
-        paths = [Path(u.toLocalFile()) for u in event.mimeData().urls() if u.isLocalFile()]
-        # A model first, so that an image dropped with it is shown by the new model.
-        paths.sort(key=lambda p: p.suffix.lower() not in MODEL_SUFFIXES)
-        for path in paths:
-            self.open_path(path)
-        event.acceptProposedAction()
 
     # --- closing -----------------------------------------------------------------------
     def closeEvent(self, event: QCloseEvent) -> None:

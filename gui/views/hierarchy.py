@@ -44,6 +44,19 @@ TILE = 64  # pixels per tile edge in the mosaic
 GAP = 6
 _FOLLOWERS = NORM_AND_ACTIVATION_CLASSES - {"Softmax"}
 CONV, ALL = "conv", "all"
+FOOTER_SEPARATOR = "<br>"  # a column is a tile wide: one concept group per line
+CAPTION = (
+    f"Left: the input. Then every conv layer from first to last (scroll sideways; pick "
+    f"a block or a layer above). Each column shows the {TOP_CHANNELS} channels with the "
+    "highest mean activation, each scaled to its own range (bright = strong). Early "
+    "layers answer to edges and colours, later ones to larger parts of the image. "
+    "Click a column to open that layer."
+)
+CONCEPTS_CAPTION = (
+    " Words on the tiles: the unit's Network Dissection concept (Units tab; edge_45 = "
+    "an edge at 45°, none = no concept). Under each column: the share of its units in each "
+    "concept group (all its units, not only the tiles shown)."
+)
 MODES = [("conv layers", CONV), ("all spatial layers", ALL)]
 
 
@@ -147,7 +160,10 @@ def strip_column(conv: LayerRecord, shown: LayerRecord, dissection=None) -> Stri
     if dissected is None:
         paint, footer = (lambda: column_image(shown)), ""
     else:
-        paint, footer = (lambda: concept_column(shown, dissected)), fractions_text(dissected)
+        paint, footer = (
+            (lambda: concept_column(shown, dissected)),
+            fractions_text(dissected, FOOTER_SEPARATOR),
+        )
     return StripColumn(
         name=shown.name,
         title=column_details(conv, shown),
@@ -191,13 +207,7 @@ class HierarchyView(QWidget):
             "Conv layers: one column per conv layer, showing its block's output (after its "
             "normalisation and activation). All spatial layers: every layer with a map."
         )
-        self.caption = caption_label(
-            f"Left: the input. Then every conv layer from first to last (scroll sideways; pick "
-            f"a block or a layer above). Each column shows the {TOP_CHANNELS} channels with the "
-            "highest mean activation, each scaled to its own range (bright = strong). Early "
-            "layers answer to edges and colours, later ones to larger parts of the image. "
-            "Click a column to open that layer."
-        )
+        self.caption = caption_label(CAPTION)
         body = QHBoxLayout()
         input_box = QVBoxLayout()
         input_box.addSpacing(26)  # level with the strip's controls row
@@ -243,6 +253,7 @@ class HierarchyView(QWidget):
                 columns by conv layer name and unit count), or None.
         """
         self.dissection = report
+        self.caption.setText(CAPTION + (CONCEPTS_CAPTION if report is not None else ""))
         if self._columns:
             self.strip.set_columns(strip_columns(self._columns, report))
 

@@ -29,9 +29,12 @@ BAND_COLOUR = QColor(0, 0, 0, 170)
 TEXT_COLOUR = QColor(255, 255, 255)
 
 
-def fractions_text(layer: LayerDissection) -> str:
-    """The line under a column: ``"edge 25% · part 0% · face 0% · none 75%"``."""
-    return " · ".join(f"{g} {100 * layer.fractions.get(g, 0.0):.0f}%" for g in GROUP_ORDER)
+def fractions_text(layer: LayerDissection, separator: str = " · ") -> str:
+    """Each group's share of the layer's units: ``"edge 25% · part 0% · face 0% · none 75%"``.
+
+    Under a narrow column the groups go one per line (``separator="<br>"``).
+    """
+    return separator.join(f"{g} {100 * layer.fractions.get(g, 0.0):.0f}%" for g in GROUP_ORDER)
 
 
 def tile_concepts(layer: LayerDissection, channels: np.ndarray) -> list[str]:

@@ -34,7 +34,8 @@ from PyQt6.QtWidgets import (
     QWidget,
 )
 
-from gui.views.units_paint import paint_chart, paint_unit
+from gui.views.units_chart import LayerChart
+from gui.views.units_paint import paint_unit
 from gui.widgets.curve_helpers import make_plot
 from gui.widgets.image_helpers import caption_label
 
@@ -74,6 +75,10 @@ class UnitsView(QWidget):
         self.details: dict = {}  # layer -> LayerDetail
         self.dissection = None  # DissectionReport for the current model
         self._layer_channels: dict[str, int] = {}  # before mining: from the inspection
+        # False while another tab is shown: a layer's crops and visualisations take
+        # minutes on a deep model, and the worker runs one job at a time, so browsing
+        # layers in Feature maps must not start them (set_active).
+        self.active = True
         self.data_combo = QComboBox()
         self.data_combo.addItem("Bundled faces and non-faces", "bundled")
         self.data_combo.addItem("Folder…", "")
@@ -110,7 +115,7 @@ class UnitsView(QWidget):
         self.stats.setTextFormat(Qt.TextFormat.RichText)
         self.stats.setWordWrap(True)
         self.histogram = make_plot(
-            "Activation histogram",
+            "Activations at every position",
             x_label="log10 activation",
             y_label="fraction of positions",
         )
@@ -119,6 +124,7 @@ class UnitsView(QWidget):
             x_label="layer, first to last",
             y_label="fraction of units",
         )
+        self.layer_chart = LayerChart(self.chart)
         self._build_layout()
         self._connect()
         self.clear()
@@ -260,14 +266,14 @@ class UnitsView(QWidget):
         self.set_running(False)
         self.status_label.setText("Open a model to mine what its units detect.")
         self.repaint_unit()
-        self.chart.getPlotItem().clear()
+        self.layer_chart.paint(None)
 
     def set_model(self, layer_channels: dict[str, int]) -> None:
         """A new model: forget its results; ``layer_channels``: conv layer -> channels."""
         self.mined, self.details, self.dissection = None, {}, None
         self._layer_channels = dict(layer_channels)
         self.set_layers(list(layer_channels))
-        self.chart.getPlotItem().clear()
+        self.layer_chart.paint(None)
         self.status_label.setText("Press Mine to find every channel's top images.")
         self.repaint_unit()
 
@@ -284,7 +290,7 @@ class UnitsView(QWidget):
 
     def show_dissection(self, report) -> None:
         self.dissection = report
-        self._paint_chart()
+        self.layer_chart.paint(report)
         self.repaint_unit()
 
     def set_running(self, running: bool, text: str = "") -> None:
@@ -301,9 +307,14 @@ class UnitsView(QWidget):
         self.progress.setValue(done)
         self.status_label.setText(f"{done}/{total} {what}" if total else f"{what}…")
 
-    def repaint_unit(self) -> None:
-        """Paint the chosen channel from whatever is known about it."""
-        paint_unit(self)
+    def set_active(self, active: bool) -> None:
+        """Whether the tab is shown; shown again, it computes what it is missing."""
+        self.active = active
+        if active:
+            self.repaint_unit()
 
-    def _paint_chart(self) -> None:
-        paint_chart(self.chart, self.dissection)
+    def repaint_unit(self) -> None:
+        """Paint the chosen channel from whatever is known about it; mark its layer
+        on the chart."""
+        paint_unit(self)
+        self.layer_chart.mark(self.layer())

@@ -9,6 +9,7 @@ what the view shows is kept for later but not painted.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from PyQt6.QtCore import QObject, pyqtSignal
@@ -32,10 +33,17 @@ from gui.views.units_jobs import (
 
 _CONV = ("Conv2D", "DepthwiseConv2D", "SeparableConv2D")
 EXPORT_FILTERS = {
-    "sheet": "PNG image (*.png)",
+    "sheet": "PNG image (*.png);;SVG drawing (*.svg)",
     "chart": "PNG image (*.png);;SVG drawing (*.svg)",
     "json": "JSON (*.json)",
 }
+
+
+def with_suffix(path: str, chosen_filter: str) -> str:
+    """``path``, with the chosen filter's extension added if the user typed none
+    ("sheet" + "SVG drawing (*.svg)" -> "sheet.svg"): the suffix picks the format."""
+    match = re.search(r"\*(\.\w+)", chosen_filter or "")
+    return path + match.group(1) if match and not Path(path).suffix else path
 
 
 class UnitsJobs(QObject):
@@ -80,6 +88,9 @@ class UnitsJobs(QObject):
         view.export_requested.connect(self.export)
         window.feature_view.channel_selected.connect(view.select_unit)
         window.hierarchy_view.layer_selected.connect(view.select_layer)
+        tabs = window.tabs
+        tabs.currentChanged.connect(lambda _: view.set_active(tabs.currentWidget() is view))
+        view.active = tabs.currentWidget() is view
         self.jobs.progressed.connect(lambda _k, d, t, w: view.show_progress(d, t, w))
         self.session.state_changed.connect(self.set_state)
         self.session.worker.finished.connect(self._on_finished)
@@ -214,9 +225,10 @@ class UnitsJobs(QObject):
                 "Expected mined units of this layer. Received: none yet; press Mine first.",
             )
             return
-        path, _ = QFileDialog.getSaveFileName(self.window, "Save", "", EXPORT_FILTERS[what])
+        path, chosen = QFileDialog.getSaveFileName(self.window, "Save", "", EXPORT_FILTERS[what])
         if not path:
             return
+        path = with_suffix(path, chosen)
         try:
             self._write(what, Path(path), detail)
         except Exception as error:  # an OSError or the exporter's ExportError: one message

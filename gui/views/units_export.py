@@ -1,7 +1,8 @@
 """What the Units view saves: a layer's unit sheet, the hierarchy chart, and the JSON.
 
 The sheet is the one ``layer-inspector units`` writes (``inspector.render.unit_sheets``),
-so the app and the command line give the same picture. The JSON follows the
+so the app and the command line give the same picture; it saves as PNG, or as an
+SVG that embeds that PNG. The JSON follows the
 ``units.json`` schema of the command line (issue 9, section 5), with each
 layer's dissection labels added when dissection has run. Every file is written
 under a temporary name in the target folder and renamed into place, so a failed
@@ -10,6 +11,9 @@ export never leaves half a file behind.
 
 from __future__ import annotations
 
+import base64
+import html
+import io
 import json
 import os
 import tempfile
@@ -121,5 +125,35 @@ def save_json(path: Path, document: dict) -> None:
 
 
 def save_picture(path: Path, picture) -> None:
-    """A Pillow image as PNG (the suffix decides; sheets are pixel pictures)."""
-    atomic_write(path, lambda p: picture.save(p, format="PNG"))
+    """A Pillow image as PNG, or as SVG when ``path`` ends in ``.svg`` (``svg_document``)."""
+    if Path(path).suffix.lower() == ".svg":
+        atomic_write(path, lambda p: p.write_text(svg_document(picture), encoding="utf-8"))
+    else:
+        atomic_write(path, lambda p: picture.save(p, format="PNG"))
+
+
+def svg_document(picture, title: str = "") -> str:
+    """An SVG document showing ``picture`` (a Pillow image) at its own pixel size.
+
+    A unit sheet is a raster mosaic of crops, so the SVG embeds it whole as a
+    base64 PNG ``<image>``, drawn without smoothing; that lets it sit in an SVG
+    figure beside the hierarchy chart (which is drawn as vectors).
+
+    Returns:
+        The text of a standalone SVG 1.1 file, ``width``/``height`` = the picture's.
+    """
+    buffer = io.BytesIO()
+    picture.save(buffer, format="PNG")
+    data = base64.b64encode(buffer.getvalue()).decode("ascii")
+    width, height = picture.size
+    name = f"<title>{html.escape(title)}</title>\n" if title else ""
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        f'<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" '
+        f'version="1.1" width="{width}" height="{height}" viewBox="0 0 {width} {height}">\n'
+        f"{name}"
+        f'<image x="0" y="0" width="{width}" height="{height}" '
+        'style="image-rendering:pixelated" preserveAspectRatio="none" '
+        f'xlink:href="data:image/png;base64,{data}"/>\n'
+        "</svg>\n"
+    )

@@ -1,7 +1,8 @@
-"""Painting the Units view: the channel's sheet, statistics, histogram and the chart.
+"""Painting the Units view: the channel's sheet, statistics and histogram.
 
 Kept apart from ``gui.views.units`` so each module stays short; every function
-here reads the view's frozen answers and changes only widgets.
+here reads the view's frozen answers and changes only widgets. The hierarchy
+chart is ``gui.views.units_chart``.
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ from gui.views.units_export import channel_picture
 # negatives, bin 1 (0, 1e-3), then log bins up to 1e3, the last bin above.
 # On the log axis bin 1 is drawn from 1e-4 and the last bin up to 1e4.
 _LOW_EDGE, _HIGH_EDGE = 1e-4, 1e4
-GROUP_COLOURS = {"edge": "#1f77b4", "part": "#ff7f0e", "face": "#2ca02c", "none": "#7f7f7f"}
 
 
 def pil_pixmap(picture) -> QPixmap:
@@ -58,7 +58,9 @@ def paint_unit(view) -> None:
         view.histogram.getPlotItem().clear()
         return
     detail = view.details.get(layer)
-    if detail is None:
+    if detail is None and not view.active:
+        view.sheet.setText("The top crops and visualisations are computed when this tab is open.")
+    elif detail is None:
         view.sheet.setText("Computing the top crops, their gradients and the visualisations…")
         view.detail_requested.emit(layer)
     else:
@@ -133,36 +135,4 @@ def paint_histogram(plot: pg.PlotWidget, counts: np.ndarray, edges: np.ndarray) 
             pen=pg.mkPen("#2f4b7c"),
         )
     )
-    item.setTitle(f"Activation histogram · ≤ 0 (not drawn): {counts[0] / total:.0%}")
-
-
-def short_layer(name: str, width: int = 9) -> str:
-    """A tick label that fits beside its neighbours: "edges_conv1" -> "edges 1"."""
-    name = name.split("/")[-1].replace("_conv", " ")
-    return name if len(name) <= width else name[: width - 1] + "…"
-
-
-def paint_chart(plot: pg.PlotWidget, report) -> None:
-    """One line per concept group across the layers, first to last."""
-    item = plot.getPlotItem()
-    item.clear()
-    item.legend.clear()
-    if report is None:
-        return
-    names = [d.layer for d in report.layers]
-    x = np.arange(len(names))
-    for group, colour in GROUP_COLOURS.items():
-        y = [d.fractions.get(group, 0.0) for d in report.layers]
-        item.plot(
-            x,
-            y,
-            pen=pg.mkPen(colour, width=3),
-            symbol="o",
-            symbolBrush=colour,
-            symbolSize=7,
-            name=group,
-        )
-    item.getAxis("bottom").setTicks([[(i, short_layer(name)) for i, name in enumerate(names)]])
-    item.setYRange(0, 1.02)
-    item.setTitle("Units labelled per layer (Network Dissection)")
-    plot.setToolTip(f"Layers: {', '.join(names)}. Concepts: {report.concepts}.")
+    item.setTitle(f"Activations at every position · ≤ 0 (not drawn): {counts[0] / total:.0%}")

@@ -6,7 +6,14 @@ import numpy as np
 import pytest
 from PyQt6.QtGui import QImage
 
-from gui.views.hierarchy import GAP, TILE, TOP_CHANNELS, HierarchyView, column_image
+from gui.views.hierarchy import (
+    FOOTER_SEPARATOR,
+    GAP,
+    TILE,
+    TOP_CHANNELS,
+    HierarchyView,
+    column_image,
+)
 from gui.views.hierarchy_concepts import BAND, draw_tile_labels, fractions_text
 from gui.views.units_jobs import DissectionReport
 from inspector.units.dissection import LayerDissection
@@ -62,8 +69,10 @@ def test_hierarchy_shows_fractions_and_tile_labels_of_a_dissection(qtbot, tiny_i
     report = DissectionReport(("tiny",), (dissected,), "test concepts")
     plain = pixmap_rgb(view.strip.picture("edges_relu"))
     assert view.strip.footer("edges_relu") == ""
+    assert "Dissection" not in view.caption.text()
     view.set_dissection(report)
-    assert view.strip.footer("edges_relu") == fractions_text(dissected)
+    assert view.strip.footer("edges_relu") == fractions_text(dissected, FOOTER_SEPARATOR)
+    assert "Network Dissection concept" in view.caption.text()  # the tile words explained
     assert view.strip.footer(view.strip.shown_names[1]) == ""  # "parts": not dissected
     # Each tile carries the label of the channel it shows, strongest mean first.
     means = np.asarray(shown.activation).mean(axis=(0, 1))
@@ -78,6 +87,7 @@ def test_hierarchy_shows_fractions_and_tile_labels_of_a_dissection(qtbot, tiny_i
     view.set_dissection(DissectionReport(("x",), (small_dissection("edges", units + 1),), "x"))
     assert view.strip.footer("edges_relu") == ""
     view.set_dissection(None)
+    assert "Dissection" not in view.caption.text()
     np.testing.assert_array_equal(pixmap_rgb(view.strip.picture("edges_relu")), plain)
 
 
@@ -94,4 +104,4 @@ def test_a_dissection_in_the_units_tab_reaches_the_hierarchy(qtbot, open_window)
     shown_of = {conv: shown for shown, conv in window.hierarchy_view._pairs["conv"].items()}
     for layer in report.layers:
         footer = window.hierarchy_view.strip.footer(shown_of[layer.layer])
-        assert footer == fractions_text(layer)
+        assert footer == fractions_text(layer, FOOTER_SEPARATOR)

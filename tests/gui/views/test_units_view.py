@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import xml.etree.ElementTree as ET
 
 import keras
 import numpy as np
 import pytest
+from PIL import Image
 from PyQt6.QtWidgets import QFileDialog
 
 from gui.views.units_jobs import LAYER_JOB, MINE_JOB
@@ -73,6 +75,23 @@ def test_a_feature_map_click_selects_the_unit(qtbot, units_window):
     assert (view.layer(), view.channel()) == ("parts", 4)
     window.feature_view.channel_selected.emit("pool", 1)  # not a conv layer: said, not shown
     assert view.layer() == "parts" and "not a conv layer" in view.status_label.text()
+
+
+def test_browsing_layers_elsewhere_starts_no_layer_job(qtbot, units_window):
+    window, _ = units_window
+    view, controller = window.units_view, window.units_jobs
+    mine_and_wait(qtbot, window)
+    assert "parts" not in view.details
+    window.tabs.setCurrentWidget(window.feature_view)
+    window.feature_view.channel_selected.emit("parts", 2)  # a click in Feature maps
+    assert (view.layer(), view.channel()) == ("parts", 2)  # followed, but not computed
+    assert not controller.jobs.is_running(LAYER_JOB)
+    assert "when this tab is open" in view.sheet.text()
+    window.tabs.setCurrentWidget(view)  # shown again: it computes what it is missing
+    assert controller.jobs.is_running(LAYER_JOB)
+    qtbot.waitUntil(lambda: view.details.get("parts") is not None, timeout=WAIT_MS)
+    wait_idle(qtbot, window)
+    assert not view.sheet.pixmap().isNull()
 
 
 def test_cached_results_open_instantly_after_a_reopen(qtbot, units_window):
@@ -162,11 +181,22 @@ def test_exports_write_the_sheet_the_chart_and_the_json(qtbot, units_window, tmp
     view.dissect_button.click()
     qtbot.waitUntil(lambda: view.dissection is not None, timeout=WAIT_MS)
     wait_idle(qtbot, window)
-    for what, name in (("sheet", "sheet.png"), ("chart", "chart.svg"), ("json", "units.json")):
-        target = tmp_path / name
-        monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, t=target, **k: (str(t), ""))
+    saves = (
+        ("sheet", "sheet.png", ""),
+        ("sheet", "sheet", "SVG drawing (*.svg)"),  # no suffix typed: the filter's is added
+        ("chart", "chart.svg", ""),
+        ("json", "units.json", ""),
+    )
+    for what, name, chosen in saves:
+        answer = (str(tmp_path / name), chosen)
+        monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, r=answer, **k: r)
         view.export_buttons[what].click()
-        assert target.stat().st_size > 0, what
+    for name in ("sheet.png", "sheet.svg", "chart.svg", "units.json"):
+        assert (tmp_path / name).stat().st_size > 0, name
+    # The SVG sheet embeds the very picture the PNG holds, at its size.
+    png = Image.open(tmp_path / "sheet.png")
+    (image,) = ET.parse(tmp_path / "sheet.svg").getroot().iter("{http://www.w3.org/2000/svg}image")
+    assert (image.get("width"), image.get("height")) == tuple(str(v) for v in png.size)
     document = json.loads((tmp_path / "units.json").read_text())
     channel = document["layers"]["edges"]["channels"][0]
     assert set(channel) >= {"channel", "mean", "fraction_active", "top", "concept"}

@@ -1,0 +1,240 @@
+"""The Units view's hierarchy chart: concept fractions per layer, named on a fitting axis.
+
+Network Dissection (Bau, Zhou, Khosla, Oliva & Torralba, CVPR 2017, section 4.1)
+summarises a network by the fraction of each layer's units labelled with each
+concept group, first layer to last. A 7-layer model has room for every layer's
+name under its point; MobileNetV2 has 52 conv layers, whose names written side
+by side would overlap into one unreadable line. ``LayerAxis`` therefore names
+only as many layers as fit at the axis' current width, spread evenly, the first
+and the last always; hovering the chart names the nearest layer and its
+fractions, and a dashed line marks the layer whose unit the view shows.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+
+import numpy as np
+import pyqtgraph as pg
+from PyQt6.QtCore import Qt
+from PyQt6.QtGui import QFont, QFontMetrics
+from PyQt6.QtWidgets import QToolTip
+
+from gui.views.hierarchy_concepts import GROUP_ORDER, fractions_text
+
+COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#7f7f7f")  # edge, part, face, none
+GROUP_COLOURS = dict(zip(GROUP_ORDER, COLOURS, strict=True))
+LABEL_GAP = 12  # pixels of white space between two neighbouring layer names
+MAX_LABEL = 140  # pixels: a longer name is shortened in its middle ("block_…_project")
+TITLE = "Units labelled per layer (Network Dissection)"
+
+
+def spread_ticks(first: int, last: int, pixels_per_layer: float, label_pixels: float) -> list[int]:
+    """The most layer indices in ``first..last`` whose centred names do not overlap.
+
+    Args:
+        first, last: the first and last layer index that may be named.
+        pixels_per_layer: the distance between two neighbouring layers on screen.
+        label_pixels: the width one name needs, gap included.
+
+    Returns:
+        Indices from ``first`` to ``last`` as evenly spread as whole layers allow,
+        ``first`` and ``last`` always among them when two names fit; ``[first]``
+        when only one does, ``[]`` when ``last < first``.
+    """
+    if last < first:
+        return []
+    span = last - first
+    if span == 0 or pixels_per_layer <= 0:
+        return [first]
+    # Names are centred on their layer: neighbours need label_pixels between centres.
+    count = min(span + 1, int(span * pixels_per_layer // label_pixels) + 1)
+    while count >= 2:
+        chosen = np.unique(np.rint(np.linspace(first, last, count)).astype(int))
+        if np.diff(chosen).min() * pixels_per_layer >= label_pixels:
+            return chosen.tolist()
+        count -= 1
+    return [first]
+
+
+class LayerAxis(pg.AxisItem):
+    """A bottom axis with a layer name at each whole x that fits (see ``spread_ticks``).
+
+    Every name is written in full when all of them fit; otherwise names longer than
+    ``MAX_LABEL`` px are shortened in the middle and as many as fit are shown.
+    """
+
+    def __init__(self) -> None:
+        super().__init__("bottom")
+        self.font = QFont()  # measured and drawn with the same font
+        self.setStyle(tickFont=self.font)
+        self.names: list[str] = []
+        self._short: list[str] = []
+        self._shown: list[str] = []  # the labels of the last tickValues: full or short
+        self._named: set[int] = set()  # the layers named by the last tickValues
+
+    def set_names(self, names: list[str]) -> None:
+        """The layers at x = 0, 1, …"""
+        metrics = QFontMetrics(self.font)
+        self.names = list(names)
+        self._short = [
+            metrics.elidedText(n, Qt.TextElideMode.ElideMiddle, MAX_LABEL) for n in self.names
+        ]
+        self._shown = self._short
+        self.picture = None  # pyqtgraph's cached drawing of the ticks
+        self.update()
+
+    def label_pixels(self, labels: list[str] | None = None) -> int:
+        """The width of the widest of ``labels`` (default: the short ones), gap included."""
+        labels = self._short if labels is None else labels
+        if not labels:
+            return 0
+        metrics = QFontMetrics(self.font)
+        return max(metrics.horizontalAdvance(s) for s in labels) + LABEL_GAP
+
+    def padding(self, pixels: float) -> float:
+        """Layers of room left and right of the ends so half a name fits beyond each.
+
+        With ``n`` layers over ``pixels``, the first name's centre sits ``pad`` layers
+        in, at ``pad * pixels / (n - 1 + 2 pad)`` px; solving for half a label width
+        gives ``pad = w (n - 1) / (2 (pixels - w))`` (at least half a layer). The
+        full names are used when they all fit that way, else the short ones.
+        """
+        span = max(len(self.names) - 1, 0)
+        for labels in (self.names, self._short):
+            half = self.label_pixels(labels) / 2
+            if pixels <= 2 * half:
+                continue
+            pad = max(0.5, half * span / (pixels - 2 * half))
+            if labels is self._short or pixels / (span + 2 * pad) >= 2 * half:
+                return pad
+        return 0.5
+
+    def tickValues(self, minVal, maxVal, size):  # pyqtgraph's names
+        if not self.names or maxVal <= minVal:
+            return []
+        per_layer = size / (maxVal - minVal)
+        for labels in (self.names, self._short):
+            width = self.label_pixels(labels)
+            # Only layers whose centred name stays inside the axis (pyqtgraph drops the rest).
+            margin = (width - LABEL_GAP) / 2 / per_layer
+            first = max(0, math.ceil(minVal + margin))
+            last = min(len(self.names) - 1, math.floor(maxVal - margin))
+            chosen = spread_ticks(first, last, per_layer, width)
+            self._shown = labels
+            if len(chosen) == len(self.names):  # every full name fits: no shortening
+                break
+        self._named = set(chosen)
+        # A second level marks every other layer with a tick (and grid line), unnamed.
+        visible = range(max(0, math.ceil(minVal)), min(len(self.names) - 1, math.floor(maxVal)) + 1)
+        others = [float(i) for i in visible if i not in self._named]
+        return [(1.0, [float(i) for i in chosen]), (1.0, others)]
+
+    def tickStrings(self, values, scale, spacing):
+        return [self._shown[round(v)] if round(v) in self._named else "" for v in values]
+
+
+class LayerChart:
+    """Paints a ``DissectionReport`` on a plot from ``make_plot``, with the fitting axis.
+
+    Args:
+        plot: the view's chart; its bottom axis is replaced by a ``LayerAxis``.
+    """
+
+    def __init__(self, plot: pg.PlotWidget) -> None:
+        self.plot = plot
+        item = plot.getPlotItem()
+        old = item.getAxis("bottom")
+        self.axis = LayerAxis()
+        item.setAxisItems({"bottom": self.axis})
+        self.axis.setLabel(old.labelText)
+        self.axis.setGrid(old.grid)
+        self.axis.enableAutoSIPrefix(False)
+        # A chart of categories: dragging or zooming it only hides layers.
+        item.setMouseEnabled(x=False, y=False)
+        item.hideButtons()
+        self.report = None
+        # The layer of the unit shown, named at the top (its tick may be unnamed).
+        self.marker = pg.InfiniteLine(
+            angle=90,
+            pen=pg.mkPen("#d62728", width=1, dash=[4, 4]),
+            label="",
+            labelOpts={"position": 0.97, "color": "#d62728", "fill": (255, 255, 255, 200)},
+        )
+        item.vb.sigResized.connect(self.fit_range)
+        self._proxy = pg.SignalProxy(plot.scene().sigMouseMoved, rateLimit=30, slot=self._hover)
+        self._hovered = -1
+
+    def paint(self, report) -> None:
+        """One line per concept group across ``report``'s layers (None: an empty chart)."""
+        item = self.plot.getPlotItem()
+        item.clear()
+        item.legend.clear()
+        self.report = report
+        names = [d.layer for d in report.layers] if report is not None else []
+        self.axis.set_names(names)
+        self.plot.setToolTip("")
+        if report is None:
+            return
+        x = np.arange(len(names))
+        dots = 7 if len(names) <= 20 else 4  # 52 big dots would hide the lines
+        for group, colour in GROUP_COLOURS.items():
+            y = [d.fractions.get(group, 0.0) for d in report.layers]
+            item.plot(
+                x,
+                y,
+                pen=pg.mkPen(colour, width=3 if len(names) <= 20 else 2),
+                symbol="o",
+                symbolBrush=colour,
+                symbolSize=dots,
+                name=group,
+            )
+        item.addItem(self.marker, ignoreBounds=True)
+        item.setYRange(-0.03, 1.03, padding=0)  # room for the "0" and "1" tick labels
+        item.setTitle(TITLE)
+        self.fit_range()
+
+    def fit_range(self) -> None:
+        """The whole report in view with room for the end names (on every resize)."""
+        if not self.axis.names:
+            return
+        pad = self.axis.padding(self.plot.getPlotItem().vb.width())
+        self.plot.getPlotItem().setXRange(-pad, len(self.axis.names) - 1 + pad, padding=0)
+
+    def mark(self, layer: str) -> None:
+        """Put the dashed marker on ``layer`` (hidden if the report has no such layer)."""
+        names = self.axis.names
+        self.marker.setVisible(layer in names)
+        if layer in names:
+            self.marker.setValue(names.index(layer))
+            self.marker.label.setFormat(layer)
+
+    def hover_text(self, x: float) -> str:
+        """What hovering at ``x`` (view coordinates) says: the nearest layer, its fractions."""
+        if self.report is None or not self.report.layers:
+            return ""
+        index = int(np.clip(round(x), 0, len(self.report.layers) - 1))
+        layer = self.report.layers[index]
+        count = len(self.report.layers)
+        return (
+            f"<b>{html.escape(layer.layer)}</b> (layer {index + 1} of {count}): "
+            + fractions_text(layer)
+            + f"<br>Concepts scored: {html.escape(self.report.concepts)}."
+        )
+
+    def _hover(self, event) -> None:
+        vb = self.plot.getPlotItem().vb
+        position = event[0]
+        if self.report is None or not vb.sceneBoundingRect().contains(position):
+            self._hovered = -1
+            return
+        x = vb.mapSceneToView(position).x()
+        index = round(x)
+        if index != self._hovered:
+            self._hovered = index
+            QToolTip.showText(
+                self.plot.mapToGlobal(self.plot.mapFromScene(position)),
+                self.hover_text(x),
+                self.plot,
+            )
