@@ -155,8 +155,11 @@ out = {}
 for strategy in ("default", "mirrored"):
     train_face_model(run_dir=sys.argv[1] + strategy, epochs=1, strategy=strategy, verbose=0)
     run = load_run(sys.argv[1] + strategy)
+    series = run.series("face_conv1")
     out[strategy] = {"loss": run.history["loss"][0],
-                     "grad": run.series("face_conv1").grad_norm[0],
+                     "grad": series.grad_norm[0],
+                     "early_steps": series.steps[:3].tolist(),
+                     "early_updates": series.update_norm[:3].tolist(),
                      "strategy": run.config["strategy"]}
 print(json.dumps(out))
 """
@@ -178,9 +181,17 @@ def test_mirrored_strategy_on_two_logical_cpus(tmp_path):
 
     result = json.loads(done.stdout.strip().splitlines()[-1])
     assert result["mirrored"]["strategy"] == "mirrored"
-    # Same seed, same data: two replicas reach the same first-epoch loss, and the
-    # recorded gradient norm is not halved by Keras's per-replica loss scaling.
-    # (To 1 %: summation order differs between replicas over 250 steps; the
-    # per-replica scaling bug would halve the gradient norm.)
-    assert result["mirrored"]["loss"] == pytest.approx(result["default"]["loss"], rel=1e-2)
-    assert result["mirrored"]["grad"] == pytest.approx(result["default"]["grad"], rel=1e-2)
+    mirrored, default = result["mirrored"], result["default"]
+    # The recorded gradient is not halved by Keras's per-replica loss scaling, and
+    # the first updates (steps 1, 2, 5: before rounding differences grow) are the
+    # same size. A wrong learning rate scales them (Adam's first step is lr * sign(g),
+    # of norm lr * sqrt(n)); steps 2 and 5 also depend on which data each step saw.
+    # (Measured: the gradients equal, the updates 2e-7 apart; 1e-3 leaves room.)
+    assert mirrored["grad"] == pytest.approx(default["grad"], rel=1e-3)
+    assert mirrored["early_steps"] == default["early_steps"] == [1, 2, 5]
+    assert mirrored["early_updates"] == pytest.approx(default["early_updates"], rel=1e-3)
+    # The first epoch's mean loss (250 steps) only to 3 %: by then summation order
+    # has moved the runs apart, and two default runs with one seed in two processes
+    # already differ by up to 1.2 % (0.4100 vs 0.4149, measured); half the learning
+    # rate moves it by 4-5 % (0.393).
+    assert mirrored["loss"] == pytest.approx(default["loss"], rel=3e-2)
