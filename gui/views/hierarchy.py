@@ -162,7 +162,7 @@ def strip_column(conv: LayerRecord, shown: LayerRecord, dissection=None) -> Stri
     else:
         paint, footer = (
             (lambda: concept_column(shown, dissected)),
-            fractions_text(dissected, FOOTER_SEPARATOR),
+            fractions_text(dissected, FOOTER_SEPARATOR, getattr(dissection, "scored", None)),
         )
     return StripColumn(
         name=shown.name,

@@ -29,12 +29,20 @@ BAND_COLOUR = QColor(0, 0, 0, 170)
 TEXT_COLOUR = QColor(255, 255, 255)
 
 
-def fractions_text(layer: LayerDissection, separator: str = " · ") -> str:
+def fractions_text(
+    layer: LayerDissection, separator: str = " · ", scored: tuple[str, ...] | None = None
+) -> str:
     """Each group's share of the layer's units: ``"edge 25% · part 0% · face 0% · none 75%"``.
 
-    Under a narrow column the groups go one per line (``separator="<br>"``).
+    Under a narrow column the groups go one per line (``separator="<br>"``). A
+    group outside ``scored`` (None: all) had no masks and reads "not scored".
     """
-    return separator.join(f"{g} {100 * layer.fractions.get(g, 0.0):.0f}%" for g in GROUP_ORDER)
+    return separator.join(
+        f"{g} {100 * layer.fractions.get(g, 0.0):.0f}%"
+        if scored is None or g == "none" or g in scored
+        else f"{g} not scored"
+        for g in GROUP_ORDER
+    )
 
 
 def tile_concepts(layer: LayerDissection, channels: np.ndarray) -> list[str]:

@@ -179,7 +179,10 @@ class LayerChart:
             return
         x = np.arange(len(names))
         dots = 7 if len(names) <= 20 else 4  # 52 big dots would hide the lines
+        scored = getattr(report, "scored", GROUP_ORDER)
         for group, colour in GROUP_COLOURS.items():
+            if group != "none" and group not in scored:
+                continue  # no masks for it: a line at 0 would read as "measured none"
             y = [d.fractions.get(group, 0.0) for d in report.layers]
             item.plot(
                 x,
@@ -219,7 +222,7 @@ class LayerChart:
         count = len(self.report.layers)
         return (
             f"<b>{html.escape(layer.layer)}</b> (layer {index + 1} of {count}): "
-            + fractions_text(layer)
+            + fractions_text(layer, scored=getattr(self.report, "scored", None))
             + f"<br>Concepts scored: {html.escape(self.report.concepts)}."
         )
 

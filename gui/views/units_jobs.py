@@ -70,11 +70,17 @@ class LayerDetail:
 
 @dataclass(frozen=True)
 class DissectionReport:
-    """Network Dissection labels of every conv layer; ``concepts`` says which masks."""
+    """Network Dissection labels of every conv layer; ``concepts`` says which masks.
+
+    ``scored`` names the concept groups that had masks: without the face masks
+    (a model they do not fit) part and face were not measured, which is not the
+    same as measured zero, and the views say so.
+    """
 
     model_key: tuple
     layers: tuple[LayerDissection, ...]
     concepts: str
+    scored: tuple[str, ...] = ("edge", "part", "face")
 
     def layer(self, name: str) -> LayerDissection | None:
         return next((d for d in self.layers if d.layer == name), None)
@@ -210,4 +216,5 @@ def dissect(context, control: JobControl, model_key, concepts_provider) -> Disse
             label = f"oriented edges only (face masks do not fit: {error})"
     control.progress(0, 0, "scoring every unit")
     layers = Dissector(tools.probe).dissect(concepts, cancelled=control.cancelled)
-    return DissectionReport(model_key, tuple(layers), label)
+    scored = tuple(g for g in ("edge", "part", "face") if g in concepts.groups.values())
+    return DissectionReport(model_key, tuple(layers), label, scored)

@@ -104,4 +104,13 @@ def test_a_dissection_in_the_units_tab_reaches_the_hierarchy(qtbot, open_window)
     shown_of = {conv: shown for shown, conv in window.hierarchy_view._pairs["conv"].items()}
     for layer in report.layers:
         footer = window.hierarchy_view.strip.footer(shown_of[layer.layer])
-        assert footer == fractions_text(layer, FOOTER_SEPARATOR)
+        assert footer == fractions_text(layer, FOOTER_SEPARATOR, ("edge",))
+        assert "part not scored" in footer  # edges only: no part masks were scored
+
+
+def test_fractions_text_says_not_scored_for_groups_without_masks():
+    layer = small_dissection("conv", 8)
+    text = fractions_text(layer, scored=("edge",))
+    assert f"edge {100 * layer.fractions['edge']:.0f}%" in text
+    assert "part not scored" in text and "face not scored" in text
+    assert f"none {100 * layer.fractions['none']:.0f}%" in text

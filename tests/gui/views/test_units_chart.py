@@ -119,3 +119,22 @@ def test_the_layer_sheet_saves_as_an_svg_with_its_pixels(tmp_path):
     assert embedded.format == "PNG"
     np.testing.assert_array_equal(np.asarray(embedded.convert("RGB")), pixels)
     assert not list(tmp_path.glob(".*"))  # written under a temporary name, then renamed
+
+
+def test_groups_without_masks_are_not_drawn_and_read_not_scored(qtbot):
+    """An edges-only dissection (face masks that do not fit the model) measured no
+    part or face unit: the chart draws no line at 0 for them and the text says so."""
+    from dataclasses import replace
+
+    plot = make_plot("chart", x_label="layer, first to last", y_label="fraction of units")
+    qtbot.addWidget(plot)
+    chart = LayerChart(plot)
+    report = fake_report(7)
+    chart.paint(report)
+    every = {item.name() for item in plot.getPlotItem().listDataItems()}
+    assert every == {"edge", "part", "face", "none"}
+    edges_only = replace(report, scored=("edge",))
+    chart.paint(edges_only)
+    assert {item.name() for item in plot.getPlotItem().listDataItems()} == {"edge", "none"}
+    hover = chart.hover_text(3.0)
+    assert "part not scored" in hover and "face not scored" in hover and "edge " in hover

@@ -168,7 +168,10 @@ def test_dissection_labels_units_and_draws_the_chart(qtbot, units_window):
     wait_idle(qtbot, window)
     names = [d.layer for d in view.dissection.layers]
     assert names == ["edges", "parts"]
-    assert len(view.chart.getPlotItem().listDataItems()) == 4  # edge, part, face, none
+    # The units window has no face masks: edges were scored, parts and faces were not.
+    assert view.dissection.scored == ("edge",)
+    drawn = {item.name() for item in view.chart.getPlotItem().listDataItems()}
+    assert drawn == {"edge", "none"}
     assert "concept" in view.title.text()
     for layer in view.dissection.layers:
         assert abs(sum(layer.fractions.values()) - 1.0) < 1e-9
