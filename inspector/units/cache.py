@@ -22,7 +22,9 @@ import numpy as np
 
 from inspector.units.topk_state import LayerState, MiningState
 
-FORMAT = 1
+# Part of every key: a change in what a cached field means must never reuse old
+# results. 2: the histogram counts every position (1 counted each image's maximum).
+FORMAT = 2
 _FIELDS = ("scores", "images", "locations", "active", "histogram")
 
 

@@ -75,3 +75,14 @@ def test_the_key_changes_with_weights_data_and_settings(probe, source, tmp_path)
     other = planted_model(seed=1)
     mine_units(LayerProbe(other), source, **settings)
     assert len(list((tmp_path / "units").iterdir())) == 4
+
+
+def test_the_key_changes_with_the_cache_format(monkeypatch):
+    """A result cached when a field meant something else is never reused."""
+    from inspector.units import cache
+
+    parts = {"model": "m", "data": "d"}
+    key = cache.cache_key(parts)
+    assert cache.cache_key(dict(parts)) == key  # stable
+    monkeypatch.setattr(cache, "FORMAT", cache.FORMAT - 1)
+    assert cache.cache_key(parts) != key
