@@ -190,8 +190,8 @@ def test_mirrored_strategy_on_two_logical_cpus(tmp_path):
     assert mirrored["grad"] == pytest.approx(default["grad"], rel=1e-3)
     assert mirrored["early_steps"] == default["early_steps"] == [1, 2, 5]
     assert mirrored["early_updates"] == pytest.approx(default["early_updates"], rel=1e-3)
-    # The first epoch's mean loss (250 steps) only to 3 %: by then summation order
-    # has moved the runs apart, and two default runs with one seed in two processes
-    # already differ by up to 1.2 % (0.4100 vs 0.4149, measured); half the learning
-    # rate moves it by 4-5 % (0.393).
-    assert mirrored["loss"] == pytest.approx(default["loss"], rel=3e-2)
+    # Both learned (below ln 2, the loss of always answering 0.5). The first epoch's
+    # mean loss is not compared: 250 steps amplify the drift between processes
+    # (see README, --seed): measured 0.397-0.416 over runs of both strategies, as
+    # far apart as half the learning rate moves it (0.393).
+    assert max(mirrored["loss"], default["loss"]) < np.log(2)
