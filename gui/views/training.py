@@ -120,6 +120,7 @@ class TrainingTab(QWidget):
         self._open_model_preprocess = "auto"
         self._min_interval_s = min_interval_s
         self._thread: TrainingThread | None = None
+        self._active = False  # from Start until the thread's finished signal is handled
         self._data_dir: Path | None = None
         self._probe: ProbeFrame | None = None
         self._ratio_range_fixed = False
@@ -195,8 +196,14 @@ class TrainingTab(QWidget):
     # --- user actions ----------------------------------------------------------------
     @property
     def is_running(self) -> bool:
-        """True while a training thread runs."""
-        return self._thread is not None and self._thread.isRunning()
+        """True from Start until the tab has handled the end of the run.
+
+        The thread's ``finished`` signal is queued to this thread, so for a moment
+        ``isRunning()`` is already False while the buttons still say "running"; a
+        Start in that moment would let the old run's late signal reset the new
+        run's buttons. So the run counts until that signal is handled.
+        """
+        return self._active or (self._thread is not None and self._thread.isRunning())
 
     @property
     def data_dir(self) -> Path | None:
@@ -319,6 +326,7 @@ class TrainingTab(QWidget):
         self._thread = thread
         self._writing_auto_dir = text == str(self._auto_run_dir)
         self.run_dir_edit.setText(str(run_dir))  # the field shows the run being written
+        self._active = True
         self._set_running(True)
         self.status_label.setText(f"Training {request.epochs} epoch(s) into {run_dir} …")
         thread.start()
@@ -326,6 +334,9 @@ class TrainingTab(QWidget):
         return True
 
     def _on_thread_finished(self) -> None:
+        if not self._active:
+            return  # already handled by stop(), which joined the thread
+        self._active = False
         if getattr(self, "_writing_auto_dir", False) and self._thread is not None:
             # The next run gets a fresh default folder; a folder the user typed stays.
             self._reset_run_dir(taken=(self._thread.request.run_dir,))
@@ -346,7 +357,12 @@ class TrainingTab(QWidget):
         """
         if self._thread is None:
             return True
-        return self._thread.stop(timeout_ms)
+        stopped = self._thread.stop(timeout_ms)
+        if stopped:
+            # Joined: the run is over now, though its queued finished signal is not
+            # handled yet (the window may be closing and never handle it).
+            self._on_thread_finished()
+        return stopped
 
     def _prepare_plots(self, epochs: int) -> None:
         """Fix what is known before the run, so live updates do not rescale the axes.

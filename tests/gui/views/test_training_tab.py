@@ -273,6 +273,25 @@ def test_stop_joins_a_running_training(tab, qtbot):
     assert not tab.is_running
 
 
+def test_a_run_counts_until_its_end_is_handled(tab, qtbot):
+    """The thread's finished signal is queued: between the thread's end and its
+    handling, the tab must still say "running" (buttons and ``is_running`` agree),
+    and Start must not begin a run that the old run's late signal would reset."""
+    tab._train = TINY_TRAIN
+    tab.epochs_spin.setValue(10_000)
+    with qtbot.waitSignal(tab.training_started):
+        tab.start()
+    qtbot.waitUntil(lambda: bool(tab.ratio_curves.names), timeout=PROCESS_MS)
+    thread = tab._thread
+    thread.request_stop()
+    assert thread.wait(60_000)  # joined without handing control to the event loop
+    assert not thread.isRunning()
+    assert tab.is_running and not tab.start_button.isEnabled()
+    assert not tab.start()  # refused: the old run's end is not handled yet
+    qtbot.waitUntil(lambda: tab.start_button.isEnabled(), timeout=30_000)
+    assert not tab.is_running
+
+
 # --- Cancel is prompt -------------------------------------------------------------------
 CANCEL_LIMIT_S = 2.0
 
