@@ -14,7 +14,6 @@ Run: python benchmarks/bench_compare_scores.py [--repeats 7] [--model PATH] [--i
 
 from __future__ import annotations
 
-import argparse
 import os
 import statistics
 import sys
@@ -27,10 +26,11 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import numpy as np  # noqa: E402
+from bench_trust import sample_inspection  # noqa: E402
 
 from gui.views.compare_scores import score_maps  # noqa: E402
 from gui.views.trust_jobs import CURVE_STEPS  # noqa: E402
-from inspector import Inspector, compute_attribution, load_image, load_model  # noqa: E402
+from inspector import compute_attribution  # noqa: E402
 from inspector.attribution import method_names  # noqa: E402
 
 
@@ -45,14 +45,7 @@ class _Control:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=7)
-    parser.add_argument("--model", type=Path, default=ROOT / "models/default/face_cnn.keras")
-    parser.add_argument("--image", type=Path, default=ROOT / "sample_images/grace_hopper.jpg")
-    args = parser.parse_args()
-    model = load_model(args.model)
-    inspector = Inspector(model)
-    inspection = inspector.inspect(load_image(args.image, model))
+    args, _, inspector, inspection = sample_inspection(__doc__.splitlines()[0], 7)
     asked = tuple(
         ((method,), method, compute_attribution(method, inspection, inspector).heatmap)
         for method in method_names()

@@ -67,15 +67,25 @@ def cascade_seconds(model, inspection) -> tuple[float, dict[str, float], int]:
     return time.perf_counter() - started, per_method, len(copy.blocks)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=31)
+def sample_inspection(description: str, repeats: int):
+    """Parse ``--repeats``, ``--model`` (the bundled one) and ``--image`` (Grace Hopper),
+    load them, and inspect once.
+
+    Returns:
+        ``(args, model, inspector, inspection)``.
+    """
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--repeats", type=int, default=repeats)
     parser.add_argument("--model", type=Path, default=ROOT / "models/default/face_cnn.keras")
     parser.add_argument("--image", type=Path, default=ROOT / "sample_images/grace_hopper.jpg")
     args = parser.parse_args()
     model = load_model(args.model)
     inspector = Inspector(model)
-    inspection = inspector.inspect(load_image(args.image, model))
+    return args, model, inspector, inspector.inspect(load_image(args.image, model))
+
+
+def main() -> None:
+    args, model, inspector, inspection = sample_inspection(__doc__.splitlines()[0], 31)
     heatmap = compute_attribution("saliency", inspection, inspector).heatmap
     measured, floor = curves_ratio(inspector, inspection, heatmap, args.repeats)
     print(f"model {args.model.name}, input {inspection.image.shape}, {args.repeats} repeats")

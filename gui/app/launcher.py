@@ -130,6 +130,11 @@ def main(argv: list[str] | None = None) -> int:
     from inspector.engine.quiet import import_tensorflow_quietly
 
     import_tensorflow_quietly()  # before any engine import: keeps stderr to one line
+    import tensorflow as tf
+
+    # The same for TensorFlow's Python warnings, e.g. "triggered tf.function
+    # retracing" when `units` traces its one gradient function per layer.
+    tf.get_logger().setLevel("ERROR")
     from inspector.cli.runner import run_cli
 
     return run_cli(argv, build_parser())

@@ -6,6 +6,7 @@ import argparse
 import sys
 import time
 from collections.abc import Callable
+from contextlib import nullcontext
 from pathlib import Path
 
 from inspector.engine.errors import ExportError, ModelLoadError
@@ -30,6 +31,32 @@ def layer_names(text: str | None) -> list[str] | None:
     if not names:
         raise ExportError(f"Expected --layers all-conv or NAME,NAME. Received: {text!r}.")
     return names
+
+
+def open_probe(args: argparse.Namespace, default_model: Path | None):
+    """What ``units`` and ``dissect`` do first: check ``--out``, ``--layers`` and the
+    form of ``--scheduler`` (before the model loads), then load the model.
+
+    Returns:
+        ``(model path, chosen layer names or None, LayerProbe)``.
+    """
+    from inspector.engine.model_loading import load_model
+    from inspector.units.cluster import parse_scheduler
+    from inspector.units.probe import LayerProbe
+
+    check_out(args.out)
+    layers = layer_names(args.layers)
+    if args.scheduler:
+        parse_scheduler(args.scheduler)  # a malformed address fails before the model loads
+    path = model_path(args.model, default_model)
+    return path, layers, LayerProbe(load_model(path), layers)
+
+
+def cluster_client(scheduler: str | None):
+    """A connected Dask client for ``--scheduler``, or a context yielding None without one."""
+    from inspector.units.cluster import dask_client
+
+    return dask_client(scheduler) if scheduler else nullcontext()
 
 
 def check_out(out: Path) -> None:

@@ -21,19 +21,16 @@ from __future__ import annotations
 import argparse
 import json
 from collections.abc import Callable
-from contextlib import nullcontext
 from pathlib import Path
 
 import numpy as np
 
-from inspector.cli.cli_helpers import check_out, layer_names, model_path, write_staged
+from inspector.cli.cli_helpers import cluster_client, open_probe, write_staged
 from inspector.engine.errors import DatasetError
-from inspector.engine.model_loading import load_model
 from inspector.render.unit_sheets import hierarchy_chart
-from inspector.units.cluster import dask_client, dask_dissection_map, parse_scheduler
+from inspector.units.cluster import dask_dissection_map
 from inspector.units.concepts import ConceptSet, combine, synthetic_edges
 from inspector.units.dissection import IOU_THRESHOLD, TOP_QUANTILE, Dissector
-from inspector.units.probe import LayerProbe
 
 BundledConcepts = Callable[[tuple[int, int, int]], ConceptSet]
 
@@ -93,14 +90,9 @@ def run_dissect(
     args: argparse.Namespace, default_model: Path | None, bundled: BundledConcepts | None
 ) -> int:
     """Run ``dissect`` for parsed ``args``; raises ``InspectorError`` for bad input."""
-    check_out(args.out)
-    layers = layer_names(args.layers)
-    if args.scheduler:
-        parse_scheduler(args.scheduler)  # a malformed address fails before the model loads
-    path = model_path(args.model, default_model)
-    probe = LayerProbe(load_model(path), layers)
+    path, layers, probe = open_probe(args, default_model)
     concepts = _concepts(args.concepts, probe.input_shape, bundled)
-    with dask_client(args.scheduler) if args.scheduler else nullcontext() as client:
+    with cluster_client(args.scheduler) as client:
         shard_map = None if client is None else dask_dissection_map(client, path, layers)
         results = Dissector(probe).dissect(concepts, shard_map=shard_map)
     document = {

@@ -22,17 +22,15 @@ from PIL import Image
 
 from inspector.cli.cli_helpers import (
     ProgressBar,
-    check_out,
-    layer_names,
-    model_path,
+    cluster_client,
+    open_probe,
     positive_int,
     write_staged,
 )
 from inspector.engine.errors import DatasetError
-from inspector.engine.model_loading import load_model
 from inspector.render.exporting import file_stem
 from inspector.render.unit_sheets import channel_row, unit_sheet
-from inspector.units.cluster import dask_client, dask_shard_map, parse_scheduler
+from inspector.units.cluster import dask_shard_map
 from inspector.units.feature_visualization import FeatureVisualizer
 from inspector.units.probe import LayerProbe
 from inspector.units.run import mine_units
@@ -78,28 +76,21 @@ def run_units(
     args: argparse.Namespace, default_model: Path | None, bundled: BundledImages | None
 ) -> int:
     """Run ``units`` for parsed ``args``; raises ``InspectorError`` for bad input."""
-    check_out(args.out)
-    layers = layer_names(args.layers)
-    if args.scheduler:
-        parse_scheduler(args.scheduler)  # a malformed address fails before the model loads
-    path = model_path(args.model, default_model)
-    probe = LayerProbe(load_model(path), layers)
+    path, layers, probe = open_probe(args, default_model)
     source = _source(args.data, probe, bundled)
-    progress = ProgressBar("mining")
-    if args.scheduler:
-        with dask_client(args.scheduler) as client:
-            shard_map = dask_shard_map(client, path, layers, args.top_k, args.batch_size, source)
-            result = mine_units(
-                probe,
-                source,
-                k=args.top_k,
-                batch_size=args.batch_size,
-                progress=progress,
-                shard_map=shard_map,
-            )
-    else:
+    with cluster_client(args.scheduler) as client:
+        shard_map = (
+            None
+            if client is None
+            else dask_shard_map(client, path, layers, args.top_k, args.batch_size, source)
+        )
         result = mine_units(
-            probe, source, k=args.top_k, batch_size=args.batch_size, progress=progress
+            probe,
+            source,
+            k=args.top_k,
+            batch_size=args.batch_size,
+            progress=ProgressBar("mining"),
+            shard_map=shard_map,
         )
     if result.images == 0:
         raise DatasetError(

@@ -72,7 +72,10 @@ def _reduce_layer(activation: tf.Tensor, k: int) -> tuple:
     maxima = tf.gather(tf.reshape(activation, [-1]), at_max)
     per_channel = tf.transpose(maxima)  # (C, B)
     top = tf.math.top_k(per_channel, k=tf.minimum(k, shape[0]), sorted=True)
-    locations = tf.gather(tf.transpose(where), top.indices, batch_dims=1)
+    # where[top image, c] for each channel c, without transposing an int32 tensor
+    # (oneDNN's graph rewrite logs an error line for that on CPUs without AVX-512).
+    unit = tf.broadcast_to(tf.range(channels)[:, None], tf.shape(top.indices))
+    locations = tf.gather_nd(where, tf.stack([top.indices, unit], axis=-1))  # (C, k)
     sums = tf.reduce_sum(flat, axis=1)  # (B, C); the host adds images in float64
     # Integer counts; int32 indices and counts hold while B * h * w * C < 2**31.
     histogram = tf.raw_ops.Bincount(

@@ -62,7 +62,11 @@ class UnitGradients:
                 with tf.GradientTape() as tape:
                     tape.watch(x)
                     activation = self.probe.outputs(x)[index]
-                    picked = tf.gather_nd(activation, units, batch_dims=1)
+                    # (n, row, col, channel) per image. gather_nd's batch_dims=1 does the
+                    # same through an int32 transpose, which oneDNN logs an error line
+                    # about on CPUs without AVX-512.
+                    image = tf.range(tf.shape(units)[0])[:, None]
+                    picked = tf.gather_nd(activation, tf.concat([image, units], axis=1))
                     total = tf.reduce_sum(picked)
                 return tape.gradient(total, x), picked
 

@@ -89,9 +89,8 @@ def test_format_count_is_short_and_never_truncated(count, text):
 
 
 # --- hierarchy --------------------------------------------------------------------------
-@pytest.fixture
-def hierarchy(qtbot, deep):
-    view = HierarchyView()
+def shown_on_deep(qtbot, view, deep):
+    """``view`` on screen at 1000x700, showing the deep model's inspection."""
     qtbot.addWidget(view)
     view.resize(1000, 700)
     view.show()
@@ -99,6 +98,11 @@ def hierarchy(qtbot, deep):
     view.set_inspection(deep[1])
     QApplication.processEvents()
     return view
+
+
+@pytest.fixture
+def hierarchy(qtbot, deep):
+    return shown_on_deep(qtbot, HierarchyView(), deep)
 
 
 def wheel(widget, dy: int) -> None:
@@ -168,14 +172,7 @@ def test_go_to_scrolls_the_column_into_view(hierarchy):
 # --- backprop -----------------------------------------------------------------------------
 @pytest.fixture
 def backprop(qtbot, deep):
-    view = BackpropView()
-    qtbot.addWidget(view)
-    view.resize(1000, 700)
-    view.show()
-    qtbot.waitExposed(view)
-    view.set_inspection(deep[1])
-    QApplication.processEvents()
-    return view
+    return shown_on_deep(qtbot, BackpropView(), deep)
 
 
 def test_backprop_strip_opens_on_conv_layers_for_a_large_model(backprop, deep):

@@ -159,13 +159,19 @@ def test_stale_layer_answer_is_kept_but_not_painted(qtbot, units_window):
     wait_idle(qtbot, window)
 
 
-def test_dissection_labels_units_and_draws_the_chart(qtbot, units_window):
-    window, _ = units_window
+def mine_and_dissect(qtbot, window) -> None:
+    """Mine, then Dissect, as a user would, and wait until the app is idle."""
     view = window.units_view
     mine_and_wait(qtbot, window)
     view.dissect_button.click()
     qtbot.waitUntil(lambda: view.dissection is not None, timeout=WAIT_MS)
     wait_idle(qtbot, window)
+
+
+def test_dissection_labels_units_and_draws_the_chart(qtbot, units_window):
+    window, _ = units_window
+    view = window.units_view
+    mine_and_dissect(qtbot, window)
     names = [d.layer for d in view.dissection.layers]
     assert names == ["edges", "parts"]
     # The units window has no face masks: edges were scored, parts and faces were not.
@@ -180,10 +186,7 @@ def test_dissection_labels_units_and_draws_the_chart(qtbot, units_window):
 def test_exports_write_the_sheet_the_chart_and_the_json(qtbot, units_window, tmp_path, monkeypatch):
     window, _ = units_window
     view = window.units_view
-    mine_and_wait(qtbot, window)
-    view.dissect_button.click()
-    qtbot.waitUntil(lambda: view.dissection is not None, timeout=WAIT_MS)
-    wait_idle(qtbot, window)
+    mine_and_dissect(qtbot, window)
     saves = (
         ("sheet", "sheet.png", ""),
         ("sheet", "sheet", "SVG drawing (*.svg)"),  # no suffix typed: the filter's is added
