@@ -73,8 +73,9 @@ def assert_same_training(run, other) -> None:
     Multithreaded CPU kernels sum in an order that varies between runs, and the
     optimizer carries the rounding differences forward (measured: up to 1.4e-3 in
     single weights after a few steps, 0.2 after 500). So the criterion is
-    relative: the two runs' final weights differ by under 2 % of the distance
-    training moved them. A wrong seed, data order, learning rate or resume point
+    relative: the two runs' final weights differ by under 5 % of the distance
+    training moved them (measured: 0.3 % usually, 2.5 % once in a fresh clone;
+    another seed: 876 %). A wrong seed, data order, learning rate or resume point
     moves them apart by about as much as training itself (the initial weights are
     checked for exact equality separately).
     """
@@ -85,7 +86,7 @@ def assert_same_training(run, other) -> None:
         start, end = run.kernels_at(0, layer), run.kernels_at(last, layer)
         moved += float(np.sum((end - start) ** 2))
         apart += float(np.sum((end - other.kernels_at(last, layer)) ** 2))
-    assert moved > 0 and np.sqrt(apart) < 0.02 * np.sqrt(moved), (np.sqrt(apart), np.sqrt(moved))
+    assert moved > 0 and np.sqrt(apart) < 0.05 * np.sqrt(moved), (np.sqrt(apart), np.sqrt(moved))
 
 
 @pytest.mark.slow
