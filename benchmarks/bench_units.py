@@ -2,15 +2,16 @@
 
 The floor runs the SAME tf.data pipeline (the same ``batches`` generator and
 prefetch) and the SAME compiled pass over the chosen layers, and keeps nothing;
-mining adds the in-graph reductions (per-image max and argmax, batch top-k,
-sums, the fixed-bin histogram of every position) and the host merge. Both sides
+mining adds the per-channel statistics (per-image max and where it is, sums,
+the fixed-bin histogram of every position), the batch top-k and the merge. Both sides
 are timed the same way (medians of interleaved repeats), so the ratio is the
 price of mining. Wall-clock ratios move with other users' load on a shared
 machine, so the process CPU-time ratio is printed beside them.
 
-``ablation`` times the chosen layers' pass with ONE reduction added at a time
-(no pipeline, no merge) and prints its extra cost per batch and per activation
-element: where mining's time goes. Also: peak RSS at N and 10 N (each in a
+``ablation`` times one batch's pass, then adds the per-channel statistics on
+one thread and on all, then the batch top-k and merge (no pipeline), and
+prints each step's extra cost per batch and per activation element: where
+mining's time goes. Also: peak RSS at N and 10 N (each in a
 fresh process, with a source that makes images on demand, so the data itself
 takes no memory), Dask ``local:2`` against one process, and
 feature-visualisation seconds per layer.
@@ -130,46 +131,47 @@ def bench_mining(name: str, build, count: int, batch_size: int, repeats: int) ->
 def bench_ablation(name: str, build, batch_size: int, batches_: int, repeats: int) -> None:
     import tensorflow as tf
 
-    from inspector.units.mining import _bin_index, _reduce_layer
-    from inspector.units.topk_state import HIST_BINS
+    from inspector.units import channel_stats
 
     model, _ = build()
     probe = LayerProbe(model)
     images = NoiseSource(batch_size, probe.input_shape, probe.value_range[1]).read(0, batch_size)
     images = tf.constant(images[0])
     elements = batch_size * sum(int(np.prod(layer.shape)) for layer in probe.layers)
+    miner = ShardMiner(probe, k=9, batch_size=batch_size)
+    state, index_of = miner.empty_state(), np.arange(batch_size)
 
-    def positions(a):
-        return tf.reshape(a, [tf.shape(a)[0], -1, a.shape[-1]])  # (B, h*w, C)
+    def statistics_(threads):
+        def run():
+            channel_stats._threads = lambda count: min(count, threads)
+            return channel_stats.batch_statistics(probe.forward(images))
 
-    def histogram(a):
-        size = HIST_BINS * a.shape[-1]
-        return tf.raw_ops.Bincount(arr=_bin_index(a), size=size, weights=tf.zeros([0], tf.int32))
+        return run
+
+    def everything():
+        channel_stats._threads = lambda count: min(count, os.cpu_count())
+        results = channel_stats.batch_statistics(probe.forward(images))
+        for layer, values in zip(probe.layers, results, strict=True):
+            miner._merge_batch(state.layers[layer.name], values, index_of, 0)
 
     pieces = {
-        "forward only": None,
-        "+ argmax (location)": lambda a: tf.argmax(positions(a), 1, tf.int32),
-        "+ sums": lambda a: tf.reduce_sum(positions(a), 1),
-        "+ histogram (XLA bin, Bincount)": histogram,
-        "+ all of mining's reductions": lambda a: _reduce_layer(a, 9),
+        "forward only": lambda: probe.forward(images),
+        "+ statistics, 1 thread": statistics_(1),
+        f"+ statistics, {os.cpu_count()} threads": statistics_(os.cpu_count()),
+        "+ batch top-k and merge (= mining)": everything,
     }
 
-    def traced(piece):
-        def run(x):
-            outputs = probe.outputs(x)
-            return outputs if piece is None else [piece(a) for a in outputs]
+    def timed(piece):
+        piece()  # trace and compile before timing
+        return lambda: _timed(lambda: [piece() for _ in range(batches_)])
 
-        function = tf.function(run, autograph=False)
-        function(images)  # trace and compile before timing
-        return lambda: _timed(lambda: [function(images) for _ in range(batches_)])
-
-    times = _medians({label: traced(piece) for label, piece in pieces.items()}, repeats)
+    times = _medians({label: timed(piece) for label, piece in pieces.items()}, repeats)
     floor, floor_cpu = times["forward only"]
     print(f"ablation, {name}: batch {batch_size}, {elements / batch_size:.3g} elements/image")
     for label, (wall, cpu) in times.items():
         extra, extra_cpu = (wall - floor) / batches_, (cpu - floor_cpu) / batches_
         print(
-            f"  {label:30s} {1000 * wall / batches_:7.1f} ms/batch (+{1000 * extra:6.1f}), "
+            f"  {label:36s} {1000 * wall / batches_:7.1f} ms/batch (+{1000 * extra:6.1f}), "
             f"CPU +{1000 * extra_cpu:6.1f} ms = {1e9 * extra_cpu / elements:.2f} ns/element"
         )
     print(f"  load average {os.getloadavg()[0]:.1f}")

@@ -33,7 +33,7 @@ HIST_EDGES = np.concatenate([[np.finfo(np.float32).tiny], np.logspace(-3, 3, 37)
     np.float32
 )
 HIST_BINS = len(HIST_EDGES) + 1
-KEY_SHIFT = 16  # a float32's top 16 bits: sign, exponent and 7 mantissa bits
+KEY_SHIFT = 20  # a float32's top 12 bits: sign, exponent and 3 mantissa bits
 NO_IMAGE = np.iinfo(np.int64).max  # sorts after every real index
 
 
@@ -97,14 +97,14 @@ def bin_tables() -> tuple[np.ndarray, np.ndarray]:
 
     The int32 bits of non-negative floats sort like the floats, and negative
     floats have negative bits, below every (positive) edge. The top
-    ``32 - KEY_SHIFT`` bits name an interval of relative width at most 2**-7,
-    far narrower than a bin (10**(1/6) = 1.47), so it holds at most one edge:
-    ``bin = first[key] + (bits >= edge[key])``. Two lookups in 256 KB tables
-    replace a binary search per position.
+    ``32 - KEY_SHIFT`` bits name an interval whose ends differ by a factor of at
+    most 1 + 2**-3, narrower than a bin (10**(1/6) = 1.47), so it holds at most one
+    edge: ``bin = first[key] + (bits >= edge[key])``. Two lookups in 16 KB tables
+    (they stay in the L1 cache) replace a binary search per position.
 
     Returns:
-        first: int32 ``(2**16,)`` the bin of the interval's lowest value.
-        edge: int32 ``(2**16,)`` the bits of the edge inside it, or int32 max.
+        first: int32 ``(2**12,)`` the bin of the interval's lowest value.
+        edge: int32 ``(2**12,)`` the bits of the edge inside it, or int32 max.
     """
     edge_bits = HIST_EDGES.view(np.int32)
     keys = np.arange(2 ** (32 - KEY_SHIFT), dtype=np.int64)

@@ -139,11 +139,32 @@ def test_a_tf_data_dataset_gives_the_array_result(probe):
         np.testing.assert_array_equal(a.boxes, b.boxes)
 
 
-def test_a_batch_too_big_for_int32_indices_is_refused_in_one_line(probe):
-    from inspector.engine.errors import InspectorError
+@pytest.mark.parametrize("threads", [1, 3])
+def test_batch_statistics_match_numpy_on_every_value(monkeypatch, threads):
+    import tensorflow as tf
 
-    biggest = max(int(np.prod(layer.shape)) for layer in probe.layers)
-    largest = (2**31 - 1) // biggest
-    ShardMiner(probe, batch_size=largest)  # the largest that fits is accepted
-    with pytest.raises(InspectorError, match=rf"at most {largest} .*Received: {largest + 1}\."):
-        ShardMiner(probe, batch_size=largest + 1)
+    from inspector.units import channel_stats
+
+    rng = np.random.default_rng(3)
+    a = (rng.normal(size=(5, 6, 7, 9)) * np.exp(rng.normal(size=(5, 6, 7, 9)) * 4)).astype(
+        np.float32
+    )
+    a[1, 2, 3, 1] = a[1, 4, 5, 1] = 1e6  # a tie: the earlier position, 2 * 7 + 3, wins
+    a[2, :, :, 2] = -np.inf
+    a[3, 0, 0, 3] = np.nan  # counted in the top bin, never the maximum
+    a[4, 1, 1, 4], a[4, 1, 2, 4], a[4, 1, 3, 4] = 1e-40, -0.0, np.float32(HIST_EDGES[7])
+    monkeypatch.setattr(channel_stats, "_threads", lambda images: threads)
+    ((maxima, where, sums, histogram),) = channel_stats.batch_statistics([tf.constant(a)])
+
+    flat = a.reshape(5, -1, 9)
+    finite = np.where(np.isnan(flat), -np.inf, flat)
+    np.testing.assert_array_equal(maxima, finite.max(axis=1))
+    np.testing.assert_array_equal(where, finite.argmax(axis=1))
+    assert where[1, 1] == 2 * 7 + 3
+    np.testing.assert_allclose(sums, flat.astype(np.float64).sum(axis=1), rtol=1e-12)
+    for c in range(9):
+        expected = np.bincount(
+            np.searchsorted(HIST_EDGES, flat[:, :, c].ravel(), side="right"),
+            minlength=len(HIST_EDGES) + 1,
+        )
+        np.testing.assert_array_equal(histogram[c], expected)
