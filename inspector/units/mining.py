@@ -13,6 +13,7 @@ running ``LayerState`` with ``topk_state.merge_layer``.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 
 import numpy as np
@@ -82,17 +83,18 @@ class ShardMiner:
         state = self.empty_state()
         layers = state.layers
         read = 0
-        pipeline = batches(source, start, stop, self.batch_size, self.probe.input_shape)
-        for images, indices in pipeline:
-            if cancelled is not None and cancelled():
-                raise MiningCancelled
-            results = batch_statistics(self.probe.forward(images))
-            index_of = indices.numpy()
-            for layer, values in zip(self.probe.layers, results, strict=True):
-                layers[layer.name] = self._merge_batch(layers[layer.name], values, index_of, start)
-            read += len(index_of)
-            if progress is not None:
-                progress(len(index_of))
+        with contextlib.closing(batches(source, start, stop, self.batch_size)) as pipeline:
+            for images, index_of in pipeline:
+                if cancelled is not None and cancelled():
+                    raise MiningCancelled
+                results = batch_statistics(self.probe.forward(images))
+                for layer, values in zip(self.probe.layers, results, strict=True):
+                    layers[layer.name] = self._merge_batch(
+                        layers[layer.name], values, index_of, start
+                    )
+                read += len(index_of)
+                if progress is not None:
+                    progress(len(index_of))
         return MiningState(layers, ((start, stop),), read, self.k)
 
     def _merge_batch(self, state: LayerState, values, index_of: np.ndarray, start: int):
