@@ -28,7 +28,6 @@ from PyQt6.QtWidgets import (
     QLabel,
     QProgressBar,
     QPushButton,
-    QScrollArea,
     QSpinBox,
     QVBoxLayout,
     QWidget,
@@ -37,6 +36,7 @@ from PyQt6.QtWidgets import (
 from gui.views.units_chart import LayerChart
 from gui.views.units_paint import paint_unit
 from gui.widgets.curve_helpers import make_plot
+from gui.widgets.fitted_picture import FittedPicture
 from gui.widgets.image_helpers import caption_label
 
 SYNTHETIC_SIZE = 112
@@ -103,8 +103,9 @@ class UnitsView(QWidget):
         }
         self.title = QLabel()
         self.title.setTextFormat(Qt.TextFormat.RichText)
-        self.sheet = QLabel()
-        self.sheet.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
+        self.sheet_strip = FittedPicture()  # the crops, enlarged to fill the strip
+        self.sheet_strip.setMinimumHeight(170)
+        self.sheet = self.sheet_strip.label
         self.synthetic = QLabel()  # beside the crops, always in sight, but after them
         self.synthetic.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.synthetic.setFixedWidth(SYNTHETIC_SIZE + 20)
@@ -152,16 +153,12 @@ class UnitsView(QWidget):
         pick.addStretch(1)
         for button in self.export_buttons.values():
             pick.addWidget(button)
-        scroll = QScrollArea()
-        scroll.setWidget(self.sheet)
-        scroll.setWidgetResizable(True)
-        scroll.setMinimumHeight(170)
         synthetic = QVBoxLayout()
         synthetic.addWidget(self.synthetic)
         synthetic.addWidget(self.synthetic_caption)
         synthetic.addStretch(1)
         examples = QHBoxLayout()
-        examples.addWidget(scroll, 1)
+        examples.addWidget(self.sheet_strip, 1)
         examples.addLayout(synthetic)
         grid = QGridLayout()
         grid.addWidget(self.stats, 0, 0)

@@ -53,19 +53,23 @@ def paint_unit(view) -> None:
     view.synthetic.clear()
     view.synthetic_caption.setText("")
     if units is None or channel >= units.channels:
-        view.sheet.setText("Nothing mined yet: press <b>Mine</b>." if layer else "")
+        view.sheet_strip.set_text("Nothing mined yet: press <b>Mine</b>." if layer else "")
         view.stats.setText("")
         view.histogram.getPlotItem().clear()
         return
     detail = view.details.get(layer)
     if detail is None and not view.active:
-        view.sheet.setText("The top crops and visualisations are computed when this tab is open.")
+        view.sheet_strip.set_text(
+            "The top crops and visualisations are computed when this tab is open."
+        )
     elif detail is None:
-        view.sheet.setText("Computing the top crops, their gradients and the visualisations…")
+        view.sheet_strip.set_text(
+            "Computing the top crops, their gradients and the visualisations…"
+        )
         view.detail_requested.emit(layer)
     else:
         picture = channel_picture(view.mined, detail, channel, label or "", synthetic=False)
-        view.sheet.setPixmap(pil_pixmap(picture))
+        view.sheet_strip.set_picture(pil_pixmap(picture))
         _paint_synthetic(view, units, detail, channel)
     view.stats.setText(_stats_text(units, detail, channel))
     paint_histogram(view.histogram, units.histogram[channel], units.histogram_edges)
