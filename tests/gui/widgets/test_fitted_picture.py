@@ -13,12 +13,17 @@ def _pixmap(width: int, height: int) -> QPixmap:
     return pixmap
 
 
-def test_a_short_picture_is_enlarged_to_fill_the_strip_and_follows_resizes(qtbot):
+def _strip(qtbot, height: int, picture: QPixmap) -> FittedPicture:
     strip = FittedPicture()
     qtbot.addWidget(strip)
-    strip.resize(400, 200)
+    strip.resize(400, height)
     strip.show()
-    strip.set_picture(_pixmap(300, 60))
+    strip.set_picture(picture)
+    return strip
+
+
+def test_a_short_picture_is_enlarged_to_fill_the_strip_and_follows_resizes(qtbot):
+    strip = _strip(qtbot, 200, _pixmap(300, 60))
     bar = strip.horizontalScrollBar().sizeHint().height()
     room = 200 - 2 * strip.frameWidth() - bar
     assert strip.factor == room // 60 >= 2
@@ -30,11 +35,7 @@ def test_a_short_picture_is_enlarged_to_fill_the_strip_and_follows_resizes(qtbot
 
 
 def test_the_zoom_is_capped_and_a_text_replaces_the_picture(qtbot):
-    strip = FittedPicture()
-    qtbot.addWidget(strip)
-    strip.resize(400, 900)
-    strip.show()
-    strip.set_picture(_pixmap(40, 10))
+    strip = _strip(qtbot, 900, _pixmap(40, 10))
     assert strip.factor == MAX_FACTOR
     strip.set_text("Nothing mined yet")
     strip.resize(400, 500)  # a resize after the text must not bring the picture back
