@@ -72,6 +72,23 @@ __all__ = ["IOU_THRESHOLD", "TOP_QUANTILE", "Dissector", "LayerDissection", "Sha
 Cancelled = Callable[[], bool]  # True when the caller wants the dissection to stop
 
 
+# Pass 2 holds a layer's maps upsampled to the input and their thresholded copy,
+# (B, H, W, C) float32 each: 6.2 GB apiece for a 960-channel MobileNetV2 layer at
+# B = 32 and 224 px, and dissecting it in the app ran out of 24 GB (measured).
+# The batch is cut so that one layer's pair fits this budget.
+LAYER_BUDGET_BYTES = 512 * 2**20
+
+
+def batch_for(probe: LayerProbe, wanted: int) -> int:
+    """At most ``wanted`` images, and few enough that the widest layer's upsampled
+    maps and their thresholded copy fit ``LAYER_BUDGET_BYTES`` (at least 1).
+    Counts are integers and the kept top values exact, so results do not depend on it."""
+    height, width = probe.input_shape[:2]
+    widest = max(layer.shape[2] for layer in probe.layers)
+    per_image = 2 * 4 * height * width * widest
+    return max(1, min(int(wanted), LAYER_BUDGET_BYTES // per_image))
+
+
 def _check_cancelled(cancelled: Cancelled | None) -> None:
     if cancelled is not None and cancelled():
         raise CancelledError(
@@ -84,15 +101,16 @@ class Dissector:
 
     Args:
         probe: the model and its chosen layers.
-        batch_size: images per compiled call.
+        batch_size: images per compiled call, at most (``batch_for`` cuts it for
+            wide layers at a large input size).
         shard_batches: batches per shard. Shards are whole batches, so every batch,
             and so every activation, is the same wherever and in whatever order
             the shards run.
     """
 
     def __init__(self, probe: LayerProbe, batch_size: int = 32, shard_batches: int = 8) -> None:
-        self.probe, self.batch_size = probe, batch_size
-        self.shard_size = batch_size * shard_batches
+        self.probe, self.batch_size = probe, batch_for(probe, batch_size)
+        self.shard_size = self.batch_size * shard_batches
         self.size = probe.input_shape[:2]
         low, high = probe.value_range
         self.low, self.span = low, high - low

@@ -169,3 +169,32 @@ def test_shuffled_control_measures_chance_overlap_of_a_sparse_unit_on_small_maps
     iou = scoring.iou(inter, area, masks.sum(axis=(0, 1, 2)))[0, face]
     assert chance > IOU_THRESHOLD and iou == pytest.approx(chance, rel=0.3)
     assert dissector.dissect(concepts)[0].controls["shuffled_masks"] > 0
+
+
+def test_wide_layers_at_a_large_input_get_a_smaller_batch():
+    from types import SimpleNamespace
+
+    from inspector.units.dissection import LAYER_BUDGET_BYTES, batch_for
+
+    def probe(size, widest):
+        layers = [SimpleNamespace(shape=(7, 7, widest)), SimpleNamespace(shape=(7, 7, 8))]
+        return SimpleNamespace(input_shape=(size, size, 3), layers=layers)
+
+    assert batch_for(probe(64, 32), 32) == 32  # the face model: 1 MB per image
+    per_image = 2 * 4 * 224 * 224 * 960  # a MobileNetV2 expansion at 224 px
+    assert batch_for(probe(224, 960), 32) == max(1, LAYER_BUDGET_BYTES // per_image) < 32
+    assert batch_for(probe(2048, 4096), 32) == 1  # never below one image
+
+
+def test_a_cut_batch_gives_the_same_dissection(monkeypatch):
+    from inspector.units import dissection as module
+
+    probe = LayerProbe(eye_model(), ["pooled"])
+    whole = Dissector(probe).dissect(face_concepts())[0]
+    per_image = 2 * 4 * SIZE * SIZE * 2
+    monkeypatch.setattr(module, "LAYER_BUDGET_BYTES", 3 * per_image)
+    cut = Dissector(probe)
+    assert cut.batch_size == 3
+    small = cut.dissect(face_concepts())[0]
+    np.testing.assert_array_equal(small.iou, whole.iou)
+    assert small.labels == whole.labels
