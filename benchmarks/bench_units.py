@@ -142,14 +142,9 @@ def bench_ablation(name: str, build, batch_size: int, batches_: int, repeats: in
     state, index_of = miner.empty_state(), np.arange(batch_size)
 
     def statistics_(threads):
-        def run():
-            channel_stats._threads = lambda count: min(count, threads)
-            return channel_stats.batch_statistics(probe.forward(images))
-
-        return run
+        return lambda: channel_stats.batch_statistics(probe.forward(images), threads)
 
     def everything():
-        channel_stats._threads = lambda count: min(count, os.cpu_count())
         results = channel_stats.batch_statistics(probe.forward(images))
         for layer, values in zip(probe.layers, results, strict=True):
             miner._merge_batch(state.layers[layer.name], values, index_of, 0)
