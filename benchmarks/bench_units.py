@@ -9,7 +9,7 @@ price of mining. Wall-clock ratios move with other users' load on a shared
 machine, so the process CPU-time ratio is printed beside them.
 
 ``ablation`` times one batch's pass, then adds the per-channel statistics on
-one thread and on all, then the batch top-k and merge (no pipeline), and
+one thread and on all, then the top-k insert and merge (no pipeline), and
 prints each step's extra cost per batch and per activation element: where
 mining's time goes. Also: peak RSS at N and 10 N (each in a
 fresh process, with a source that makes images on demand, so the data itself
@@ -153,7 +153,7 @@ def bench_ablation(name: str, build, batch_size: int, batches_: int, repeats: in
         "forward only": lambda: probe.forward(images),
         "+ statistics, 1 thread": statistics_(1),
         f"+ statistics, {os.cpu_count()} threads": statistics_(os.cpu_count()),
-        "+ batch top-k and merge (= mining)": everything,
+        "+ top-k insert and merge (= mining)": everything,
     }
 
     def timed(piece):

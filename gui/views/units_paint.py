@@ -16,7 +16,7 @@ from PyQt6.QtGui import QImage, QPixmap
 from gui.views.units_export import channel_picture
 
 # Histogram bins are fixed (inspector.units.topk_state): bin 0 holds zeros and
-# negatives, bin 1 (0, 1e-3), then log bins up to 1e3, the last bin above.
+# negatives, bin 1 (0, 2**-10), then half-octave bins up to 2**10, the last bin above.
 # On the log axis bin 1 is drawn from 1e-4 and the last bin up to 1e4.
 _LOW_EDGE, _HIGH_EDGE = 1e-4, 1e4
 

@@ -24,7 +24,8 @@ from inspector.units.topk_state import LayerState, MiningState
 
 # Part of every key: a change in what a cached field means must never reuse old
 # results. 2: the histogram counts every position (1 counted each image's maximum).
-FORMAT = 2
+# 3: half-octave bins on the float's bits (2 had six log bins per decade).
+FORMAT = 3
 _FIELDS = ("scores", "images", "locations", "active", "histogram")
 
 

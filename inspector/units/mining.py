@@ -6,9 +6,9 @@ left it, for every image's per-channel maximum (and where it is), sum and
 fixed-bin histogram of EVERY position (which also gives the count of active
 positions: all bins but bin 0). Only those few numbers per image and channel
 are kept; each batch's activations are freed before the next is computed, so
-memory is flat in the number of images. The host takes each channel's batch
-top k (a stable sort, so ties go to the lower index) and merges it into the
-running ``LayerState`` with ``topk_state.merge_layer``.
+memory is flat in the number of images. ``insert_batch`` then puts the batch's
+images into each channel's running top k, in ``topk_state.best_k``'s order
+(ties go to the lower index).
 """
 
 from __future__ import annotations
@@ -16,13 +16,14 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable
 
+import numba
 import numpy as np
 
 from inspector.engine.errors import CancelledError
 from inspector.units.channel_stats import batch_statistics
 from inspector.units.probe import LayerProbe
 from inspector.units.sources import ImageSource, batches
-from inspector.units.topk_state import LayerState, MiningState, merge_layer
+from inspector.units.topk_state import LayerState, MiningState
 
 Progress = Callable[[int], None]  # called with the number of images just finished
 Cancelled = Callable[[], bool]
@@ -32,21 +33,38 @@ class MiningCancelled(CancelledError):
     """Raised inside a shard when the cancel check says stop; the shard is discarded."""
 
 
-def batch_top(maxima: np.ndarray, where: np.ndarray, k: int) -> tuple:
-    """Each channel's best k images of one batch.
+@numba.njit(nogil=True, boundscheck=False, cache=False)
+def insert_batch(scores, images, locations, maxima, where, index_of) -> None:
+    """Puts one batch's images into every channel's top list, in place.
 
     Args:
-        maxima: float32 ``(B, C)`` each image's maximum; where: int32 ``(B, C)`` its position.
+        scores: float32 ``(C, k)`` best first; images: int64 ``(C, k)``;
+            locations: int32 ``(C, k)`` (a ``LayerState``'s top lists).
+        maxima: float32 ``(B, C)`` each image's maximum; where: int32 ``(B, C)``
+            its position; index_of: int64 ``(B,)`` the images' listing indices.
 
-    Returns:
-        float32 ``(C, k')`` scores, best first; int ``(C, k')`` batch positions of
-        those images; int32 ``(C, k')`` their maxima's positions; ``k' = min(k, B)``.
-        A stable sort of the negated scores puts the lower index first on ties.
+    The order is ``topk_state.best_k``'s (score descending, then the lower image
+    index), so this equals merging the batch as a state, without sorting: most
+    images fall below a channel's k-th score and cost one comparison.
     """
-    per_channel = maxima.T  # (C, B)
-    order = np.argsort(-per_channel, axis=1, kind="stable")[:, :k]
-    scores = np.take_along_axis(per_channel, order, axis=1)
-    return scores, order, np.take_along_axis(where.T, order, axis=1)
+    k = scores.shape[1]
+    for c in range(scores.shape[0]):
+        top, top_images, top_locations = scores[c], images[c], locations[c]
+        for b in range(maxima.shape[0]):
+            value, image = maxima[b, c], index_of[b]
+            if value < top[k - 1] or (value == top[k - 1] and image > top_images[k - 1]):
+                continue
+            j = k - 1  # shift the worse ones down one slot
+            while j > 0 and (
+                value > top[j - 1] or (value == top[j - 1] and image < top_images[j - 1])
+            ):
+                top[j], top_images[j], top_locations[j] = (
+                    top[j - 1],
+                    top_images[j - 1],
+                    top_locations[j - 1],
+                )
+                j -= 1
+            top[j], top_images[j], top_locations[j] = value, image, where[b, c]
 
 
 class ShardMiner:
@@ -98,20 +116,15 @@ class ShardMiner:
         return MiningState(layers, ((start, stop),), read, self.k)
 
     def _merge_batch(self, state: LayerState, values, index_of: np.ndarray, start: int):
+        """Adds one batch's statistics to this shard's own ``state``, in place."""
         maxima, where, sums, histogram = values
-        scores, positions, locations = batch_top(maxima, where, self.k)
-        batch = LayerState(
-            scores,
-            index_of[positions],
-            locations,
-            # One float64 sum per shard; images and batches add in their fixed order.
-            {start: state.sums.get(start, 0.0) + sums.sum(axis=0)},
-            # Bin 0 is below the smallest normal float32; TF's CPU kernels flush
-            # subnormal results to zero, so the other bins are exactly a > 0.
-            histogram[:, 1:].sum(axis=1),
-            histogram,
+        insert_batch(
+            state.scores, state.images, state.locations, maxima, where, index_of.astype(np.int64)
         )
-        previous = LayerState(
-            state.scores, state.images, state.locations, {}, state.active, state.histogram
-        )
-        return merge_layer(previous, batch, self.k)
+        # One float64 sum per shard; images and batches add in their fixed order.
+        state.sums[start] = state.sums.get(start, 0.0) + sums.sum(axis=0)
+        # Bin 0 is below the smallest normal float32; TF's CPU kernels flush
+        # subnormal results to zero, so the other bins are exactly a > 0.
+        state.active += histogram[:, 1:].sum(axis=1)
+        state.histogram += histogram
+        return state

@@ -17,23 +17,30 @@ associative and commutative, and a test checks it):
 
 Histogram bins are FIXED before any data is seen (not from a first pass), so
 shards need no agreement: bin 0 holds values below the smallest normal float32
-(zeros and negatives), bin 1 values up to 1e-3, then 36 log-spaced bins (six
-per decade) up to 1e3, and the last bin everything above. Every position of
-every image is counted, so a channel's counts add up to images x h x w.
+(zeros and negatives), bin 1 values up to 2**-10 (about 1e-3), then two bins
+per octave (edges 2**e and 1.5 * 2**e, 6.6 per decade) up to 2**10 (about 1e3),
+and the last bin everything above. The edges sit where a float32's bits change,
+so a value's bin is its exponent and first mantissa bit (``bin_of_bits``): no
+search and no table. Every position of every image is counted, so a channel's
+counts add up to images x h x w.
 """
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass, field
 
 import numpy as np
 
-HIST_EDGES = np.concatenate([[np.finfo(np.float32).tiny], np.logspace(-3, 3, 37)]).astype(
-    np.float32
-)
+_OCTAVES = 2.0 ** np.arange(-10, 10)
+HIST_EDGES = np.concatenate(
+    [[np.finfo(np.float32).tiny], np.stack([_OCTAVES, 1.5 * _OCTAVES], 1).ravel(), [2.0**10]]
+).astype(np.float32)
 HIST_BINS = len(HIST_EDGES) + 1
-KEY_SHIFT = 20  # a float32's top 12 bits: sign, exponent and 3 mantissa bits
+# A float32's bits shifted right by 22 keep its sign, exponent and first mantissa
+# bit: one key per half octave. TINY_KEY is the key of the smallest normal float,
+# FIRST_KEY the key of 2**-10, the first edge after it.
+TINY_KEY = int(HIST_EDGES[:1].view(np.int32)[0] >> 22)
+FIRST_KEY = int(HIST_EDGES[1:2].view(np.int32)[0] >> 22)
 NO_IMAGE = np.iinfo(np.int64).max  # sorts after every real index
 
 
@@ -91,34 +98,18 @@ class MiningState:
         return sum(stop - start for start, stop in self.shards)
 
 
-@functools.cache
-def bin_tables() -> tuple[np.ndarray, np.ndarray]:
-    """Tables that bin a float32 by its bits, exactly as ``searchsorted(HIST_EDGES, x, "right")``.
+def bin_of_bits(bits):
+    """The bin of float32 values from their int32 bits, as ``searchsorted(HIST_EDGES, x, "right")``.
 
-    The int32 bits of non-negative floats sort like the floats, and negative
-    floats have negative bits, below every (positive) edge. The top
-    ``32 - KEY_SHIFT`` bits name an interval whose ends differ by a factor of at
-    most 1 + 2**-3, narrower than a bin (10**(1/6) = 1.47), so it holds at most one
-    edge: ``bin = first[key] + (bits >= edge[key])``. Two lookups in 16 KB tables
-    (they stay in the L1 cache) replace a binary search per position.
-
-    Returns:
-        first: int32 ``(2**12,)`` the bin of the interval's lowest value.
-        edge: int32 ``(2**12,)`` the bits of the edge inside it, or int32 max.
+    Works on a NumPy int32 array or, inside a Numba loop, on one int32. The bits of
+    non-negative floats sort like the floats and negative floats have negative
+    bits, so ``bits >> 22`` (arithmetic) is below TINY_KEY for zeros, subnormals
+    and negatives (bin 0), and from FIRST_KEY on counts half octaves (the edges
+    are exactly where that key steps). A NaN with its sign bit set lands in bin 0,
+    any other NaN in the last bin.
     """
-    edge_bits = HIST_EDGES.view(np.int32)
-    keys = np.arange(2 ** (32 - KEY_SHIFT), dtype=np.int64)
-    low = (keys << KEY_SHIFT).astype(np.uint32).view(np.int32)
-    high = ((keys + 1) << KEY_SHIFT) - 1
-    high = high.astype(np.uint32).view(np.int32)
-    first = np.searchsorted(edge_bits, low, side="right")
-    last = np.searchsorted(edge_bits, high, side="right")
-    if np.any(last - first > 1):
-        raise ValueError("Expected at most one edge per key interval. Received: more.")
-    # Keys with the sign bit set (negative floats) have negative bits: bin 0, no edge.
-    inner = edge_bits[np.minimum(first, len(edge_bits) - 1)]
-    edge = np.where(last > first, inner, np.iinfo(np.int32).max)
-    return first.astype(np.int32), edge.astype(np.int32)
+    key = bits >> 22
+    return (key >= TINY_KEY) * 1 + np.minimum(np.maximum(key - (FIRST_KEY - 1), 0), HIST_BINS - 2)
 
 
 def best_k(scores, images, locations, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

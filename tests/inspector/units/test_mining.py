@@ -11,7 +11,7 @@ from inspector.units.mining import ShardMiner
 from inspector.units.probe import LayerProbe
 from inspector.units.run import mine_units
 from inspector.units.sources import ArraySource, FolderSource
-from inspector.units.topk_state import HIST_EDGES, KEY_SHIFT, bin_tables, merge_states
+from inspector.units.topk_state import HIST_EDGES, bin_of_bits, merge_states
 from tests.inspector.units.planted import (
     PLANTED,
     noise_images,
@@ -68,7 +68,7 @@ def test_statistics_match_an_independent_computation(probe):
             np.testing.assert_array_equal(units.images[c], order)
 
 
-def test_bin_tables_match_searchsorted_at_the_edges():
+def test_bins_from_bits_match_searchsorted_at_the_edges():
     rng = np.random.default_rng(0)
     spread = rng.normal(size=20000) * np.exp(rng.normal(size=20000) * 6)
     special = [0.0, -0.0, np.inf, -np.inf, np.nan, 1e-40, -1e-40, 1e-3, 1e3]
@@ -81,10 +81,9 @@ def test_bin_tables_match_searchsorted_at_the_edges():
             np.float32(special),
         ]
     ).astype(np.float32)
-    first, edge = bin_tables()
-    key = values.view(np.uint32) >> KEY_SHIFT
-    bins = first[key] + (values.view(np.int32) >= edge[key])
-    np.testing.assert_array_equal(bins, np.searchsorted(HIST_EDGES, values, side="right"))
+    expected = np.searchsorted(HIST_EDGES, values, side="right")
+    np.testing.assert_array_equal(bin_of_bits(values.view(np.int32)), expected)
+    assert set(expected) == set(range(len(HIST_EDGES) + 1))  # every bin was reached
 
 
 def test_ties_go_to_the_earlier_image(probe):
@@ -153,6 +152,8 @@ def test_batch_statistics_match_numpy_on_every_value(threads):
     a[2, :, :, 2] = -np.inf
     a[3, 0, 0, 3] = np.nan  # counted in the top bin, never the maximum
     a[4, 1, 1, 4], a[4, 1, 2, 4], a[4, 1, 3, 4] = 1e-40, -0.0, np.float32(HIST_EDGES[7])
+    a[0, :, :, 5] = HIST_EDGES.reshape(6, 7)  # every edge, and just below every edge
+    a[1, :, :, 5] = np.nextafter(HIST_EDGES, np.float32(-np.inf)).reshape(6, 7)
     ((maxima, where, sums, histogram),) = channel_stats.batch_statistics([tf.constant(a)], threads)
 
     flat = a.reshape(5, -1, 9)
@@ -167,3 +168,66 @@ def test_batch_statistics_match_numpy_on_every_value(threads):
             minlength=len(HIST_EDGES) + 1,
         )
         np.testing.assert_array_equal(histogram[c], expected)
+
+
+@pytest.mark.parametrize("shape", [(3, 8, 8, 2), (4, 4, 6, 8), (2, 5, 5, 16), (2, 3, 3, 70)])
+def test_rows_of_several_positions_keep_the_first_maximum(shape):
+    """Few channels: a row of the loop holds several positions (``_width``); many
+    ties across those lanes must still give the FIRST position of the maximum."""
+    import tensorflow as tf
+
+    from inspector.units import channel_stats
+
+    rng = np.random.default_rng(5)
+    a = rng.integers(-3, 4, size=shape).astype(np.float32)  # few values: ties everywhere
+    ((maxima, where, sums, histogram),) = channel_stats.batch_statistics([tf.constant(a)], 2)
+    flat = a.reshape(shape[0], -1, shape[3])
+    np.testing.assert_array_equal(maxima, flat.max(axis=1))
+    np.testing.assert_array_equal(where, flat.argmax(axis=1))  # argmax: the first one
+    np.testing.assert_array_equal(sums, flat.sum(axis=1))
+    for c in range(shape[3]):
+        expected = np.bincount(
+            np.searchsorted(HIST_EDGES, flat[:, :, c].ravel(), side="right"),
+            minlength=len(HIST_EDGES) + 1,
+        )
+        np.testing.assert_array_equal(histogram[c], expected)
+
+
+def test_row_width_divides_the_positions():
+    from inspector.units.channel_stats import ROW_VALUES, _width
+
+    assert _width(64 * 64, 8) == 8  # 8 positions of 8 channels per row
+    assert _width(42, 9) == 2  # 42 is not a multiple of 4
+    assert _width(49, 4) == 1  # odd: one position per row
+    assert _width(4096, 960) == 1
+    for positions, channels in [(4096, 8), (1024, 16), (12544, 32), (30, 3)]:
+        width = _width(positions, channels)
+        assert positions % width == 0 and width * channels <= ROW_VALUES
+
+
+def test_inserting_a_batch_equals_merging_it_as_a_state():
+    """``insert_batch`` (no sort) keeps the same top k as ``best_k`` over the union,
+    ties included, whatever order the batches' image indices come in."""
+    from inspector.units.mining import insert_batch
+    from inspector.units.topk_state import LayerState, best_k
+
+    rng = np.random.default_rng(11)
+    channels, k = 6, 4
+    state = LayerState.empty(channels, k)
+    seen_scores, seen_images, seen_locations = [], [], []
+    for index_of in (np.arange(10, 17), np.arange(0, 5), np.array([30, 20, 25])):
+        maxima = rng.integers(0, 4, size=(len(index_of), channels)).astype(np.float32)
+        maxima[0, 0] = -np.inf  # an image whose maximum is -inf still beats an empty slot
+        where = rng.integers(0, 50, size=maxima.shape).astype(np.int32)
+        insert_batch(state.scores, state.images, state.locations, maxima, where, index_of)
+        seen_scores.append(maxima.T)
+        seen_images.append(np.broadcast_to(index_of, maxima.T.shape))
+        seen_locations.append(where.T)
+        expected = best_k(
+            np.concatenate(seen_scores, 1),
+            np.concatenate(seen_images, 1),
+            np.concatenate(seen_locations, 1),
+            k,
+        )
+        for got, want in zip((state.scores, state.images, state.locations), expected, strict=True):
+            np.testing.assert_array_equal(got, want)
