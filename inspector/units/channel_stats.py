@@ -10,11 +10,10 @@ pass over the batch's activations (argmax, the gather of the maxima, the sum,
 the bin index, ``Bincount``), and a MobileNetV2 batch of 32 holds 0.9 GB of
 them, so mining cost 5.7 ns of CPU per activation against 2.6-3.3 ns for the
 forward pass itself. This loop reads each value once while it is in cache and
-costs about 0.9 ns (``benchmarks/bench_units.py --parts ablation``); most of it
-is the histogram's scatter, one increment per value, which no compiler
-vectorises. Numba
-compiles it on first use in a process (about a second); the compiled code is
-never cached on disk.
+costs 0.75-1.0 ns on one thread; about two thirds of that is the histogram's
+scatter, one increment per value, which no compiler vectorises. Numba compiles
+it on first use in a process (about a second); the compiled code is never
+cached on disk.
 
 The activations are read where TensorFlow left them (``np.from_dlpack``: no
 copy; ``Tensor.numpy()`` copied 0.9 GB per batch and cost more than the loop).
