@@ -32,7 +32,7 @@ import numpy as np
 
 from inspector.units.topk_state import HIST_BINS, bin_of_bits
 
-_bin = numba.njit(inline="always")(bin_of_bits)
+_bin = numba.njit(bin_of_bits)
 
 
 @numba.njit(nogil=True, boundscheck=False, cache=False)
