@@ -12,8 +12,8 @@ them, so mining cost 5.7 ns of CPU per activation against 2.6-3.3 ns for the
 forward pass itself. This loop reads each value once while it is in cache and
 costs 0.75-1.0 ns on one thread; about two thirds of that is the histogram's
 scatter, one increment per value, which no compiler vectorises. Numba compiles
-it on first use in a process (about a second); the compiled code is never
-cached on disk.
+it on first use in a process (1.5-2 s here); the compiled code is never cached
+on disk.
 
 The activations are read where TensorFlow left them (``np.from_dlpack``: no
 copy; ``Tensor.numpy()`` copied 0.9 GB per batch and cost more than the loop).
