@@ -1,9 +1,9 @@
 """Benchmark: top-k mining against a bare batched forward pass of the same layers.
 
 The floor runs the SAME input pipeline (``sources.batches``: a reader thread
-one batch ahead) and the SAME compiled pass over the chosen layers, and keeps nothing;
+up to two batches ahead) and the SAME compiled pass over the chosen layers, and keeps nothing;
 mining adds the per-channel statistics (per-image max and where it is, sums,
-the fixed-bin histogram of every position), the batch top-k and the merge. Both sides
+the fixed-bin histogram of every position) and the top-k insert and merge. Both sides
 are timed the same way (medians of interleaved repeats), so the ratio is the
 price of mining. Wall-clock ratios move with other users' load on a shared
 machine, so the process CPU-time ratio is printed beside them.

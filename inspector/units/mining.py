@@ -107,24 +107,20 @@ class ShardMiner:
                     raise MiningCancelled
                 results = batch_statistics(self.probe.forward(images))
                 for layer, values in zip(self.probe.layers, results, strict=True):
-                    layers[layer.name] = self._merge_batch(
-                        layers[layer.name], values, index_of, start
-                    )
+                    self._merge_batch(layers[layer.name], values, index_of, start)
                 read += len(index_of)
                 if progress is not None:
                     progress(len(index_of))
         return MiningState(layers, ((start, stop),), read, self.k)
 
-    def _merge_batch(self, state: LayerState, values, index_of: np.ndarray, start: int):
+    def _merge_batch(self, state: LayerState, values, index_of: np.ndarray, start: int) -> None:
         """Adds one batch's statistics to this shard's own ``state``, in place."""
         maxima, where, sums, histogram = values
-        insert_batch(
-            state.scores, state.images, state.locations, maxima, where, index_of.astype(np.int64)
-        )
+        index_of = np.asarray(index_of, np.int64)  # the reader's already are: no copy
+        insert_batch(state.scores, state.images, state.locations, maxima, where, index_of)
         # One float64 sum per shard; images and batches add in their fixed order.
         state.sums[start] = state.sums.get(start, 0.0) + sums.sum(axis=0)
         # Bin 0 is below the smallest normal float32; TF's CPU kernels flush
         # subnormal results to zero, so the other bins are exactly a > 0.
         state.active += histogram[:, 1:].sum(axis=1)
         state.histogram += histogram
-        return state
