@@ -149,22 +149,32 @@ def _lfw_split() -> tuple[np.ndarray, np.ndarray]:
     return held_out_split(labels)
 
 
+def negative_sources(part: str) -> tuple[tuple[str, ...], int]:
+    """The natural photos whose crops are the negatives of ``part`` ("train" or
+    "held_out"), and that part's negative seed. A photo's crops depend only on the
+    seed and the photo (``natural_crops``), so any subset of these names gives
+    exactly the bundled set's crops of those photos."""
+    out_sources = held_out_sources()
+    if part == "held_out":
+        return out_sources, DATA_SEED + 100
+    return tuple(name for name in NATURAL_SOURCES if name not in out_sources), DATA_SEED
+
+
 def _negatives(size: int) -> dict[str, tuple[np.ndarray, list[str]]]:
     from skimage.data import lfw_subset
 
     photos, subject, _ = orl_faces()
     landmarks = bundled_parts("orl").landmarks
     held_mask = np.isin(subject, held_out_people())
-    out_sources = held_out_sources()
-    in_sources = tuple(name for name in NATURAL_SOURCES if name not in out_sources)
     lfw_train, lfw_held = _lfw_split()
     patches = np.clip(np.rint(lfw_subset() * 255.0), 0, 255).astype(np.uint8)
     whole = np.tile([0.0, 0.0, 25.0, 25.0], (200, 1))
     result = {}
-    for part, sources, people, lfw_indices, seed in (
-        ("train", in_sources, ~held_mask, lfw_train[lfw_train >= 100], DATA_SEED),
-        ("held_out", out_sources, held_mask, lfw_held[lfw_held >= 100], DATA_SEED + 100),
+    for part, people, lfw_indices in (
+        ("train", ~held_mask, lfw_train[lfw_train >= 100]),
+        ("held_out", held_mask, lfw_held[lfw_held >= 100]),
     ):
+        sources, seed = negative_sources(part)
         per_source = NATURAL_PER_SOURCE[part]
         copies = LFW_NEGATIVE_COPIES if part == "train" else 1
         pieces = [

@@ -53,6 +53,12 @@ NATURAL_SOURCES = (
     "cell",
 )
 LEFT_OUT_SOURCES = ("astronaut", "camera")  # they show people
+# Sources that are drawn or computed, not photographed (scikit-image's own
+# descriptions): a colour wheel, a logo, a clip-art silhouette of a horse and a CT
+# phantom. They stay among the training negatives, but the natural-image sets
+# (``models.unit_data``) leave them out: their pure black-on-white areas drive a
+# ReLU unit harder than any photo does.
+GENERATED_SOURCES = ("colorwheel", "horse", "logo", "shepp_logan_phantom")
 MIN_CROP = 24  # px of the source photo: below that a crop is mostly one colour
 PAST_EDGE_SHARE = 0.4
 DOTS_SHARE = 0.35  # of the blob textures: discs in rows or scattered

@@ -3,22 +3,44 @@
 ``inspector`` never imports ``models``; the launcher passes these two providers
 into the commands instead (as it passes the default model path to ``inspect``).
 
-* ``bundled_unit_images``: every bundled image (training and held-out sets,
-  faces and non-faces) as uint8 for top-k mining.
+* ``bundled_unit_set``: a named mining set as uint8, with which images are faces:
+  ``bundled-faces`` (the 500 framed face photos), ``bundled-natural`` (those
+  faces and the natural non-face photo crops: no synthetic textures, no
+  generated pictures), or ``bundled`` (the whole training and held-out sets).
 * ``bundled_face_concepts``: the 500 framed faces with their part masks (eye =
   both eye boxes, nose, mouth; from ``face_parts``) and a face-region mask, and
-  the held-out non-faces with empty masks, all annotated for every face concept.
+  the held-out non-faces with empty masks, all annotated for every face concept;
+  the natural photos among those non-faces are marked for the face measure.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 from PIL import Image, ImageDraw
 
+from inspector.engine.inspection import read_only
 from inspector.units.concepts import ConceptSet
-from models.bundled_data import NOT_FACE, bundled_face_data
+from models.bundled_data import (
+    FACE,
+    NATURAL_PER_SOURCE,
+    NOT_FACE,
+    bundled_face_data,
+    negative_sources,
+)
+from models.face_data import lfw_subset_images
 from models.face_parts import box_masks
 from models.face_sources import face_images
+from models.negatives import GENERATED_SOURCES, natural_crops
+
+# name -> what a sheet title and units.json say the set is. The first is the default.
+BUNDLED_SETS = {
+    "bundled-natural": "the bundled face photos and natural non-face photos",
+    "bundled-faces": "the 500 bundled face photos",
+    "bundled": "the whole bundled training set (faces, natural and synthetic non-faces)",
+}
+DEFAULT_SET = "bundled-natural"
 
 # The face region: an ellipse around the eyes-mouth midpoint, FACE_HALF_WIDTH eye
 # distances to each side and FACE_HALF_HEIGHT eye-to-mouth distances up and down,
@@ -30,16 +52,76 @@ FACE_HALF_WIDTH, FACE_HALF_HEIGHT, FACE_RISE = 1.0, 1.5, 0.3
 def _check_grey(shape: tuple[int, int, int]) -> int:
     height, width, channels = shape
     if height != width or channels not in (1, 3):
-        raise ValueError(f"Expected a square 1- or 3-channel input. Received: {shape}.")
+        raise ValueError(
+            "Expected a model input the bundled faces fit (square, 1 or 3 channels). "
+            f"Received: {shape}. Pick a folder of images instead."
+        )
     return height
 
 
-def bundled_unit_images(shape: tuple[int, int, int]) -> np.ndarray:
-    """uint8 ``(N, S, S, C)``: the bundled training and held-out images."""
+@dataclass(frozen=True)
+class BundledImages:
+    """A named bundled mining set.
+
+    Attributes:
+        name: a key of ``BUNDLED_SETS``; ``description``: its words.
+        images: uint8 ``(N, S, S, C)`` raw 0..255 pixels.
+        is_face: bool ``(N,)``: which images are face photos.
+    """
+
+    name: str
+    description: str
+    images: np.ndarray
+    is_face: np.ndarray
+
+
+def bundled_unit_set(name: str, shape: tuple[int, int, int]) -> BundledImages:
+    """The bundled mining set ``name`` at the model input ``shape``.
+
+    Raises:
+        ValueError: a name not in ``BUNDLED_SETS`` or a shape the faces cannot fit.
+    """
+    if name not in BUNDLED_SETS:
+        raise ValueError(
+            f"Expected --data DIR or a bundled set: {', '.join(BUNDLED_SETS)}. Received: {name!r}."
+        )
     size = _check_grey(shape)
-    data = bundled_face_data(size)
-    images = np.concatenate([data.train.images, data.held_out.images])
-    return np.repeat(images, shape[2], axis=-1) if shape[2] == 3 else images
+    if name == "bundled":
+        data = bundled_face_data(size)
+        images = np.concatenate([data.train.images, data.held_out.images])
+        is_face = np.concatenate([data.train.labels, data.held_out.labels]) == FACE
+    else:
+        faces = face_images(size).images
+        pieces = [faces] + ([] if name == "bundled-faces" else [_natural_non_faces(size)])
+        images = np.concatenate(pieces)
+        is_face = np.arange(len(images)) < len(faces)
+    if shape[2] == 3:
+        images = np.repeat(images, 3, axis=-1)
+    return BundledImages(name, BUNDLED_SETS[name], read_only(images), read_only(is_face))
+
+
+def _natural_non_faces(size: int) -> np.ndarray:
+    """uint8 ``(N, S, S, 1)``: the bundled set's crops of every photographed source
+    (training and held-out, the generated pictures left out), then the 100 LFW
+    non-face patches."""
+    crops = []
+    for part in ("train", "held_out"):
+        sources, seed = negative_sources(part)
+        photos = tuple(name for name in sources if name not in GENERATED_SOURCES)
+        crops.append(natural_crops(photos, NATURAL_PER_SOURCE[part], size, seed)[..., None])
+    lfw = lfw_subset_images(size)
+    crops.append(lfw.images[lfw.labels == NOT_FACE])
+    return np.concatenate(crops)
+
+
+def _natural_groups(groups) -> np.ndarray:
+    """bool per held-out group: a photographed natural crop or an LFW non-face patch."""
+    natural = [
+        (g.startswith("not_face/natural/") and g.split("/")[-1] not in GENERATED_SOURCES)
+        or g == "not_face/lfw"
+        for g in groups
+    ]
+    return np.asarray(natural, bool)
 
 
 def _face_regions(landmarks: np.ndarray, size: int) -> np.ndarray:
@@ -60,8 +142,11 @@ def bundled_face_concepts(shape: tuple[int, int, int]) -> ConceptSet:
     """Faces with eye, nose, mouth and face masks, and non-faces without any."""
     size = _check_grey(shape)
     faces = face_images(size)
-    held = bundled_face_data(size).held_out
-    negatives = held.images[held.labels == NOT_FACE]
+    data = bundled_face_data(size)
+    held = data.held_out
+    non_face = held.labels == NOT_FACE
+    negatives = held.images[non_face]
+    natural = _natural_groups(np.asarray(data.held_out_groups)[non_face])
     boxes = faces.part_boxes  # (N, 4, 4): left_eye, right_eye, nose, mouth
     parts = box_masks(boxes, size)  # (N, 4, S, S)
     count, empty = len(faces), np.zeros((len(negatives), size, size), bool)
@@ -81,4 +166,5 @@ def bundled_face_concepts(shape: tuple[int, int, int]) -> ConceptSet:
         {name: np.ones(total, bool) for name in face_masks},
         {"eye": "part", "nose": "part", "mouth": "part", "face": "face"},
         np.arange(total) >= count,
+        natural=np.concatenate([np.zeros(count, bool), natural]),
     )

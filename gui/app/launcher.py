@@ -65,9 +65,9 @@ def _run_evaluate(args: argparse.Namespace) -> int:
 def _run_units(args: argparse.Namespace) -> int:
     from inspector.cli.units_command import run_units
     from models.default_model import default_model_path
-    from models.unit_data import bundled_unit_images
+    from models.unit_data import bundled_unit_set
 
-    return run_units(args, default_model_path(), bundled_unit_images)
+    return run_units(args, default_model_path(), bundled_unit_set)
 
 
 def _run_dissect(args: argparse.Namespace) -> int:

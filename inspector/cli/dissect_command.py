@@ -4,16 +4,21 @@
                             [--layers a,b|all-conv] [--scheduler local:N|tcp://HOST:PORT]
                             --out OUT
 
-Writes ``OUT/dissection.json`` and ``OUT/hierarchy.png``. The oriented-edge
-concepts are always generated; the part and face concepts come from
+Writes ``OUT/dissection.json``, ``OUT/hierarchy.png`` (the detectors of the three
+selectivity measures per layer, the model solid and its random-init copies
+dashed, the verdict under it), ``OUT/hierarchy_labels.png`` (Network
+Dissection's labels per layer) and ``OUT/strongest_units.png`` (the strongest
+unit of each kind with its top images among the probe photos). The oriented-edge concepts are always
+generated; the part and face concepts come from
 ``bundled-faces`` (passed in by the launcher) or from a folder DIR holding
 ``concepts.npz`` (``images`` (N, H, W, C) in [0, 1] or uint8; ``mask/<name>``
 bool (N, H, W); ``annotated/<name>`` bool (N,); ``negatives`` bool (N,)) and
 ``concepts.json`` (``{name: "part" | "face" | "edge"}``).
 
-With ``--scheduler`` both passes of the dissection run as shards on Dask
-workers (each loads the model once; the images and masks are shipped to each
-once) and merge here exactly: the result is the one of a single process.
+With ``--scheduler`` both passes of the dissection and the selectivity passes (the
+model and its random copies) run as jobs on Dask workers (each loads the model
+once; the images and masks are shipped to each once) and merge here exactly: the
+result is the one of a single process.
 """
 
 from __future__ import annotations
@@ -25,12 +30,16 @@ from pathlib import Path
 
 import numpy as np
 
-from inspector.cli.cli_helpers import cluster_client, open_probe, write_staged
+from inspector.cli.cli_helpers import ProgressBar, cluster_client, open_probe, write_staged
 from inspector.engine.errors import DatasetError
-from inspector.render.unit_sheets import hierarchy_chart
-from inspector.units.cluster import dask_dissection_map
+from inspector.render.hierarchy_charts import Series, detector_chart, label_chart
+from inspector.render.unit_sheets import exemplar_sheet
+from inspector.units.cluster import dask_dissection_map, dask_response_map
 from inspector.units.concepts import ConceptSet, combine, synthetic_edges
-from inspector.units.dissection import IOU_THRESHOLD, TOP_QUANTILE, Dissector
+from inspector.units.dissection import Dissector
+from inspector.units.documents import dissection_document
+from inspector.units.exemplars import exemplar_rows, strongest_lines
+from inspector.units.selectivity_report import measure_selectivity
 
 BundledConcepts = Callable[[tuple[int, int, int]], ConceptSet]
 
@@ -94,38 +103,61 @@ def run_dissect(
     concepts = _concepts(args.concepts, probe.input_shape, bundled)
     with cluster_client(args.scheduler) as client:
         shard_map = None if client is None else dask_dissection_map(client, path, layers)
+        response_map = None if client is None else dask_response_map(client, path, layers)
         results = Dissector(probe).dissect(concepts, shard_map=shard_map)
-    document = {
-        "layers": {
-            r.layer: {
-                "fractions": r.fractions,
-                "units": [
-                    {"channel": c, "concept": label, "group": group, "score": float(score)}
-                    for c, (label, group, score) in enumerate(
-                        zip(r.labels, r.groups, r.scores, strict=True)
-                    )
-                ],
-            }
-            for r in results
-        },
-        "controls": {r.layer: r.controls for r in results},
-        "settings": {
-            "model": str(path),
-            "concepts": args.concepts,
-            "top_quantile": TOP_QUANTILE,
-            "iou_threshold": IOU_THRESHOLD,
-            "images": len(concepts.images),
-        },
+        report = measure_selectivity(
+            probe, concepts, response_map=response_map, progress=ProgressBar("selectivity")
+        )
+    settings = {"model": str(path), "concepts": args.concepts, "images": len(concepts.images)}
+    document = dissection_document(results, report, settings)
+    names = [r.layer for r in results]
+    rows = [
+        (
+            row.exemplar.text,
+            row.crops,
+            row.gradients,
+            [
+                f"{v:.3g}" + (" face" if f else "")
+                for v, f in zip(row.scores, row.is_face, strict=True)
+            ],
+            row.marks,
+        )
+        for row in exemplar_rows(probe, report, concepts)
+    ]
+    charts = {
+        "hierarchy.png": detector_chart(
+            names,
+            [
+                Series("trained", report.fractions("trained")),
+                Series("random-init copies", report.fractions("random"), "dashed"),
+            ],
+            report.hierarchy.sentences(),
+        ),
+        "hierarchy_labels.png": label_chart(names, [r.fractions for r in results]),
     }
-    chart = hierarchy_chart([r.layer for r in results], [r.fractions for r in results])
+    if rows:
+        charts["strongest_units.png"] = exemplar_sheet(
+            "The strongest unit of each kind: its top images among the probe photos",
+            rows,
+            probe.value_range,
+        )
 
     def write(folder: Path) -> None:
         (folder / "dissection.json").write_text(json.dumps(document, indent=1))
-        chart.save(folder / "hierarchy.png")
+        for name, chart in charts.items():
+            chart.save(folder / name)
 
     write_staged(args.out, write)
-    for r in results:
+    for r, s in zip(results, report.layers, strict=True):
         shares = ", ".join(f"{g} {f:.2f}" for g, f in r.fractions.items())
-        print(f"{r.layer}: {shares}")
-    print(f"Wrote {args.out}/dissection.json and hierarchy.png.")
+        found, chance = s.fractions("trained"), s.fractions("random")
+        detectors = ", ".join(f"{g} {found[g]:.2f} (random {chance[g]:.2f})" for g in found)
+        print(f"{r.layer}: {shares} | detectors: {detectors}")
+    for line in report.hierarchy.sentences():
+        print(line)
+    print("The strongest unit of each kind (see them with `units --data bundled-faces`):")
+    for line in strongest_lines(report):
+        print(f"  {line}")
+    pictures = ", ".join(charts)
+    print(f"Wrote {args.out}/dissection.json, {pictures}.")
     return 0

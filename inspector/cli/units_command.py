@@ -1,20 +1,23 @@
 """The headless ``layer-inspector units`` command: what every channel responds to.
 
-    layer-inspector units [--model M.keras] [--data DIR|bundled] [--layers a,b|all-conv]
+    layer-inspector units [--model M.keras] [--data bundled-natural|bundled-faces|bundled|DIR]
+                          [--layers a,b|all-conv]
                           [--top-k 9] [--visualize] [--scheduler local:N|tcp://HOST:PORT]
                           [--batch-size B] --out OUT
 
 Writes ``OUT/units.json`` and ``OUT/sheets/<layer>.png`` (and, with
 ``--visualize``, ``OUT/visualizations/<layer>/channel_<c>.png``). The launcher
 passes the bundled model path and a provider of the bundled images; the core
-knows neither. Any bad input is one line on stderr, exit code 2, and nothing in OUT.
+knows neither. ``--data`` names a bundled set (the default, ``bundled-natural``: the
+face photos and natural non-face photos, so no synthetic texture wins a unit's top
+images by contrast alone) or a folder. Any bad input is one line on stderr, exit
+code 2, and nothing in OUT.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -31,14 +34,13 @@ from inspector.engine.errors import DatasetError
 from inspector.render.exporting import file_stem
 from inspector.render.unit_sheets import channel_row, unit_sheet
 from inspector.units.cluster import dask_shard_map
+from inspector.units.documents import units_document
 from inspector.units.feature_visualization import FeatureVisualizer
-from inspector.units.probe import LayerProbe
 from inspector.units.run import mine_units
-from inspector.units.sources import ArraySource, FolderSource
+from inspector.units.sources import BundledProvider, open_source
 from inspector.units.unit_gradients import UnitGradients, top_crops
 
-# (H, W, C) -> uint8 (N, H, W, C) images, 0..255: the launcher's bundled faces.
-BundledImages = Callable[[tuple[int, int, int]], np.ndarray]
+DEFAULT_DATA = "bundled-natural"
 
 
 def add_units_parser(subparsers) -> None:
@@ -51,7 +53,11 @@ def add_units_parser(subparsers) -> None:
     )
     parser.add_argument("--model", type=Path, metavar="M.keras", help="default: the bundled model")
     parser.add_argument(
-        "--data", default="bundled", metavar="DIR|bundled", help="image folder (any layout)"
+        "--data",
+        default=DEFAULT_DATA,
+        metavar="bundled-natural|bundled-faces|bundled|DIR",
+        help="a bundled set (default: the face photos and natural non-face photos) or an "
+        "image folder (any layout)",
     )
     parser.add_argument("--layers", default="all-conv", metavar="a,b|all-conv")
     parser.add_argument("--top-k", type=positive_int, default=9, metavar="K")
@@ -62,22 +68,12 @@ def add_units_parser(subparsers) -> None:
     parser.set_defaults(handler=lambda args: run_units(args, None, None))
 
 
-def _source(data: str, probe: LayerProbe, bundled: BundledImages | None):
-    if data == "bundled":
-        if bundled is None:
-            raise DatasetError("Expected --data DIR. Received: 'bundled', but none is installed.")
-        low, high = probe.value_range
-        images = bundled(probe.input_shape)
-        return ArraySource(images, "bundled", offset=low, scale=(high - low) / 255.0)
-    return FolderSource(Path(data), probe.input_shape, probe.value_range)
-
-
 def run_units(
-    args: argparse.Namespace, default_model: Path | None, bundled: BundledImages | None
+    args: argparse.Namespace, default_model: Path | None, bundled: BundledProvider | None
 ) -> int:
     """Run ``units`` for parsed ``args``; raises ``InspectorError`` for bad input."""
     path, layers, probe = open_probe(args, default_model)
-    source = _source(args.data, probe, bundled)
+    source = open_source(args.data, probe.input_shape, probe.value_range, bundled)
     with cluster_client(args.scheduler) as client:
         shard_map = (
             None
@@ -103,56 +99,45 @@ def run_units(
     return 0
 
 
-def _write(folder: Path, args, path: Path, probe: LayerProbe, source, result) -> None:
+def _write(folder: Path, args, path: Path, probe, source, result) -> None:
     gradients = UnitGradients(probe)
     visualizer = FeatureVisualizer(probe) if args.visualize else None
-    summary = {
-        "model": str(path),
-        "data": str(args.data),
-        "images": result.images,
-        "skipped": result.skipped,
-        "layers": {},
-    }
+    is_face = getattr(source, "is_face", None)
+    visualizations = {}
     (folder / "sheets").mkdir()
     for units in result.layers:
         name = units.layer.name
         crops = top_crops(units, source, gradients, args.batch_size)
         visuals = _visualize(visualizer, units, folder) if visualizer else None
-        channels = []
-        rows = []
-        for c in range(units.channels):
-            tops = [
-                {
-                    "image": result.names[int(units.images[c, j])],
-                    "score": float(units.scores[c, j]),
-                    "box": [int(v) for v in units.boxes[c, j]],
-                }
-                for j in range(units.images.shape[1])
-                if units.images[c, j] >= 0
-            ]
-            entry = {
-                "channel": c,
-                "mean": float(units.mean[c]),
-                "fraction_active": float(units.fraction_active[c]),
-                "top": tops,
-            }
-            if visuals is not None:
-                entry["visualization"] = visuals[1][c]
-            channels.append(entry)
-            rows.append(
-                channel_row(
-                    c,
-                    crops.crops[c],
-                    crops.gradients[c],
-                    units.scores[c, : len(tops)],
-                    probe.value_range,
-                    visualization=None if visuals is None else visuals[0].images[c],
-                )
+        if visuals is not None:
+            visualizations[name] = visuals[1]
+        rows = [
+            channel_row(
+                c,
+                crops.crops[c],
+                crops.gradients[c],
+                units.scores[c, : len(crops.crops[c])],
+                probe.value_range,
+                visualization=None if visuals is None else visuals[0].images[c],
+                label=_faces_label(units.images[c], is_face),
+                marks=units.centres_in_boxes(c)[: len(crops.crops[c])],
             )
-        summary["layers"][name] = {"channels": channels}
-        sheet = unit_sheet(f"{name} ({units.layer.class_name}, {units.channels} channels)", rows)
-        sheet.save(folder / "sheets" / f"{file_stem(name)}.png")
-    (folder / "units.json").write_text(json.dumps(summary, indent=1))
+            for c in range(units.channels)
+        ]
+        title = f"{name} ({units.layer.class_name}, {units.channels} channels), data {args.data}"
+        unit_sheet(title, rows).save(folder / "sheets" / f"{file_stem(name)}.png")
+    document = units_document(
+        result, str(path), str(args.data), is_face=is_face, visualizations=visualizations
+    )
+    (folder / "units.json").write_text(json.dumps(document, indent=1))
+
+
+def _faces_label(top: np.ndarray, is_face: np.ndarray | None) -> str:
+    """ "faces 7/9" under a channel's name: how many of its top images are faces."""
+    if is_face is None:
+        return ""
+    present = top[top >= 0]
+    return f"faces {int(is_face[present].sum())}/{len(present)}"
 
 
 def _visualize(visualizer: FeatureVisualizer, units, folder: Path):

@@ -11,18 +11,7 @@ import numpy as np
 import tensorflow as tf
 
 from inspector.engine.errors import UnsupportedModelError
-from inspector.engine.graph_walk import StepRecorder, graph_of, is_graph_model, run_model
-
-
-def weighted_layers(model: keras.Model, prefix: str = "") -> list[tuple[str, keras.layers.Layer]]:
-    """Layers that own trainable weights, in model order, nested ones as ``outer/inner``."""
-    found: list[tuple[str, keras.layers.Layer]] = []
-    for layer in model.layers:
-        if is_graph_model(layer):
-            found.extend(weighted_layers(layer, prefix + layer.name + "/"))
-        elif layer.trainable_weights:
-            found.append((prefix + layer.name, layer))
-    return found
+from inspector.engine.graph_walk import StepRecorder, graph_of, run_model
 
 
 def has_kernel(layer: keras.layers.Layer) -> bool:

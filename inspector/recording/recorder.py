@@ -25,13 +25,13 @@ from pathlib import Path
 import keras
 import numpy as np
 
+from inspector.engine.model_copy import weighted_layers
 from inspector.recording import run_writer
 from inspector.recording.probes import (
     LayerMeasurer,
     activation_probe_or_none,
     has_kernel,
     weight_keys,
-    weighted_layers,
 )
 from inspector.recording.store import SnapshotStore
 from inspector.recording.tensorboard_log import TensorBoardLog

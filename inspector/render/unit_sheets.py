@@ -8,10 +8,6 @@ natural examples more reliably than synthetic ones (Borowski et al., "Exemplary
 Natural Images Explain CNN Activations Better than State-of-the-Art Feature
 Visualization", ICLR 2021), so the examples come first.
 
-The hierarchy chart draws one line per concept group (edge, part, face, none)
-across the layers, first to last: the fraction of each layer's units that
-Network Dissection labels with that group.
-
 This module takes plain arrays (render never imports ``inspector.units``).
 """
 
@@ -23,21 +19,33 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from inspector.render.colormaps import apply_colormap
-from inspector.render.drawing import BACKGROUND, INK, PAD, draw_text, stack, text_band
+from inspector.render.drawing import BACKGROUND, PAD, stack, text_band
 
-GROUP_COLOURS = {
-    "edge": (31, 119, 180),
-    "part": (255, 127, 14),
-    "face": (44, 160, 44),
-    "none": (127, 127, 127),
-}
+MARK_COLOUR = (230, 30, 30)
 
 
-def _grey(crop: np.ndarray, value_range: tuple[float, float], cell: int) -> Image.Image:
+def _grey(crop: np.ndarray, value_range: tuple[float, float], cell: int, mark=None) -> Image.Image:
+    """The crop as the model sees it, ``cell`` px; ``mark``: ``(x, y)`` fractions of the
+    crop where a small red ring is drawn (the centre of the unit's field)."""
     low, high = value_range
     unit = np.clip((np.asarray(crop, np.float32) - low) / (high - low), 0, 1)
     rgb = np.repeat(unit, 3, -1) if unit.shape[-1] == 1 else unit[..., :3]
-    return _fit(Image.fromarray((rgb * 255 + 0.5).astype(np.uint8)), cell)
+    image = Image.fromarray((rgb * 255 + 0.5).astype(np.uint8))
+    if mark is None:
+        return _fit(image, cell)
+    w, h = image.size
+    scale = cell / max(w, h, 1)
+    canvas = _fit(image, cell)
+    # _fit centres the scaled crop on a square canvas.
+    offset_x, offset_y = (cell - round(w * scale)) // 2, (cell - round(h * scale)) // 2
+    x, y = offset_x + mark[0] * w * scale, offset_y + mark[1] * h * scale
+    radius = max(2.0, cell / 14)
+    ImageDraw.Draw(canvas).ellipse(
+        [x - radius, y - radius, x + radius, y + radius],
+        outline=MARK_COLOUR,
+        width=max(1, cell // 40),
+    )
+    return canvas
 
 
 def _gradient(grad: np.ndarray, cell: int) -> Image.Image:
@@ -56,6 +64,68 @@ def _fit(image: Image.Image, cell: int) -> Image.Image:
     return canvas
 
 
+NEVER_ACTIVE = "never active on this data: no top images"
+
+
+def _pair(
+    crop, grad, caption: str, value_range, cell: int, size: int = 10, mark=None
+) -> Image.Image:
+    """A crop beside its gradient, ``caption`` under both."""
+    pair = stack([_grey(crop, value_range, cell, mark), _gradient(grad, cell)], vertical=False)
+    return stack([pair, text_band([caption], width=2 * cell, size=size)])
+
+
+def crop_grid(
+    crops: Sequence[np.ndarray],
+    gradients: Sequence[np.ndarray],
+    captions: Sequence[str],
+    value_range: tuple[float, float],
+    *,
+    cell: int,
+    columns: int,
+    gap: int = 8,
+    marks: Sequence | None = None,
+) -> Image.Image:
+    """The top crops of one channel, ``columns`` pairs to a row (the app's Units view).
+
+    Args:
+        crops, gradients: ``(h, w, C)`` arrays, best first; crops in ``value_range``.
+        captions: one line under each pair (its score, and e.g. "face").
+        cell: the side of each crop and gradient picture in pixels.
+        marks: per crop, ``(x, y)`` fractions where the unit's field is centred (a
+            red ring), or None for none.
+    """
+    size = max(9, min(13, cell // 5))
+    marks = [None] * len(crops) if marks is None else marks
+    pairs = [
+        _pair(crop, grad, caption, value_range, cell, size, mark)
+        for crop, grad, caption, mark in zip(crops, gradients, captions, marks, strict=True)
+    ]
+    if not pairs:
+        return text_band([NEVER_ACTIVE], size=13)
+    rows = [
+        stack(pairs[low : low + columns], vertical=False, gap=gap)
+        for low in range(0, len(pairs), columns)
+    ]
+    return stack(rows, gap=gap // 2)
+
+
+def grid_layout(count: int, width: int, height: int, gap: int = 8) -> tuple[int, int]:
+    """``(columns, cell)`` that show ``count`` pairs in ``width`` x ``height`` pixels with
+    the largest cell: one row, or wrapped into two or three."""
+    best = (count or 1, 1)
+    for rows in (1, 2, 3):
+        columns = max(1, -(-count // rows))
+        rows = -(-count // columns)
+        band = 13 + 5 + 2 * PAD  # the caption under a pair, at its largest font
+        across = (width - (columns - 1) * gap) // (2 * columns)
+        down = (height - (rows - 1) * (gap // 2)) // rows - band
+        cell = min(across, down)
+        if cell > best[1]:
+            best = (columns, cell)
+    return best
+
+
 def channel_row(
     channel: int,
     crops: Sequence[np.ndarray],
@@ -66,6 +136,7 @@ def channel_row(
     cell: int = 40,
     visualization: np.ndarray | None = None,
     label: str = "",
+    marks: Sequence | None = None,
 ) -> Image.Image:
     """One channel: ``[label | crop grad | crop grad | ... | visualisation]``.
 
@@ -73,11 +144,16 @@ def channel_row(
         crops, gradients: ``(h, w, C)`` arrays, best first; crops in ``value_range``.
         scores: each crop's activation, written under it.
         visualization: optional ``(H, W, C)`` optimised image in ``value_range``.
+        marks: per crop, ``(x, y)`` fractions where the unit's field is centred.
     """
     pieces = [text_band([f"ch {channel}", label], width=70, size=11)]
-    for crop, grad, score in zip(crops, gradients, scores, strict=True):
-        pair = stack([_grey(crop, value_range, cell), _gradient(grad, cell)], vertical=False)
-        pieces.append(stack([pair, text_band([f"{score:.3g}"], width=2 * cell, size=10)]))
+    if not len(crops):
+        pieces.append(text_band([NEVER_ACTIVE], size=11))
+    marks = [None] * len(crops) if marks is None else marks
+    pieces += [
+        _pair(crop, grad, f"{score:.3g}", value_range, cell, mark=mark)
+        for crop, grad, score, mark in zip(crops, gradients, scores, marks, strict=True)
+    ]
     if visualization is not None:
         pieces.append(
             stack([_grey(visualization, value_range, 2 * cell), text_band(["synthetic"], size=10)])
@@ -88,61 +164,40 @@ def channel_row(
 def unit_sheet(title: str, rows: Sequence[Image.Image]) -> Image.Image:
     """The layer's title above every channel row."""
     header = text_band(
-        [title, "each pair: receptive-field crop, then d(unit)/d(pixel) (red +, blue -)"],
+        [
+            title,
+            "each pair: receptive-field crop (red ring: the field's centre), then "
+            "d(unit)/d(pixel) (red +, blue -)",
+        ],
         size=13,
     )
     return stack([header, *rows], gap=PAD)
 
 
-def hierarchy_chart(
-    layers: Sequence[str],
-    fractions: Sequence[dict],
-    *,
-    size: tuple[int, int] = (900, 480),
-    title: str = "Units labelled by Network Dissection, first layer to last",
+def exemplar_sheet(
+    title: str,
+    rows: Sequence[tuple[str, Sequence, Sequence, Sequence[str], Sequence]],
+    value_range: tuple[float, float],
+    cell: int = 48,
 ) -> Image.Image:
-    """Lines of the fraction of units per group (edge, part, face, none) across ``layers``.
+    """Several units, one row each: a line saying what the unit is, then its top crops.
 
     Args:
-        layers: layer names, first to last.
-        fractions: one dict per layer, group -> fraction in [0, 1].
+        title: the sheet's heading.
+        rows: per unit ``(words, crops, gradients, captions, marks)`` as ``crop_grid``
+            takes them (``marks``: the centre of the unit's field in each crop).
+        value_range: the model's input range the crops are in.
     """
-    width, height = size
-    left, right, top, bottom = 60, 170, 40, 110
-    image = Image.new("RGB", size, BACKGROUND)
-    draw = ImageDraw.Draw(image)
-    draw_text(draw, (left, 10), title, 14)
-    plot_w, plot_h = width - left - right, height - top - bottom
-    draw.rectangle([left, top, left + plot_w, top + plot_h], outline=INK)
-    for tick in (0.0, 0.25, 0.5, 0.75, 1.0):
-        y = top + plot_h * (1 - tick)
-        draw.line([left - 4, y, left, y], fill=INK)
-        draw_text(draw, (8, y - 7), f"{tick:.2f}", 11)
-    count = len(layers)
-
-    def x_of(i: int) -> float:
-        return left + (plot_w * (i + 0.5) / count if count else 0)
-
-    for i, name in enumerate(layers):
-        draw.line([x_of(i), top + plot_h, x_of(i), top + plot_h + 4], fill=INK)
-        label = Image.new("RGB", (bottom - 12, 14), BACKGROUND)
-        draw_text(ImageDraw.Draw(label), (0, 0), name[-18:], 11)
-        rotated = label.rotate(90, expand=True)
-        image.paste(rotated, (round(x_of(i)) - 7, top + plot_h + 8))
-    for row, (group, colour) in enumerate(GROUP_COLOURS.items()):
-        points = [
-            (x_of(i), top + plot_h * (1 - float(f.get(group, 0.0))))
-            for i, f in enumerate(fractions)
-        ]
-        if len(points) > 1:
-            draw.line(points, fill=colour, width=3)
-        for x, y in points:
-            draw.ellipse([x - 4, y - 4, x + 4, y + 4], fill=colour)
-        legend_y = top + 10 + row * 22
-        draw.line(
-            [width - right + 15, legend_y + 7, width - right + 45, legend_y + 7],
-            fill=colour,
-            width=3,
+    pieces = [text_band([title, "red ring: the centre of the unit's receptive field"], size=13)]
+    for words, crops, gradients, captions, marks in rows:
+        grid = crop_grid(
+            crops,
+            gradients,
+            captions,
+            value_range,
+            cell=cell,
+            columns=max(1, len(crops)),
+            marks=marks,
         )
-        draw_text(draw, (width - right + 52, legend_y), group, 13)
-    return image
+        pieces.append(stack([text_band([words], size=12), grid]))
+    return stack(pieces, gap=2 * PAD)

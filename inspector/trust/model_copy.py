@@ -2,8 +2,8 @@
 
 The model-randomisation test of Adebayo et al. (NeurIPS 2018) re-initialises a
 trained network's weights. The user's model must never change, so everything
-happens on a clone (``keras.models.clone_model`` plus a copy of every weight),
-and the clone's own trained values are kept to restore it between methods.
+happens on a clone (``inspector.engine.model_copy``), and the clone's own
+trained values are kept to restore it between methods.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import numpy as np
 
 from inspector.engine.errors import UnsupportedModelError
 from inspector.engine.extraction import Inspector
+from inspector.engine.model_copy import clone_with_weights, fresh_values, weighted_layers
 
 # Above this many layers with weights, layers are randomised in this many
 # consecutive blocks, as the paper does for Inception v3 (17 blocks).
@@ -35,22 +36,6 @@ class Block:
     layers: tuple
 
 
-def weighted_layers(model, prefix: str = "") -> list[tuple[str, object]]:
-    """``(name, layer)`` of every layer owning trainable weights, input to output.
-
-    Nested models are entered, and their layers named ``outer/inner`` as the
-    inspector names them.
-    """
-    found: list[tuple[str, object]] = []
-    for layer in model.layers:
-        name = f"{prefix}{layer.name}"
-        if isinstance(layer, keras.Model):
-            found.extend(weighted_layers(layer, f"{name}/"))
-        elif layer.trainable_weights:
-            found.append((name, layer))
-    return found
-
-
 def cascade_blocks(model, max_steps: int = MAX_STEPS) -> tuple[Block, ...]:
     """The cascade's steps, top first: one layer each, or ``max_steps`` blocks."""
     layers = weighted_layers(model)[::-1]
@@ -66,52 +51,6 @@ def cascade_blocks(model, max_steps: int = MAX_STEPS) -> tuple[Block, ...]:
         label = part[0][0] if len(part) == 1 else f"{part[0][0]}..{part[-1][0]}"
         blocks.append(Block(label, tuple(layer for _, layer in part)))
     return tuple(blocks)
-
-
-def clone_with_weights(model: keras.Model) -> keras.Model:
-    """A new model with the same architecture and a copy of every weight.
-
-    Raises:
-        UnsupportedModelError: a subclassed model, which Keras cannot clone.
-    """
-    try:
-        copy = keras.models.clone_model(model)
-        copy.set_weights(model.get_weights())
-    except (ValueError, TypeError, NotImplementedError) as error:
-        raise UnsupportedModelError(
-            "Expected a Functional or Sequential model that keras.models.clone_model can "
-            f"copy. Received: model {model.name!r} ({type(error).__name__}: {error})."
-        ) from None
-    # Frozen layers (a transfer-learning backbone) hold trained weights too.
-    copy.trainable = True
-    return copy
-
-
-def _initializer_of(layer, variable, seed: int):
-    """The layer's own initializer for ``variable``, seeded; None if it has none."""
-    base = variable.name.removesuffix("_kernel") if variable.name != "kernel" else "kernel"
-    for attribute in (f"{variable.name}_initializer", f"{base}_initializer"):
-        initializer = getattr(layer, attribute, None)
-        if isinstance(initializer, keras.initializers.Initializer):
-            config = initializer.get_config()
-            if "seed" in config:
-                config["seed"] = seed
-            return type(initializer).from_config(config)
-    return None
-
-
-def fresh_values(layer, variable, seed: int) -> np.ndarray:
-    """New values for ``variable``: a draw from the distribution training began with.
-
-    That is the layer's own initializer (Glorot uniform for a Keras conv kernel,
-    zeros for its bias, ones for a BatchNorm scale). A variable without one gets
-    a normal draw truncated at 2 sd, with the trained values' own spread.
-    """
-    initializer = _initializer_of(layer, variable, seed)
-    if initializer is None:
-        spread = float(np.std(np.asarray(variable))) or 0.05
-        initializer = keras.initializers.TruncatedNormal(stddev=spread, seed=seed)
-    return np.asarray(initializer(tuple(variable.shape), dtype=variable.dtype))
 
 
 class RandomizableCopy:

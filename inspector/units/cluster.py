@@ -117,6 +117,13 @@ def _dissect_on_worker(model_path, layers, batch_size, data, task, start, stop) 
     return dissector.run_shard(data, task, start, stop)
 
 
+def _responses_on_worker(model_path, layers, batch_size, data, seed, start, stop) -> list:
+    from inspector.units.unit_responses import variant_meter
+
+    meter = _worker_tool(variant_meter, model_path, layers, seed, batch_size)
+    return meter.run(data.images, start, stop)
+
+
 def _load_count() -> int:
     return LOADS["count"]
 
@@ -157,14 +164,14 @@ def dask_shard_map(client, model_path: Path, layers, k: int, batch_size: int, so
     return run
 
 
-def dask_dissection_map(client, model_path: Path, layers):
-    """A ``ShardMap`` for ``Dissector.dissect`` that runs each shard on the cluster.
+def _bound_map(client, on_worker, model_path: Path, layers):
+    """Binds a pass's data once, then runs its jobs ``(what, start, stop)`` as
+    ``on_worker(model path, layers, batch size, data, what, start, stop)`` tasks.
 
-    The dissection's data (images, masks, the shuffled control: tens of MB) is
-    scattered once to every worker when the map is bound; each job then ships
-    only its pass (the thresholds: C floats per layer) and range. Results come
-    back as they finish (any order: the merge does not care); jobs still
-    running when the caller stops (a cancel) are cancelled.
+    The data (tens of MB) is scattered once to every worker when bound; each job
+    then ships only what it runs and its range. Results come back as they finish
+    (any order: the merges do not care); jobs still running when the caller
+    stops (a cancel) are cancelled.
     """
     distributed = _import_distributed()
     layers = tuple(layers) if layers else None
@@ -176,17 +183,9 @@ def dask_dissection_map(client, model_path: Path, layers):
         def run(jobs) -> Iterator[tuple[int, list]]:
             futures = {
                 client.submit(
-                    _dissect_on_worker,
-                    str(model_path),
-                    layers,
-                    batch_size,
-                    shared,
-                    task,
-                    start,
-                    stop,
-                    pure=False,
+                    on_worker, str(model_path), layers, batch_size, shared, *job, pure=False
                 ): index
-                for index, (task, start, stop) in enumerate(jobs)
+                for index, job in enumerate(jobs)
             }
             try:
                 for future in distributed.as_completed(futures):
@@ -199,3 +198,15 @@ def dask_dissection_map(client, model_path: Path, layers):
         return run
 
     return bind
+
+
+def dask_dissection_map(client, model_path: Path, layers):
+    """A ``ShardMap`` for ``Dissector.dissect``: each (pass, shard) job on the cluster."""
+    return _bound_map(client, _dissect_on_worker, model_path, layers)
+
+
+def dask_response_map(client, model_path: Path, layers):
+    """A ``ResponseMap`` for ``measure_selectivity``: each (variant, rows) job on the
+    cluster. A worker builds each random copy once (seeded, so every worker builds
+    the same copy) and keeps it."""
+    return _bound_map(client, _responses_on_worker, model_path, layers)

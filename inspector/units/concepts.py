@@ -31,6 +31,8 @@ class ConceptSet:
         groups: concept -> one of ``GROUPS``.
         negatives: bool ``(N,)``: images with no face at all (for the control that
             lays the face masks over non-face images).
+        natural: bool ``(N,)`` or None: the non-face images that are natural photos,
+            the negatives of the face measure (``natural_non_faces``).
     """
 
     images: np.ndarray
@@ -38,6 +40,7 @@ class ConceptSet:
     annotated: dict[str, np.ndarray]
     groups: dict[str, str]
     negatives: np.ndarray
+    natural: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         n = len(self.images)
@@ -56,6 +59,18 @@ class ConceptSet:
     @property
     def names(self) -> tuple[str, ...]:
         return tuple(self.masks)
+
+    def natural_non_faces(self) -> np.ndarray:
+        """bool ``(N,)``: the natural non-face photos. ``natural`` where given, else
+        every negative annotated for a part or face concept (so not the synthetic
+        edges, which are annotated for edges only)."""
+        if self.natural is not None:
+            return np.asarray(self.natural, bool) & self.negatives
+        faces = np.zeros(len(self.images), bool)
+        for name in self.names:
+            if self.groups[name] in ("part", "face"):
+                faces |= self.annotated[name]
+        return self.negatives & faces
 
 
 def _edge_image(size: int, angle: float, offset: float, low: float, high: float):
@@ -131,10 +146,14 @@ def combine(*sets: ConceptSet) -> ConceptSet:
             [s.annotated.get(name, np.zeros(len(s.images), bool)) for s in sets]
         )
         groups[name] = next(s.groups[name] for s in sets if name in s.groups)
+    natural = None
+    if any(s.natural is not None for s in sets):
+        natural = np.concatenate([s.natural_non_faces() for s in sets])
     return ConceptSet(
         np.concatenate([s.images for s in sets]),
         masks,
         annotated,
         groups,
         np.concatenate([s.negatives for s in sets]),
+        natural,
     )

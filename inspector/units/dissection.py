@@ -243,12 +243,15 @@ class Dissector:
         seed: int = 0,
         cancelled: Cancelled | None = None,
         shard_map: ShardMap | None = None,
+        progress: Callable[[int, int], None] | None = None,
     ) -> list[LayerDissection]:
         """Label every unit of every chosen layer; controls included.
 
         Args:
             concepts: the images and their concept masks.
             seed: seeds the shuffled-masks control.
+            progress: called with (image passes done, in total) as each shard is done:
+                the threshold pass, then the counts (real masks, shuffled, non-faces).
             cancelled: polled before every batch of every pass in this process, or
                 as each shard's result arrives from a ``shard_map`` (None: never stop).
             shard_map: runs the shards elsewhere (``cluster.dask_dissection_map``);
@@ -258,15 +261,22 @@ class Dissector:
             CancelledError: ``cancelled()`` turned True; nothing is returned.
         """
         data = dissection_data(concepts, seed)
+        kinds = ["real", "shuffled"] + (["negatives"] if len(data.negatives) else [])
+        total, done = data.rows("top") + sum(data.rows(kind) for kind in kinds), [0]
+
+        def report(rows: int) -> None:
+            done[0] += rows
+            if progress is not None:
+                progress(done[0], total)
+
         if shard_map is None:
             run = self._in_process(data, cancelled)
         else:
             run = _polled(shard_map(data, self.batch_size), cancelled)
-        (top,) = self._passes(run, data, [ShardTask("top", self._wanted(len(data.images)))])
+        (top,) = self._passes(run, data, [ShardTask("top", self._wanted(len(data.images)))], report)
         levels = tuple(levels_of(top))
-        kinds = ["real", "shuffled"] + (["negatives"] if len(data.negatives) else [])
         tasks = [ShardTask(kind, levels=levels) for kind in kinds]
-        counts = dict(zip(kinds, self._passes(run, data, tasks), strict=True))
+        counts = dict(zip(kinds, self._passes(run, data, tasks, report), strict=True))
         # Mask areas from per-image areas: a donor lends its masks to several negatives.
         per_image = data.masks.sum(axis=(1, 2), dtype=np.int64)  # (N, K)
         mask_area, negative_area = per_image.sum(axis=0), per_image[data.donors].sum(axis=0)
@@ -289,9 +299,9 @@ class Dissector:
 
         return run
 
-    def _passes(self, run: PassMap, data: DissectionData, tasks: list[ShardTask]) -> list[list]:
+    def _passes(self, run: PassMap, data: DissectionData, tasks: list[ShardTask], report) -> list:
         """Every shard of every task in one go (independent passes overlap on a
-        cluster); per task, the merge of its shards' results."""
+        cluster); per task, the merge of its shards' results. ``report(rows)`` after each."""
         jobs, owner = [], []  # owner: the index of each job's task
         for t, task in enumerate(tasks):
             for start, stop in shard_ranges(data.rows(task.kind), self.shard_size):
@@ -301,6 +311,7 @@ class Dissector:
         for index, result in run(jobs):
             t = owner[index]
             merged[t] = result if merged[t] is None else merge_shards(tasks[t], merged[t], result)
+            report(jobs[index][2] - jobs[index][1])
         return merged
 
 

@@ -65,6 +65,7 @@ receptive field grey.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -72,6 +73,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from inspector.engine.errors import CancelledError
 from inspector.engine.inspection import read_only
 from inspector.units.probe import LayerProbe
 
@@ -270,20 +272,49 @@ class FeatureVisualizer:
         threshold = flat[:, cut][:, None, None]
         return z * tf.cast(norms >= threshold, z.dtype)[..., None]
 
-    def visualize(self, layer: str, channels: np.ndarray, batch_size: int = 64) -> Visualizations:
+    def visualize(
+        self,
+        layer: str,
+        channels: np.ndarray,
+        batch_size: int = 64,
+        *,
+        cancelled: Callable[[], bool] | None = None,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> Visualizations:
         """Optimise one image per channel of ``layer``, ``batch_size`` channels per compiled call.
+
+        A channel's image does not depend on the batch it is optimised in: its
+        starting noise is seeded by the channel, and the jitter by the layer only.
+
+        Args:
+            cancelled: polled before every step; True stops with ``CancelledError``.
+            progress: called with (steps done, steps in total) every 10 steps.
 
         Returns:
             ``Visualizations`` with images in the model's value range.
         """
         index = self.probe.names.index(layer)
         channels = np.asarray(channels, np.int32)
+        batches = [channels[low : low + batch_size] for low in range(0, len(channels), batch_size)]
+        total = len(batches) * self.settings.steps
         images, acts = [], []
-        for low in range(0, len(channels), batch_size):
-            chosen = channels[low : low + batch_size]
-            image = self._optimise(index, chosen)
+        for number, chosen in enumerate(batches):
+            done = number * self.settings.steps
+
+            def report(step: int, done=done) -> None:
+                if cancelled is not None and cancelled():
+                    raise CancelledError(
+                        f"Expected the feature visualisation of {layer} to finish. "
+                        "Received: a cancel request."
+                    )
+                if progress is not None and step % 10 == 0:
+                    progress(done + step, total)
+
+            image = self._optimise(index, chosen, report)
             images.append(image)
             acts.append(self._activation(index, image, chosen))
+        if progress is not None:
+            progress(total, total)
         return Visualizations(
             layer,
             read_only(channels),
@@ -291,16 +322,27 @@ class FeatureVisualizer:
             read_only(np.concatenate(acts)),
         )
 
-    def _optimise(self, index: int, channels: np.ndarray) -> np.ndarray:
+    def _optimise(self, index: int, channels: np.ndarray, report) -> np.ndarray:
         s = self.settings
-        rng = np.random.default_rng([s.seed, index, int(channels[0])])
-        shape = (len(channels), *self.probe.input_shape)
-        # Start from faint noise around grey, as Yosinski et al. start from near-zero.
-        z = tf.constant(rng.normal(0, 0.05 * self.half, shape), tf.float32)
+        rng = np.random.default_rng([s.seed, index])  # the jitter: the same for any batch
+        # Start from faint noise around grey, as Yosinski et al. start from near-zero;
+        # each channel's own noise, so its image does not depend on its batch.
+        z = tf.constant(
+            np.stack(
+                [
+                    np.random.default_rng([s.seed, index, int(c)]).normal(
+                        0, 0.05 * self.half, self.probe.input_shape
+                    )
+                    for c in channels
+                ]
+            ),
+            tf.float32,
+        )
         step = self._step_function(index)
         channel_tensor = tf.constant(channels)
         regularised = s.steps - s.polish_steps
         for i in range(s.steps):
+            report(i)
             shift = rng.integers(-self.jitter, self.jitter + 1, size=2).astype(np.int32)
             if i >= regularised:
                 shift = np.zeros(2, np.int32)

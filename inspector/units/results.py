@@ -19,7 +19,8 @@ class LayerUnits:
         layer: the probed layer (name, class, ``(h, w, C)``, receptive field).
         scores: float32 ``(C, k)`` each top image's maximum activation, best first.
         images: int64 ``(C, k)`` listing index of each top image; -1 for an empty slot
-            (fewer than k images).
+            (fewer than k images, or images on which the unit's maximum is exactly 0: a
+            channel with no entry at all never fired on this data).
         positions: int32 ``(C, k, 2)`` ``(row, col)`` of that maximum in the layer's map.
         boxes: int32 ``(C, k, 4)`` receptive-field box ``(left, top, right, bottom)`` in
             input pixels, clipped to the image, right/bottom exclusive.
@@ -42,6 +43,23 @@ class LayerUnits:
     @property
     def channels(self) -> int:
         return self.scores.shape[0]
+
+    def centres_in_boxes(self, channel: int) -> np.ndarray:
+        """float64 ``(k, 2)``: where in each top image's box the unit's field is centred,
+        as ``(x, y)`` fractions of the box (0.5, 0.5 unless the box was clipped at the
+        image's edge): the point the pointing game scores, marked on the crops."""
+        field = self.layer.field
+        rows, cols = self.positions[channel, :, 0], self.positions[channel, :, 1]
+        centre_y = field.start[0] + rows * field.jump[0] + 0.5
+        centre_x = field.start[1] + cols * field.jump[1] + 0.5
+        left, top, right, bottom = (self.boxes[channel, :, i].astype(np.float64) for i in range(4))
+        x = (centre_x - left) / np.maximum(right - left, 1)
+        y = (centre_y - top) / np.maximum(bottom - top, 1)
+        return np.stack([x, y], axis=-1)
+
+    def never_active(self, channel: int) -> bool:
+        """True when ``channel`` has no top image: it never fired on this data."""
+        return not bool((self.images[channel] >= 0).any())
 
 
 @dataclass(frozen=True)
@@ -77,7 +95,9 @@ def finish(state: MiningState, probe: LayerProbe, name_of) -> UnitsResult:
     for probed in probe.layers:
         raw = state.layers[probed.name]
         h, w, _ = probed.shape
-        present = raw.images != NO_IMAGE
+        # A maximum of exactly 0 is a ReLU unit's silence: such images tie, and ranking
+        # them by index would invent "top images" for a unit that never fired on them.
+        present = (raw.images != NO_IMAGE) & (raw.scores != 0)
         images = np.where(present, raw.images, -1)
         rows, cols = np.divmod(np.maximum(raw.locations, 0), w)
         boxes = np.zeros((*images.shape, 4), np.int32)

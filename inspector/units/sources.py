@@ -18,7 +18,7 @@ import hashlib
 import itertools
 import queue
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
@@ -106,13 +106,15 @@ class ArraySource:
     """An in-memory array ``(N, H, W, C)``, read as ``offset + scale * images``.
 
     Keeping the stored dtype (e.g. uint8) and scaling per shard costs a quarter of
-    the memory of a float32 copy of the whole set.
+    the memory of a float32 copy of the whole set. ``is_face``: bool ``(N,)``, which
+    images are faces, where the provider knows it (the bundled sets do).
     """
 
     images: np.ndarray
     label: str = "array"
     offset: float = 0.0
     scale: float = 1.0
+    is_face: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         self.images = np.asarray(self.images)
@@ -236,3 +238,37 @@ class DatasetSource:
             np.asarray(item[0] if isinstance(item, tuple) else item, np.float32) for item in part
         ]
         return np.stack(images), np.arange(start, stop, dtype=np.int64)
+
+
+# (set name, (H, W, C)) -> an object with uint8 ``images`` (N, H, W, C), bool
+# ``is_face`` (N,) and a ``description``; raises ValueError for a name or a shape it
+# does not have. The launcher passes ``models.unit_data.bundled_unit_set``.
+BundledProvider = Callable[[str, tuple[int, int, int]], object]
+
+
+def open_source(
+    text: str,
+    input_shape: tuple[int, int, int],
+    value_range: tuple[float, float],
+    bundled: BundledProvider | None,
+) -> ImageSource:
+    """The data set named by ``text``: a bundled set (``bundled``, ``bundled-faces``,
+    ``bundled-natural``, ...) through ``bundled``, else a folder of images. The one
+    reading of ``--data`` and of the app's Data picker.
+
+    Raises:
+        DatasetError: an unknown bundled name, a shape the bundled set cannot fit, or a
+            folder that is missing or holds no images.
+    """
+    if text.startswith("bundled"):
+        if bundled is None:
+            raise DatasetError(f"Expected --data DIR. Received: {text!r}, but none is installed.")
+        try:
+            chosen = bundled(text, tuple(input_shape))
+        except ValueError as error:
+            raise DatasetError(str(error)) from None  # it names what was expected
+        low, high = value_range
+        return ArraySource(
+            chosen.images, text, offset=low, scale=(high - low) / 255.0, is_face=chosen.is_face
+        )
+    return FolderSource(Path(text), tuple(input_shape), value_range)

@@ -12,6 +12,7 @@ image its own gradient.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -94,13 +95,23 @@ class UnitGradients:
 
 
 def top_crops(
-    units: LayerUnits, source: ImageSource, gradients: UnitGradients, batch_size: int = 64
+    units: LayerUnits,
+    source: ImageSource,
+    gradients: UnitGradients,
+    batch_size: int = 64,
+    channels: Sequence[int] | None = None,
 ) -> TopCrops:
-    """Crops and gradient maps of every channel's top images (one batch per ``batch_size``)."""
-    channels, k = units.images.shape
-    slots = [(c, j) for c in range(channels) for j in range(k) if units.images[c, j] >= 0]
-    crops = [[None] * k for _ in range(channels)]
-    grads = [[None] * k for _ in range(channels)]
+    """Crops and gradient maps of the channels' top images (one batch per ``batch_size``).
+
+    Args:
+        channels: which channels (None: all); the others get no crops (empty tuples),
+            so a view can ask for the one channel it shows and have it at once.
+    """
+    count, k = units.images.shape
+    wanted = range(count) if channels is None else sorted(set(int(c) for c in channels))
+    slots = [(c, j) for c in wanted for j in range(k) if units.images[c, j] >= 0]
+    crops = [[None] * k for _ in range(count)]
+    grads = [[None] * k for _ in range(count)]
     for low in range(0, len(slots), batch_size):
         part = slots[low : low + batch_size]
         images = np.stack([_read_one(source, int(units.images[c, j])) for c, j in part])

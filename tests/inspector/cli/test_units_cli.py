@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -89,18 +90,32 @@ def test_units_writes_the_contract(files, tmp_path, capsys, monkeypatch):
 def test_units_on_bundled_data_names_images_by_index(files, tmp_path, monkeypatch):
     monkeypatch.setenv("LAYER_INSPECTOR_CACHE", str(tmp_path / "cache"))
     images = paste(noise_images(20), {i: v for i, v in PLANTED.items() if i < 20})
+    asked = []
+
+    def bundled(name, shape):
+        asked.append(name)
+        faces = np.arange(20) % 2 == 1  # the odd images play the faces
+        return SimpleNamespace(images=(images * 255).astype(np.uint8), is_face=faces)
+
     out = tmp_path / "out"
-    assert (
-        run(
-            ["units", "--layers", "detector", "--top-k", "2", "--out", out],
-            files,
-            bundled=lambda shape: (images * 255).astype(np.uint8),
-        )
-        == 0
-    )
+    assert run(["units", "--layers", "detector", "--top-k", "2", "--out", out], files, bundled) == 0
     document = json.loads((out / "units.json").read_text())
-    assert document["data"] == "bundled"
-    assert [t["image"] for t in document["layers"]["detector"]["channels"][0]["top"]] == [3, 11]
+    assert asked == ["bundled-natural"] and document["data"] == "bundled-natural"
+    top = document["layers"]["detector"]["channels"][0]["top"]
+    assert [t["image"] for t in top] == [3, 11]
+    assert [t["is_face"] for t in top] == [True, True]
+    second = document["layers"]["detector"]["channels"][1]["top"]
+    assert [t["is_face"] for t in second] == [t["image"] % 2 == 1 for t in second]
+
+
+def test_units_unknown_bundled_set_is_one_line(files, tmp_path, capsys):
+    def bundled(name, shape):
+        raise ValueError(f"Expected --data DIR or a bundled set: a, b. Received: {name!r}.")
+
+    out = tmp_path / "out"
+    assert run(["units", "--data", "bundled-x", "--out", out], files, bundled) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Received: 'bundled-x'" in err and not out.exists()
 
 
 @pytest.mark.parametrize(
@@ -179,3 +194,9 @@ def test_dissect_on_a_local_cluster_writes_the_same_document(files, tmp_path):
     alone, spread = documents
     assert alone["layers"]["pooled"]["units"][0]["concept"] == "eye"
     assert spread["layers"] == alone["layers"] and spread["controls"] == alone["controls"]
+    # The selectivity passes (the model and its three random-init copies) ran as jobs on
+    # the workers too, each building its copies from the same seeds: the same numbers.
+    for key in ("selectivity", "random_init", "units_selectivity", "hierarchy"):
+        assert spread[key] == alone[key], key
+    assert spread["settings"]["selectivity"] == alone["settings"]["selectivity"]
+    assert "part" in alone["units_selectivity"]["pooled"][0]["detector_of"]

@@ -43,3 +43,25 @@ def test_top_crops_are_the_pasted_pattern_with_the_filter_as_gradient():
         np.testing.assert_array_equal(crop[..., 0], PATTERN)
         # The unit is linear in its window above the ReLU: its gradient is the kernel.
         np.testing.assert_allclose(grad[..., 0], PATTERN - 0.5, atol=1e-6)
+
+
+def test_the_ring_marks_the_field_centre_even_in_a_clipped_crop():
+    probe = LayerProbe(planted_model())
+    source = ArraySource(noise_images(40))  # noise: maxima anywhere, borders included
+    units = mine_units(probe, source, k=9, batch_size=16, cache_dir=False).layer("random")
+    size = units.layer.field.size
+    seen = {"whole": 0, "clipped": 0}
+    for c in range(units.channels):
+        marks = units.centres_in_boxes(c)
+        for (left, top, right, bottom), (x, y) in zip(units.boxes[c], marks, strict=True):
+            if (right - left, bottom - top) == (size[1], size[0]):
+                assert (x, y) == (0.5, 0.5)  # an odd field, not clipped: its middle
+                seen["whole"] += 1
+            else:  # cut by the image's edge: the centre moves towards the cut side
+                assert 0.0 <= x <= 1.0 and 0.0 <= y <= 1.0
+                if right - left < size[1]:
+                    assert x < 0.5 if left == 0 else x > 0.5
+                if bottom - top < size[0]:
+                    assert y < 0.5 if top == 0 else y > 0.5
+                seen["clipped"] += 1
+    assert seen["whole"] and seen["clipped"]
