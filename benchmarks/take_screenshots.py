@@ -97,7 +97,8 @@ def mine_and_dissect(window, app, data: str) -> None:
     """Mine every conv layer over ``data`` and dissect them, as the user would with
     the Units tab's Mine and Dissect buttons."""
     view = window.units_view
-    if data == "bundled":
+    if data.startswith("bundled"):
+        view.data_combo.setCurrentIndex(view.data_combo.findData(data))
         view.request_mining()
     else:
         view.add_folder(data)
@@ -127,7 +128,9 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=OUT, help="folder for the PNGs")
     parser.add_argument("--size", default="x".join(map(str, SIZE)), help="window WxH")
     parser.add_argument(
-        "--units-data", default="bundled", help='"bundled" or a folder of images to mine'
+        "--units-data",
+        default="bundled-natural",
+        help="a bundled set (bundled-natural, bundled-faces, bundled) or a folder of images",
     )
     parser.add_argument("--units-layer", default="", help="the layer the Units shot shows")
     parser.add_argument(

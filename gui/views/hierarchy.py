@@ -20,10 +20,13 @@ from PyQt6.QtCore import Qt, pyqtSignal
 from PyQt6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from gui.views.hierarchy_concepts import (
+    detectors_text,
     draw_tile_labels,
     fractions_text,
     matching_layer,
+    matching_selectivity,
     tile_concepts,
+    tile_detectors,
 )
 from gui.widgets.column_strip import TITLE_LINES as TITLE_ROWS
 from gui.widgets.column_strip import ColumnStrip, StripColumn, to_pixmap
@@ -53,6 +56,12 @@ CAPTION = (
     "Click a column to open that layer."
 )
 CONCEPTS_CAPTION = (
+    " On the tiles: the channel and what it detects (Units tab's measures, each above "
+    "random-init copies: edge = orientation-selective, eye/nose/mouth = peaks on that face "
+    "part, face = tells faces from non-faces, - = none); under a column, the share of all its "
+    "units."
+)
+LABELS_CAPTION = (
     " Words on the tiles: the unit's Network Dissection concept (Units tab; edge_45 = "
     "an edge at 45°, none = no concept). Under each column: the share of its units in each "
     "concept group (all its units, not only the tiles shown)."
@@ -105,15 +114,21 @@ def column_image(record: LayerRecord, colormap: str = DEFAULT_COLORMAP) -> np.nd
     return column
 
 
-def concept_column(record: LayerRecord, dissected) -> np.ndarray:
-    """``column_image(record)`` with each tile's dissection label written on it.
+def concept_column(record: LayerRecord, dissected, selective=None) -> np.ndarray:
+    """``column_image(record)`` with each tile's unit labelled: what it detects by the
+    selectivity measures when given, else its Network Dissection concept.
 
     Args:
         record: the record shown (its channels are the dissected conv's units).
         dissected: the conv layer's ``LayerDissection``.
+        selective: the conv layer's ``LayerSelectivity``, or None.
     """
     channels = strongest_channels(np.asarray(record.activation), TOP_CHANNELS)
-    labels = tile_concepts(dissected, channels)
+    if selective is not None:
+        labels = tile_detectors(selective, channels)
+    else:
+        labels = tile_concepts(dissected, channels)
+    labels = [f"{int(c)}: {label}" for c, label in zip(channels, labels, strict=True)]
     return draw_tile_labels(column_image(record), labels, TILE, GAP)
 
 
@@ -155,10 +170,17 @@ def column_pairs(inspection: Inspection) -> dict[str, list[tuple[LayerRecord, La
 
 
 def strip_column(conv: LayerRecord, shown: LayerRecord, dissection=None) -> StripColumn:
-    """One strip column; with the conv's dissection, its fractions and tile labels."""
+    """One strip column; with the conv's dissection, its fractions and tile labels (the
+    selectivity measures' detectors where measured, else Network Dissection's labels)."""
     dissected = matching_layer(dissection, conv.name, int(shown.output_shape[-1]))
+    selective = matching_selectivity(dissection, conv.name, int(shown.output_shape[-1]))
+    tooltip = column_tooltip(conv, shown)
     if dissected is None:
         paint, footer = (lambda: column_image(shown)), ""
+    elif selective is not None:
+        paint = lambda: concept_column(shown, dissected, selective)  # noqa: E731
+        footer = detectors_text(selective, FOOTER_SEPARATOR, random=False)
+        tooltip += "<br>Detectors: " + detectors_text(selective)
     else:
         paint, footer = (
             (lambda: concept_column(shown, dissected)),
@@ -168,7 +190,7 @@ def strip_column(conv: LayerRecord, shown: LayerRecord, dissection=None) -> Stri
         name=shown.name,
         title=column_details(conv, shown),
         group=layer_group(conv.name),
-        tooltip=column_tooltip(conv, shown),
+        tooltip=tooltip,
         paint=paint,
         label=conv.name,
         footer=footer,
@@ -253,7 +275,11 @@ class HierarchyView(QWidget):
                 columns by conv layer name and unit count), or None.
         """
         self.dissection = report
-        self.caption.setText(CAPTION + (CONCEPTS_CAPTION if report is not None else ""))
+        extra = ""
+        if report is not None:
+            measured = getattr(report, "selectivity", None) is not None
+            extra = CONCEPTS_CAPTION if measured else LABELS_CAPTION
+        self.caption.setText(CAPTION + extra)
         if self._columns:
             self.strip.set_columns(strip_columns(self._columns, report))
 

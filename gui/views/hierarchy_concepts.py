@@ -1,4 +1,12 @@
-"""Network Dissection on the Hierarchy strip: each column's concept fractions, each tile's label.
+"""What each unit detects, on the Hierarchy strip: each column's fractions, each tile's label.
+
+With the selectivity measures (``inspector.units.selectivity``: orientation
+selectivity on gratings, the pointing game on the face parts, face-vs-non-face
+AUC, each held against random-init copies of the architecture), a column shows
+the share of its units that are edge, part and face detectors, and each tile the
+groups its unit detects ("edge", "eye", "face", "eye+face"; "-" for none). These
+are the measures the hierarchy verdict reads. Without them (a model the face
+photos do not fit), the Network Dissection labels are shown instead:
 
 When the Units tab has dissected the open model (Bau, Zhou, Khosla, Oliva &
 Torralba, "Network Dissection", CVPR 2017, section 3.2; computed by
@@ -21,8 +29,10 @@ from PyQt6.QtGui import QColor, QFont, QImage, QPainter
 
 if TYPE_CHECKING:
     from inspector.units.dissection import LayerDissection
+    from inspector.units.selectivity_report import LayerSelectivity
 
 GROUP_ORDER = ("edge", "part", "face", "none")
+DETECTOR_GROUPS = ("edge", "part", "face")
 FONT_PIXELS = 9
 BAND = FONT_PIXELS + 3  # the dark band at the foot of a tile that carries its label
 BAND_COLOUR = QColor(0, 0, 0, 170)
@@ -45,6 +55,28 @@ def fractions_text(
     )
 
 
+def detectors_text(layer: LayerSelectivity, separator: str = " · ", random: bool = True) -> str:
+    """Each group's share of detectors: ``"edge 12% (random 4%) · part 0% (random 4%) · ..."``
+    (``random=False``: without the random-init copies' rates)."""
+    found, chance = layer.fractions("trained"), layer.fractions("random")
+    return separator.join(
+        f"{g} {100 * found[g]:.0f}%" + (f" (random {100 * chance[g]:.0f}%)" if random else "")
+        for g in DETECTOR_GROUPS
+    )
+
+
+def tile_detectors(layer: LayerSelectivity, channels: np.ndarray) -> list[str]:
+    """What each unit in ``channels`` detects, in a few letters: ``"edge"``, its best
+    part for a part detector (``"eye"``), ``"face"``, joined with "+"; ``"-"`` for none."""
+    groups = layer.detector_of
+    best = layer.trained.best_part
+    labels = []
+    for c in channels:
+        words = [best[int(c)] if g == "part" else g for g in groups[int(c)]]
+        labels.append("+".join(words) or "-")
+    return labels
+
+
 def tile_concepts(layer: LayerDissection, channels: np.ndarray) -> list[str]:
     """The dissection label of each channel in ``channels`` (``"none"`` if unlabelled)."""
     return [layer.labels[int(c)] for c in channels]
@@ -57,6 +89,13 @@ def matching_layer(report, name: str, units: int) -> LayerDissection | None:
     """
     layer = report.layer(name) if report is not None else None
     return layer if layer is not None and len(layer.labels) == units else None
+
+
+def matching_selectivity(report, name: str, units: int) -> LayerSelectivity | None:
+    """The report's selectivity of layer ``name`` if measured with ``units`` units, else None."""
+    selectivity = getattr(report, "selectivity", None)
+    layer = selectivity.layer(name) if selectivity is not None else None
+    return layer if layer is not None and len(layer.trained.osi) == units else None
 
 
 def draw_tile_labels(column: np.ndarray, labels: list[str], tile: int, gap: int) -> np.ndarray:

@@ -1,18 +1,25 @@
 """The Units tab: what one channel detects over a whole data set.
 
 For the layer and channel picked here (or clicked in *Feature maps* or
-*Hierarchy*) it shows, in this order:
+*Hierarchy*, or found by *Show me*) it shows, in this order:
 
-1. the channel's top-k dataset crops, each the receptive field of the unit at
-   its maximum, beside the gradient of that unit on the crop (Yosinski et al.,
-   "Understanding Neural Networks Through Deep Visualization", ICML DL workshop
-   2015, section 3: the top-9 images and what in them drives the unit);
+1. the channel's top-k dataset crops, all of them in sight, each the receptive
+   field of the unit at its maximum beside the gradient of that unit on the crop
+   (Yosinski et al., "Understanding Neural Networks Through Deep Visualization",
+   ICML DL workshop 2015, section 3: the top-9 images and what in them drives the
+   unit), and how many of them are face photos;
 2. its feature visualisation (regularised activation maximisation, same paper),
    SECOND: people read natural examples more reliably than synthetic ones
    (Borowski et al., ICLR 2021);
-3. its Network Dissection label and IoU (Bau et al., CVPR 2017) once dissection
-   has run, and the hierarchy chart of every layer's labels;
+3. once *Dissect* has run, its three selectivity scores (orientation
+   selectivity, the pointing game on the face parts, face-vs-non-face AUC), each
+   beside the bar set by random-init copies of the network, and the chart of
+   every layer's detectors with the hierarchy verdict in words; Network
+   Dissection's labels (Bau et al., CVPR 2017) are the chart's second view;
 4. its activation histogram over every position of every image.
+
+*Show me* lists the strongest unit of each kind (an eye unit, a mouth unit, a
+face unit...) and jumps to it: two clicks from opening the tab to an eye unit.
 
 The view never runs the model: it emits requests that ``gui.views.units_control``
 turns into worker jobs, and paints the frozen answers.
@@ -21,40 +28,57 @@ turns into worker jobs, and paints the frozen answers.
 from __future__ import annotations
 
 from PyQt6.QtCore import QSignalBlocker, Qt, pyqtSignal
+from PyQt6.QtGui import QAction
 from PyQt6.QtWidgets import (
     QComboBox,
     QGridLayout,
     QHBoxLayout,
     QLabel,
+    QMenu,
     QProgressBar,
     QPushButton,
+    QSizePolicy,
     QSpinBox,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
-from gui.views.units_chart import LayerChart
-from gui.views.units_paint import paint_unit
+from gui.views.units_chart import DETECTORS, LABELS, LayerChart
+from gui.views.units_jobs import BUNDLED_SETS
+from gui.views.units_paint import paint_unit, show_me_items, verdict_text
 from gui.widgets.curve_helpers import make_plot
-from gui.widgets.fitted_picture import FittedPicture
+from gui.widgets.elided_label import ElidedLabel
 from gui.widgets.image_helpers import caption_label
+from gui.widgets.sized_picture import SizedPicture
 
 SYNTHETIC_SIZE = 112
 SHEET_CAPTION = (
-    "Left to right: the channel's top dataset images, each cut to the unit's receptive field, "
-    "beside d(unit)/d(pixel) on it (red: brighter raises the unit, blue: lowers it), with the "
-    "activation under each pair. Right: an image optimised to make the unit fire (feature "
-    "visualisation) — read the real examples first."
+    "Each pair: a top image cut to the unit's receptive field, and d(unit)/d(pixel) on it "
+    "(red: brighter raises the unit, blue: lowers it); its activation under it. Right: an "
+    "image optimised to make the unit fire — read the real examples first."
 )
+SHOW_ME_KINDS = {
+    "eye": "an eye unit",
+    "mouth": "a mouth unit",
+    "nose": "a nose unit",
+    "face": "a face unit",
+    "edge": "an edge unit",
+}
+CHART_MODES = {DETECTORS: "Detectors vs random-init", LABELS: "Network Dissection labels"}
+EXPORTS = {"sheet": "Layer sheet…", "chart": "Hierarchy chart…", "json": "Units JSON…"}
 
 
 class UnitsView(QWidget):
-    """Top crops, feature visualisation, concept and histogram of one channel.
+    """Top crops, feature visualisation, selectivity and histogram of one channel.
 
     Signals:
-        mine_requested(data): mine every conv layer over ``data`` ("bundled" or a folder).
+        mine_requested(data): mine every conv layer over ``data`` (a bundled set's name
+            or a folder).
         detail_requested(layer): compute the crops and visualisations of ``layer``.
-        dissect_requested(): run Network Dissection.
+        dissect_requested(): run dissection and the selectivity measures.
+        show_me_requested(kind): jump to the strongest unit of ``kind`` (a key of
+            ``SHOW_ME_KINDS``), measuring first if needed.
         cancel_requested(): stop the running job.
         folder_requested(): the user picked "Folder…" (the controller opens the dialog).
         export_requested(what): "sheet", "chart" or "json".
@@ -64,6 +88,7 @@ class UnitsView(QWidget):
     mine_requested = pyqtSignal(str)
     detail_requested = pyqtSignal(str)
     dissect_requested = pyqtSignal()
+    show_me_requested = pyqtSignal(str)
     cancel_requested = pyqtSignal()
     folder_requested = pyqtSignal()
     export_requested = pyqtSignal(str)
@@ -79,56 +104,87 @@ class UnitsView(QWidget):
         # minutes on a deep model, and the worker runs one job at a time, so browsing
         # layers in Feature maps must not start them (set_active).
         self.active = True
+        self._build_widgets()
+        self._build_layout()
+        self._connect()
+        self.clear()
+
+    def _build_widgets(self) -> None:
         self.data_combo = QComboBox()
-        self.data_combo.addItem("Bundled faces and non-faces", "bundled")
+        for name, text in BUNDLED_SETS.items():
+            self.data_combo.addItem(text, name)
+        self.data_combo.setItemData(
+            0,
+            "The 500 bundled face photos and crops of natural photos: no synthetic textures, "
+            "which win every top-9 list by contrast alone",
+            Qt.ItemDataRole.ToolTipRole,
+        )
         self.data_combo.addItem("Folder…", "")
         self.mine_button = QPushButton("Mine")
         self.mine_button.setToolTip("Find every conv channel's top images over the data set")
         self.cancel_button = QPushButton("Cancel")
         self.progress = QProgressBar()
-        self.progress.setMaximumWidth(200)
-        self.status_label = QLabel()
+        self.progress.setMaximumWidth(160)
+        self.status_label = ElidedLabel()  # a long message never widens the window
         self.layer_combo = QComboBox()
         self.layer_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.channel_spin = QSpinBox()
         self.dissect_button = QPushButton("Dissect")
-        self.dissect_button.setToolTip("Label every unit edge / part / face (Network Dissection)")
-        self.export_buttons = {
-            what: QPushButton(text)
-            for what, text in (
-                ("sheet", "Save layer sheet…"),
-                ("chart", "Save hierarchy chart…"),
-                ("json", "Save JSON…"),
-            )
-        }
+        self.dissect_button.setToolTip(
+            "Measure what every unit detects: orientation selectivity, the pointing game on "
+            "face parts and face-vs-non-face AUC, against random-init copies of the network; "
+            "and Network Dissection's labels"
+        )
+        self.show_me = QComboBox()
+        self.show_me.setToolTip("Jump to the strongest unit of a kind (measured by Dissect)")
+        # A fixed width: the entries name their units after Dissect, and a combo that
+        # grew with them would widen the window. The open list is as wide as they are.
+        self.show_me.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
+        self.show_me.setMinimumContentsLength(16)
+        self.show_me.view().setMinimumWidth(420)
+        self.export_button = QToolButton()
+        self.export_button.setText("Save")
+        self.export_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        menu = QMenu(self.export_button)
+        self.export_actions: dict[str, QAction] = {}
+        for what, text in EXPORTS.items():
+            action = menu.addAction(text)
+            action.triggered.connect(lambda _=False, w=what: self.export_requested.emit(w))
+            self.export_actions[what] = action
+        self.export_button.setMenu(menu)
         self.title = QLabel()
         self.title.setTextFormat(Qt.TextFormat.RichText)
-        self.sheet_strip = FittedPicture()  # the crops, enlarged to fill the strip
-        self.sheet_strip.setMinimumHeight(170)
-        self.sheet = self.sheet_strip.label
+        # Ignored: a long title is cut at the window's edge, never widens the window.
+        self.title.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.sheet = SizedPicture()  # every top crop, drawn for the room it has
+        self.sheet.setMinimumHeight(150)
         self.synthetic = QLabel()  # beside the crops, always in sight, but after them
         self.synthetic.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.synthetic.setFixedWidth(SYNTHETIC_SIZE + 20)
+        self.synthetic.setFixedWidth(SYNTHETIC_SIZE + 12)
         self.synthetic_caption = QLabel()
         self.synthetic_caption.setWordWrap(True)
-        self.synthetic_caption.setFixedWidth(SYNTHETIC_SIZE + 20)
+        self.synthetic_caption.setFixedWidth(SYNTHETIC_SIZE + 12)
         self.stats = QLabel()
         self.stats.setTextFormat(Qt.TextFormat.RichText)
         self.stats.setWordWrap(True)
+        self.stats.setAlignment(Qt.AlignmentFlag.AlignTop)
+        self.stats.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.histogram = make_plot(
             "Activations at every position",
             x_label="log10 activation",
             y_label="fraction of positions",
         )
-        self.chart = make_plot(
-            "Units labelled per layer",
-            x_label="layer, first to last",
-            y_label="fraction of units",
-        )
+        self.chart_mode = QComboBox()
+        for mode, text in CHART_MODES.items():
+            self.chart_mode.addItem(text, mode)
+        self.chart = make_plot("", x_label="layer, first to last", y_label="fraction of units")
         self.layer_chart = LayerChart(self.chart)
-        self._build_layout()
-        self._connect()
-        self.clear()
+        self.verdict = QLabel()
+        self.verdict.setTextFormat(Qt.TextFormat.RichText)
+        self.verdict.setWordWrap(True)
+        self.verdict.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
 
     def _build_layout(self) -> None:
         top = QHBoxLayout()
@@ -148,31 +204,43 @@ class UnitsView(QWidget):
             QLabel("Channel:"),
             self.channel_spin,
             self.dissect_button,
+            QLabel("Show me:"),
+            self.show_me,
         ):
             pick.addWidget(widget)
         pick.addStretch(1)
-        for button in self.export_buttons.values():
-            pick.addWidget(button)
+        pick.addWidget(self.export_button)
         synthetic = QVBoxLayout()
         synthetic.addWidget(self.synthetic)
         synthetic.addWidget(self.synthetic_caption)
         synthetic.addStretch(1)
         examples = QHBoxLayout()
-        examples.addWidget(self.sheet_strip, 1)
+        examples.addWidget(self.sheet, 1)
         examples.addLayout(synthetic)
+        left = QVBoxLayout()
+        left.addWidget(self.stats)
+        left.addWidget(self.histogram, 1)
+        right = QVBoxLayout()
+        mode_row = QHBoxLayout()
+        mode_row.addWidget(QLabel("Chart:"))
+        mode_row.addWidget(self.chart_mode)
+        mode_row.addStretch(1)
+        right.addLayout(mode_row)
+        right.addWidget(self.chart, 1)
+        right.addWidget(self.verdict)
         grid = QGridLayout()
-        grid.addWidget(self.stats, 0, 0)
-        grid.addWidget(self.histogram, 1, 0)
-        grid.addWidget(self.chart, 0, 1, 2, 1)
-        grid.setRowStretch(1, 1)
+        grid.addLayout(left, 0, 0)
+        grid.addLayout(right, 0, 1)
+        grid.setColumnStretch(0, 1)
+        grid.setColumnStretch(1, 1)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addLayout(top)
         layout.addLayout(pick)
         layout.addWidget(self.title)
-        layout.addLayout(examples)
+        layout.addLayout(examples, 7)
         layout.addWidget(caption_label(SHEET_CAPTION))
-        layout.addLayout(grid, 1)
+        layout.addLayout(grid, 6)
 
     def _connect(self) -> None:
         self.mine_button.clicked.connect(self.request_mining)
@@ -181,8 +249,8 @@ class UnitsView(QWidget):
         self.data_combo.activated.connect(self._on_data_activated)
         self.layer_combo.currentIndexChanged.connect(lambda _: self._on_selection())
         self.channel_spin.valueChanged.connect(lambda _: self._on_selection())
-        for what, button in self.export_buttons.items():
-            button.clicked.connect(lambda _=False, w=what: self.export_requested.emit(w))
+        self.show_me.activated.connect(self._on_show_me)
+        self.chart_mode.currentIndexChanged.connect(lambda _: self._paint_chart())
 
     # --- selection -------------------------------------------------------------------
     def data(self) -> str:
@@ -223,6 +291,12 @@ class UnitsView(QWidget):
     def select_layer(self, layer: str) -> bool:
         return self.select_unit(layer, 0)
 
+    def select_data(self, data: str) -> None:
+        """Pick the data set ``data`` (a bundled set's name or a folder already listed)."""
+        index = self.data_combo.findData(data)
+        if index >= 0:
+            self.data_combo.setCurrentIndex(index)
+
     def add_folder(self, folder: str) -> None:
         """Add a data folder to the picker, select it and mine it."""
         index = self.data_combo.findData(folder)
@@ -238,6 +312,13 @@ class UnitsView(QWidget):
     def _on_data_activated(self, index: int) -> None:
         if self.data_combo.itemData(index) == "":
             self.folder_requested.emit()
+
+    def _on_show_me(self, index: int) -> None:
+        kind = self.show_me.itemData(index)
+        with QSignalBlocker(self.show_me):
+            self.show_me.setCurrentIndex(0)  # the prompt again: every pick is a jump
+        if kind:
+            self.show_me_requested.emit(kind)
 
     def _update_channel_range(self) -> None:
         channels = self._channels_of(self.layer())
@@ -262,15 +343,17 @@ class UnitsView(QWidget):
         self._layer_channels = {}
         self.set_running(False)
         self.status_label.setText("Open a model to mine what its units detect.")
+        self._fill_show_me()
         self.repaint_unit()
-        self.layer_chart.paint(None)
+        self._paint_chart()
 
     def set_model(self, layer_channels: dict[str, int]) -> None:
         """A new model: forget its results; ``layer_channels``: conv layer -> channels."""
         self.mined, self.details, self.dissection = None, {}, None
         self._layer_channels = dict(layer_channels)
         self.set_layers(list(layer_channels))
-        self.layer_chart.paint(None)
+        self._fill_show_me()
+        self._paint_chart()
         self.status_label.setText("Press Mine to find every channel's top images.")
         self.repaint_unit()
 
@@ -287,8 +370,22 @@ class UnitsView(QWidget):
 
     def show_dissection(self, report) -> None:
         self.dissection = report
-        self.layer_chart.paint(report)
+        self._fill_show_me()
+        self._paint_chart()
         self.repaint_unit()
+
+    def _fill_show_me(self) -> None:
+        with QSignalBlocker(self.show_me):
+            self.show_me.clear()
+            self.show_me.addItem("pick a kind…", "")
+            for kind, text, tip in show_me_items(self.dissection, SHOW_ME_KINDS):
+                self.show_me.addItem(text, kind)
+                self.show_me.setItemData(self.show_me.count() - 1, tip, Qt.ItemDataRole.ToolTipRole)
+
+    def _paint_chart(self) -> None:
+        self.layer_chart.paint(self.dissection, self.chart_mode.currentData())
+        self.layer_chart.mark(self.layer())
+        self.verdict.setText(verdict_text(self.dissection, self.layer_chart.mode))
 
     def set_running(self, running: bool, text: str = "") -> None:
         self.cancel_button.setEnabled(running)
@@ -302,7 +399,7 @@ class UnitsView(QWidget):
     def show_progress(self, done: int, total: int, what: str) -> None:
         self.progress.setRange(0, total)  # total 0: an indeterminate (busy) bar
         self.progress.setValue(done)
-        self.status_label.setText(f"{done}/{total} {what}" if total else f"{what}…")
+        self.status_label.setText(f"{done:,}/{total:,} {what}" if total else f"{what}…")
 
     def set_active(self, active: bool) -> None:
         """Whether the tab is shown; shown again, it computes what it is missing."""

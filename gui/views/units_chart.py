@@ -8,6 +8,12 @@ by side would overlap into one unreadable line. ``LayerAxis`` therefore names
 only as many layers as fit at the axis' current width, spread evenly, the first
 and the last always; hovering the chart names the nearest layer and its
 fractions, and a dashed line marks the layer whose unit the view shows.
+
+Two charts share the axis (``LayerChart.paint``'s ``mode``): ``detectors``, the
+headline, draws per group the fraction of each layer's units that the
+selectivity measures count as detectors, the model solid and its random-init
+copies dashed (``inspector.units.selectivity``); ``labels`` draws Network
+Dissection's labels, the second view.
 """
 
 from __future__ import annotations
@@ -21,13 +27,20 @@ from PyQt6.QtCore import Qt
 from PyQt6.QtGui import QFont, QFontMetrics
 from PyQt6.QtWidgets import QToolTip
 
-from gui.views.hierarchy_concepts import GROUP_ORDER, fractions_text
+from gui.views.hierarchy_concepts import (
+    DETECTOR_GROUPS,
+    GROUP_ORDER,
+    detectors_text,
+    fractions_text,
+)
 
 COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#7f7f7f")  # edge, part, face, none
 GROUP_COLOURS = dict(zip(GROUP_ORDER, COLOURS, strict=True))
 LABEL_GAP = 12  # pixels of white space between two neighbouring layer names
 MAX_LABEL = 140  # pixels: a longer name is shortened in its middle ("block_…_project")
 TITLE = "Units labelled per layer (Network Dissection)"
+DETECTOR_TITLE = "Detectors per layer"
+DETECTORS, LABELS = "detectors", "labels"
 
 
 def spread_ticks(first: int, last: int, pixels_per_layer: float, label_pixels: float) -> list[int]:
@@ -155,6 +168,7 @@ class LayerChart:
         item.setMouseEnabled(x=False, y=False)
         item.hideButtons()
         self.report = None
+        self.mode = DETECTORS
         # The layer of the unit shown, named at the top (its tick may be unnamed).
         self.marker = pg.InfiniteLine(
             angle=90,
@@ -166,37 +180,71 @@ class LayerChart:
         self._proxy = pg.SignalProxy(plot.scene().sigMouseMoved, rateLimit=30, slot=self._hover)
         self._hovered = -1
 
-    def paint(self, report) -> None:
-        """One line per concept group across ``report``'s layers (None: an empty chart)."""
+    def paint(self, report, mode: str = DETECTORS) -> None:
+        """One line per group across ``report``'s layers (None: an empty chart).
+
+        Args:
+            report: a ``DissectionReport``.
+            mode: ``DETECTORS`` (needs ``report.selectivity``; else the labels are
+                drawn) or ``LABELS``.
+        """
         item = self.plot.getPlotItem()
         item.clear()
         item.legend.clear()
         self.report = report
+        selectivity = getattr(report, "selectivity", None)
+        self.mode = DETECTORS if mode == DETECTORS and selectivity is not None else LABELS
         names = [d.layer for d in report.layers] if report is not None else []
         self.axis.set_names(names)
         self.plot.setToolTip("")
         if report is None:
             return
-        x = np.arange(len(names))
-        dots = 7 if len(names) <= 20 else 4  # 52 big dots would hide the lines
+        if self.mode == DETECTORS:
+            top = self._paint_detectors(selectivity)
+            item.setYRange(-0.02, top, padding=0)
+            item.setTitle(DETECTOR_TITLE)
+        else:
+            self._paint_labels(report)
+            item.setYRange(-0.03, 1.03, padding=0)  # room for the "0" and "1" tick labels
+            item.setTitle(TITLE)
+        item.addItem(self.marker, ignoreBounds=True)
+        self.fit_range()
+
+    def _line(self, y, colour: str, name: str | None, dashed: bool = False) -> None:
+        count = len(self.axis.names)
+        width = 3 if count <= 20 else 2
+        pen = pg.mkPen(colour, width=1.5 if dashed else width)
+        if dashed:
+            pen.setDashPattern([4, 3])
+        self.plot.getPlotItem().plot(
+            np.arange(count),
+            y,
+            pen=pen,
+            symbol=None if dashed else "o",
+            symbolBrush=colour,
+            symbolSize=7 if count <= 20 else 4,  # 52 big dots would hide the lines
+            name=name,
+        )
+
+    def _paint_labels(self, report) -> None:
         scored = getattr(report, "scored", GROUP_ORDER)
         for group, colour in GROUP_COLOURS.items():
             if group != "none" and group not in scored:
                 continue  # no masks for it: a line at 0 would read as "measured none"
-            y = [d.fractions.get(group, 0.0) for d in report.layers]
-            item.plot(
-                x,
-                y,
-                pen=pg.mkPen(colour, width=3 if len(names) <= 20 else 2),
-                symbol="o",
-                symbolBrush=colour,
-                symbolSize=dots,
-                name=group,
-            )
-        item.addItem(self.marker, ignoreBounds=True)
-        item.setYRange(-0.03, 1.03, padding=0)  # room for the "0" and "1" tick labels
-        item.setTitle(TITLE)
-        self.fit_range()
+            self._line([d.fractions.get(group, 0.0) for d in report.layers], colour, group)
+
+    def _paint_detectors(self, selectivity) -> float:
+        """The trained and random lines of each group; returns the y range's top."""
+        trained, random = selectivity.fractions("trained"), selectivity.fractions("random")
+        for group in DETECTOR_GROUPS:
+            colour = GROUP_COLOURS[group]
+            self._line([f[group] for f in trained], colour, group)
+            self._line([f[group] for f in random], colour, None, dashed=True)
+        grey = pg.mkPen("#555", width=1.5)
+        grey.setDashPattern([4, 3])
+        self.plot.getPlotItem().legend.addItem(pg.PlotDataItem(pen=grey), "random-init (dashed)")
+        highest = max((f[g] for f in trained + random for g in DETECTOR_GROUPS), default=0.0)
+        return min(1.03, max(0.25, math.ceil(highest * 10 + 0.5) / 10))
 
     def fit_range(self) -> None:
         """The whole report in view with room for the end names (on every resize)."""
@@ -220,8 +268,11 @@ class LayerChart:
         index = int(np.clip(round(x), 0, len(self.report.layers) - 1))
         layer = self.report.layers[index]
         count = len(self.report.layers)
+        head = f"<b>{html.escape(layer.layer)}</b> (layer {index + 1} of {count}): "
+        if self.mode == DETECTORS:
+            return head + detectors_text(self.report.selectivity.layers[index])
         return (
-            f"<b>{html.escape(layer.layer)}</b> (layer {index + 1} of {count}): "
+            head
             + fractions_text(layer, scored=getattr(self.report, "scored", None))
             + f"<br>Concepts scored: {html.escape(self.report.concepts)}."
         )

@@ -18,7 +18,8 @@ from PyQt6.QtWidgets import QFileDialog
 from gui.views import units_export
 from gui.views.long_jobs import LongJobs
 from gui.views.units_jobs import (
-    BUNDLED,
+    BUNDLED_SETS,
+    DEFAULT_DATA,
     DISSECT_JOB,
     LAYER_JOB,
     MINE_JOB,
@@ -52,7 +53,8 @@ class UnitsJobs(QObject):
     Args:
         window: the ``MainWindow`` (its ``session``, ``units_view``, ``feature_view``
             and ``hierarchy_view``).
-        images: the bundled images provider (default: the face data, ``models.unit_data``).
+        images: the bundled sets' provider, ``(name, shape)`` -> images and is_face
+            (default: ``models.unit_data.bundled_unit_set``).
         concepts: the face concepts provider for dissection (None: edges only).
         cache_dir: the mining cache root (None: the core's default).
 
@@ -79,10 +81,15 @@ class UnitsJobs(QObject):
         self.dissections: dict[tuple, object] = {}
         self._model_key: tuple | None = None
         self._asked_layer: tuple | None = None
+        self._pending_kind: str | None = None  # Show me, waiting for the dissection
+        # Show me's unit (data, layer, channel, words), waiting for its data to be mined.
+        self._pending_unit: tuple | None = None
+        self._note = ""  # what Show me said about the unit it chose, kept in the status
         view = self.view
         view.mine_requested.connect(self.request_mining)
         view.detail_requested.connect(self.request_detail)
         view.dissect_requested.connect(self.request_dissection)
+        view.show_me_requested.connect(self.show_me)
         view.cancel_requested.connect(self.cancel)
         view.folder_requested.connect(self.choose_folder)
         view.export_requested.connect(self.export)
@@ -133,9 +140,11 @@ class UnitsJobs(QObject):
         if self._model_key is None or not data:
             return
         if self._show_cached(data):
+            self._select_pending()
             return
+        self._note = ""
         key, images, cache_dir = self._data_key(data), self.images, self.cache_dir
-        self.view.set_running(True, f"Mining {'the bundled faces' if data == BUNDLED else data}…")
+        self.view.set_running(True, f"Mining {BUNDLED_SETS.get(data, data).lower()}…")
         self.jobs.cancel(LAYER_JOB)
         self.jobs.submit(MINE_JOB, lambda c, ctl: mine(c, ctl, key, data, images, cache_dir))
 
@@ -161,11 +170,44 @@ class UnitsJobs(QObject):
         self.view.set_running(True, "Dissecting every conv layer…")
         self.jobs.submit(DISSECT_JOB, lambda c, ctl: dissect(c, ctl, model_key, concepts))
 
+    def show_me(self, kind: str) -> None:
+        """Jump to the strongest unit of ``kind``: measure every unit first if that has
+        not been done for this model, then mine the data set that shows it best (the
+        face photos for a face part, the faces and natural photos otherwise)."""
+        report = self.dissections.get(self._model_key)
+        if report is None:
+            self._pending_kind = kind
+            if not self.jobs.is_running(DISSECT_JOB):
+                self.request_dissection()
+            return
+        found = report.exemplars.get(kind, ())
+        if not found:
+            self.view.status_label.setText(
+                f"No {kind} unit to show: the selectivity measures need the bundled face "
+                "photos, which do not fit this model's input."
+            )
+            return
+        best = found[0]
+        data = "bundled-faces" if kind not in ("edge", "face") else DEFAULT_DATA
+        self._pending_unit = (data, best.layer, best.channel, best.text)
+        self.view.select_data(data)
+        self.request_mining(data)
+
+    def _select_pending(self) -> None:
+        """Select the unit Show me chose once its data set is the one shown."""
+        pending, mined = self._pending_unit, self.view.mined
+        if pending is not None and mined is not None and mined.data == pending[0]:
+            self._pending_unit = None
+            self.view.select_unit(pending[1], pending[2])
+            self._note = pending[3]
+            self.view.status_label.setText(self._note)
+
     def cancel(self) -> None:
         running = [k for k in (MINE_JOB, LAYER_JOB, DISSECT_JOB) if self.jobs.is_running(k)]
         for kind in running:
             self.jobs.cancel(kind)
         self._asked_layer = None
+        self._pending_kind = self._pending_unit = None
         if running:
             self.view.set_running(False, "Cancelled.")
 
@@ -187,23 +229,30 @@ class UnitsJobs(QObject):
             self.mined[result.key] = result
             if result.key == self._data_key(self.view.data()):
                 self.view.show_mined(result)
+                self._select_pending()
         elif kind == LAYER_JOB:
             self.details[result.key] = result
             if self.view.mined is not None and result.key[0] == self.view.mined.key:
                 self.view.show_detail(result)
-            self.view.status_label.setText(f"{result.layer}: crops and visualisations ready.")
+            self.view.status_label.setText(
+                self._note or f"{result.layer}: crops and visualisations ready."
+            )
         else:
             self.dissections[result.model_key] = result
-            if result.model_key == self._model_key:
-                self.view.show_dissection(result)
-                self.dissection_ready.emit(result)
             self.view.status_label.setText(
                 f"Dissected {len(result.layers)} layers on {result.concepts}."
             )
+            if result.model_key == self._model_key:
+                self.view.show_dissection(result)
+                self.dissection_ready.emit(result)
+                kind, self._pending_kind = self._pending_kind, None
+                if kind is not None:
+                    self.show_me(kind)
 
     def _on_failed(self, kind: str, request_id: int, message: str) -> None:
         if kind in (MINE_JOB, LAYER_JOB, DISSECT_JOB) and self.jobs.finished(kind, request_id):
             self.view.set_running(self._any_running(), f"Failed: {message}")
+            self._pending_kind = self._pending_unit = None
             self.window.show_error("Units", message)
 
     def _any_running(self) -> bool:

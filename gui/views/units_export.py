@@ -2,8 +2,8 @@
 
 The sheet is the one ``layer-inspector units`` writes (``inspector.render.unit_sheets``),
 so the app and the command line give the same picture; it saves as PNG, or as an
-SVG that embeds that PNG. The JSON follows the
-``units.json`` schema of the command line (issue 9, section 5), with each
+SVG that embeds that PNG. The JSON is the command line's ``units.json``, built by
+the same function (``inspector.units.documents.units_document``), with each
 layer's dissection labels added when dissection has run. Every file is written
 under a temporary name in the target folder and renamed into place, so a failed
 export never leaves half a file behind.
@@ -19,8 +19,6 @@ import os
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
-
-import numpy as np
 
 
 def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
@@ -60,6 +58,7 @@ def channel_picture(
         cell=cell,
         visualization=detail.visuals.images[channel] if synthetic else None,
         label=label,
+        marks=units.centres_in_boxes(channel)[: len(crops)],
     )
 
 
@@ -69,55 +68,24 @@ def layer_sheet(mined, detail, dissection=None):
 
     units = mined.result.layer(detail.layer)
     labelled = dissection.layer(detail.layer) if dissection is not None else None
-    rows = [
-        channel_picture(mined, detail, c, labelled.labels[c] if labelled else "", cell=40)
-        for c in range(units.channels)
-    ]
+
+    def label(c: int) -> str:
+        faces = mined.faces_in_top(detail.layer, c)
+        words = [labelled.labels[c]] if labelled else []
+        words += [f"faces {faces[0]}/{faces[1]}"] if faces is not None and faces[1] else []
+        return " ".join(words)
+
+    rows = [channel_picture(mined, detail, c, label(c), cell=40) for c in range(units.channels)]
     title = f"{detail.layer} ({units.layer.class_name}, {units.channels} channels), {mined.data}"
     return unit_sheet(title, rows)
 
 
 def units_document(mined, model: str, dissection=None) -> dict:
-    """``units.json`` of the command line for ``mined``, plus dissection labels if any."""
-    result = mined.result
-    document = {
-        "model": model,
-        "data": mined.data,
-        "images": result.images,
-        "skipped": result.skipped,
-        "layers": {},
-    }
-    for units in result.layers:
-        labelled = dissection.layer(units.layer.name) if dissection is not None else None
-        channels = []
-        for c in range(units.channels):
-            entry = {
-                "channel": c,
-                "mean": float(units.mean[c]),
-                "fraction_active": float(units.fraction_active[c]),
-                "top": [
-                    {
-                        "image": _plain(result.names[int(units.images[c, j])]),
-                        "score": float(units.scores[c, j]),
-                        "box": [int(v) for v in units.boxes[c, j]],
-                    }
-                    for j in range(units.images.shape[1])
-                    if units.images[c, j] >= 0
-                ],
-            }
-            if labelled is not None:
-                entry["concept"] = labelled.labels[c]
-                entry["group"] = labelled.groups[c]
-                entry["score"] = float(labelled.scores[c])
-            channels.append(entry)
-        document["layers"][units.layer.name] = {"channels": channels}
-        if labelled is not None:
-            document["layers"][units.layer.name]["fractions"] = dict(labelled.fractions)
-    return document
+    """``units.json`` of the command line for ``mined`` (the core's one builder,
+    ``inspector.units.documents.units_document``), plus dissection labels if any."""
+    from inspector.units.documents import units_document as build
 
-
-def _plain(name):
-    return int(name) if isinstance(name, (int, np.integer)) else str(name)
+    return build(mined.result, model, mined.data, is_face=mined.is_face, dissection=dissection)
 
 
 def save_json(path: Path, document: dict) -> None:

@@ -3,14 +3,17 @@
 Three jobs, each on the app's one worker with progress and Cancel
 (``gui.views.long_jobs``):
 
-* ``"units/mine"``: top-k mining of every conv layer over the chosen data set
-  (``inspector.units.run.mine_units``; its on-disk cache makes a second run, or
-  the app reopening, answer at once);
+* ``"units/mine"``: top-k mining of every conv layer over the chosen data set (a
+  bundled set by name, or a folder: ``inspector.units.sources.open_source``, the
+  one reading of ``--data``; ``inspector.units.run.mine_units``, whose on-disk
+  cache makes a second run, or the app reopening, answer at once);
 * ``"units/layer"``: for one layer, every channel's top crops with the unit's
   gradient on them (``top_crops``), then each channel's feature visualisation
   (``FeatureVisualizer``), a batch of channels at a time;
 * ``"units/dissect"``: Network Dissection of every conv layer (``Dissector``),
-  on the synthetic oriented edges plus the face concepts when the app has them.
+  on the synthetic oriented edges plus the face concepts when the app has them,
+  then the three selectivity measures of the model and of its random-init copies
+  (``measure_selectivity``), which need the face concepts.
 
 TensorFlow, ``inspector`` and ``models`` are imported inside the jobs only: the
 window is built before TensorFlow loads.
@@ -20,8 +23,7 @@ from __future__ import annotations
 
 import weakref
 from collections.abc import Callable
-from dataclasses import dataclass
-from pathlib import Path
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -32,16 +34,24 @@ if TYPE_CHECKING:
     from inspector.units.dissection import LayerDissection
     from inspector.units.feature_visualization import Visualizations
     from inspector.units.results import UnitsResult
+    from inspector.units.selectivity_report import SelectivityReport
     from inspector.units.unit_gradients import TopCrops
 
 MINE_JOB, LAYER_JOB, DISSECT_JOB = "units/mine", "units/layer", "units/dissect"
-BUNDLED = "bundled"
+# The Data picker's bundled sets, the default first (models.unit_data.BUNDLED_SETS).
+BUNDLED_SETS = {
+    "bundled-natural": "Face photos and natural photos",
+    "bundled-faces": "Face photos only (500)",
+    "bundled": "Everything bundled (synthetic too)",
+}
+DEFAULT_DATA = "bundled-natural"
 TOP_K = 9
 BATCH_SIZE = 64
 VISUALIZE_BATCH = 16  # channels per compiled ascent: one progress report each
 
-# (H, W, C) -> uint8 (N, H, W, C) images in 0..255; and (H, W, C) -> ConceptSet.
-ImagesProvider = Callable[[tuple[int, int, int]], np.ndarray]
+# (set name, (H, W, C)) -> uint8 images and is_face (inspector.units.sources.BundledProvider);
+# and (H, W, C) -> ConceptSet.
+ImagesProvider = Callable[[str, tuple[int, int, int]], object]
 ConceptsProvider = Callable[[tuple[int, int, int]], object]
 
 # Worker-side only: the probe (one traced pass over the conv layers) and the
@@ -51,11 +61,24 @@ _tools: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 @dataclass(frozen=True)
 class MinedUnits:
-    """Top-k mining of every conv layer: ``key`` = (model, data), ``data``: its label."""
+    """Top-k mining of every conv layer: ``key`` = (model, data), ``data``: its name.
+
+    ``is_face``: bool ``(N,)`` per listing index where the set knows it (the bundled
+    sets), else None.
+    """
 
     key: tuple
     data: str
     result: UnitsResult
+    is_face: np.ndarray | None = None
+
+    def faces_in_top(self, layer: str, channel: int) -> tuple[int, int] | None:
+        """(faces, images) among the channel's top images, or None if unknown."""
+        if self.is_face is None:
+            return None
+        top = self.result.layer(layer).images[channel]
+        present = top[top >= 0]
+        return int(self.is_face[present].sum()), len(present)
 
 
 @dataclass(frozen=True)
@@ -74,13 +97,18 @@ class DissectionReport:
 
     ``scored`` names the concept groups that had masks: without the face masks
     (a model they do not fit) part and face were not measured, which is not the
-    same as measured zero, and the views say so.
+    same as measured zero, and the views say so. ``selectivity``: the three
+    selectivity measures against the random-init copies, with the hierarchy
+    verdict (None without the face concepts); ``exemplars``: its strongest unit of
+    each kind (``inspector.units.exemplars.strongest_units``).
     """
 
     model_key: tuple
     layers: tuple[LayerDissection, ...]
     concepts: str
     scored: tuple[str, ...] = ("edge", "part", "face")
+    selectivity: SelectivityReport | None = None
+    exemplars: dict = field(default_factory=dict)
 
     def layer(self, name: str) -> LayerDissection | None:
         return next((d for d in self.layers if d.layer == name), None)
@@ -107,11 +135,11 @@ def _tools_of(model) -> _Tools:
     return tools
 
 
-def bundled_images(shape: tuple[int, int, int]) -> np.ndarray:
-    """The bundled faces and non-faces, uint8 ``(N, H, W, C)`` (``models.unit_data``)."""
-    from models.unit_data import bundled_unit_images
+def bundled_images(name: str, shape: tuple[int, int, int]):
+    """A bundled mining set by name (``models.unit_data.bundled_unit_set``)."""
+    from models.unit_data import bundled_unit_set
 
-    return bundled_unit_images(shape)
+    return bundled_unit_set(name, shape)
 
 
 def bundled_concepts(shape: tuple[int, int, int]):
@@ -123,22 +151,10 @@ def bundled_concepts(shape: tuple[int, int, int]):
 
 def _new_source(tools: _Tools, data: str, provider: ImagesProvider):
     """A fresh source (a folder is listed again: its files may have changed)."""
-    from inspector.engine.errors import DatasetError
-    from inspector.units.sources import ArraySource, FolderSource
+    from inspector.units.sources import open_source
 
     probe = tools.probe
-    if data == BUNDLED:
-        low, high = probe.value_range
-        # uint8 kept as is and scaled per batch: a quarter of a float32 copy's memory.
-        try:
-            images = provider(probe.input_shape)
-        except ValueError as error:  # models.unit_data: a shape its faces cannot fit
-            raise DatasetError(
-                "Expected a model input the bundled faces fit (square, 1 or 3 channels). "
-                f"Received: {probe.input_shape} ({error}). Pick a folder instead."
-            ) from None
-        return ArraySource(images, "bundled", offset=low, scale=(high - low) / 255.0)
-    return FolderSource(Path(data), probe.input_shape, probe.value_range)
+    return open_source(data, probe.input_shape, probe.value_range, provider)
 
 
 def mine(context, control: JobControl, key, data: str, provider, cache_dir) -> MinedUnits:
@@ -164,7 +180,7 @@ def mine(context, control: JobControl, key, data: str, provider, cache_dir) -> M
         )
     # The layer jobs read their crops from the very listing that was mined.
     tools.sources[key] = source
-    return MinedUnits(key, data, result)
+    return MinedUnits(key, data, result, getattr(source, "is_face", None))
 
 
 def layer_detail(context, control: JobControl, key, mined: MinedUnits, layer: str, provider):
@@ -198,23 +214,42 @@ def layer_detail(context, control: JobControl, key, mined: MinedUnits, layer: st
 
 
 def dissect(context, control: JobControl, model_key, concepts_provider) -> DissectionReport:
-    """The dissection job: edges always, face parts and faces when a provider is given."""
+    """The dissection job: edges always, face parts and faces when a provider is given;
+    then the selectivity measures (model and random-init copies) on the face concepts."""
     from inspector.engine.errors import DatasetError
     from inspector.units.concepts import combine, synthetic_edges
     from inspector.units.dissection import Dissector
+    from inspector.units.exemplars import strongest_units
+    from inspector.units.selectivity_report import measure_selectivity
 
     tools = _tools_of(context.model)
     shape = tools.probe.input_shape
     control.progress(0, 0, "building the concept masks")
-    concepts = synthetic_edges(shape[0], shape[2])
+    edges = concepts = synthetic_edges(shape[0], shape[2])
     label = "oriented edges only (no face-part masks installed)"
+    faces = None
     if concepts_provider is not None:
         try:
-            concepts = combine(concepts, concepts_provider(shape))
+            faces = concepts_provider(shape)
+            concepts = combine(edges, faces)
             label = "oriented edges, face parts and faces"
         except (DatasetError, ValueError) as error:  # a shape the face masks do not fit
             label = f"oriented edges only (face masks do not fit: {error})"
-    control.progress(0, 0, "scoring every unit")
-    layers = Dissector(tools.probe).dissect(concepts, cancelled=control.cancelled)
+    layers = Dissector(tools.probe).dissect(
+        concepts,
+        cancelled=control.cancelled,
+        progress=lambda done, total: control.progress(done, total, "image passes (dissection)"),
+    )
     scored = tuple(g for g in ("edge", "part", "face") if g in concepts.groups.values())
-    return DissectionReport(model_key, tuple(layers), label, scored)
+    selectivity = None
+    if faces is not None:
+        selectivity = measure_selectivity(
+            tools.probe,
+            faces,
+            progress=lambda done, total: control.progress(
+                done, total, "image passes (selectivity: the model and 3 random-init copies)"
+            ),
+            cancelled=control.cancelled,
+        )
+    exemplars = strongest_units(selectivity) if selectivity is not None else {}
+    return DissectionReport(model_key, tuple(layers), label, scored, selectivity, exemplars)

@@ -69,6 +69,20 @@ def _no_thread_left_running(qapp):
         pytest.fail("Thread left running at teardown: " + "; ".join(problems))
 
 
+@pytest.fixture(autouse=True)
+def _no_modal_box(monkeypatch):
+    """A message box the test did not expect fails the test instead of blocking the
+    suite forever (a modal box waits for a click no one gives). Tests that expect
+    one patch ``QMessageBox`` themselves, which replaces this."""
+    from PyQt6.QtWidgets import QMessageBox
+
+    def unexpected(_parent, title, text, *args, **kwargs):
+        pytest.fail(f"Unexpected message box {title!r}: {text}")
+
+    for name in ("critical", "warning", "information", "question"):
+        monkeypatch.setattr(QMessageBox, name, unexpected)
+
+
 # --- tiny models ---------------------------------------------------------------------
 def tiny_cnn() -> keras.Model:
     """24x24 RGB in 0..255: conv-bn-relu, pool, conv-relu, global pool, dense(3)."""

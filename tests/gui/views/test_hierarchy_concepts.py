@@ -78,7 +78,7 @@ def test_hierarchy_shows_fractions_and_tile_labels_of_a_dissection(qtbot, tiny_i
     means = np.asarray(shown.activation).mean(axis=(0, 1))
     order = np.argsort(-means, kind="stable")[:TOP_CHANNELS]
     expected = draw_tile_labels(
-        column_image(shown), [dissected.labels[c] for c in order], TILE, GAP
+        column_image(shown), [f"{c}: {dissected.labels[c]}" for c in order], TILE, GAP
     )
     labelled = pixmap_rgb(view.strip.picture("edges_relu"))
     np.testing.assert_array_equal(labelled, expected)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import xml.etree.ElementTree as ET
+from types import SimpleNamespace
 
 import keras
 import numpy as np
@@ -21,12 +22,24 @@ def seeded_images(count: int, seed: int = 0) -> np.ndarray:
     return np.random.default_rng(seed).integers(0, 256, (count, 24, 24, 3), dtype=np.uint8)
 
 
+def provider(images: np.ndarray, asked: list | None = None):
+    """The bundled sets' provider for the test: every set is ``images``, the odd ones
+    playing the face photos; ``asked`` records the names asked for."""
+
+    def provide(name: str, shape):
+        if asked is not None:
+            asked.append(name)
+        return SimpleNamespace(images=images, is_face=np.arange(len(images)) % 2 == 1)
+
+    return provide
+
+
 @pytest.fixture
 def units_window(open_window, tmp_path):
     """The window on the tiny model, its Units data = 40 seeded images, cache in tmp."""
     images = seeded_images(40)
     controller = open_window.units_jobs
-    controller.images = lambda shape: images
+    controller.images = provider(images)
     controller.concepts = None  # edges only: the bundled face masks take a minute to build
     controller.cache_dir = tmp_path / "cache"
     open_window.tabs.setCurrentWidget(open_window.units_view)
@@ -112,7 +125,7 @@ def test_cancel_stops_mining_and_the_app_still_answers(qtbot, units_window):
     window, _ = units_window
     view, controller = window.units_view, window.units_jobs
     big = seeded_images(6000, seed=3)
-    controller.images = lambda shape: big
+    controller.images = provider(big)
     view.mine_button.click()
     qtbot.waitUntil(
         lambda: view.progress.maximum() > 0 and view.progress.value() > 0, timeout=WAIT_MS
@@ -124,7 +137,7 @@ def test_cancel_stops_mining_and_the_app_still_answers(qtbot, units_window):
     # Stopped inside the core, not just hidden: the big set was never completed.
     assert not list(controller.cache_dir.rglob("complete.json"))
     small = seeded_images(20, seed=4)
-    controller.images = lambda shape: small
+    controller.images = provider(small)
     controller.cache_dir = controller.cache_dir.parent / "other_cache"
     mine_and_wait(qtbot, window)
     assert view.mined.result.images == 20
@@ -196,7 +209,7 @@ def test_exports_write_the_sheet_the_chart_and_the_json(qtbot, units_window, tmp
     for what, name, chosen in saves:
         answer = (str(tmp_path / name), chosen)
         monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, r=answer, **k: r)
-        view.export_buttons[what].click()
+        view.export_actions[what].trigger()
     for name in ("sheet.png", "sheet.svg", "chart.svg", "units.json"):
         assert (tmp_path / name).stat().st_size > 0, name
     # The SVG sheet embeds the very picture the PNG holds, at its size.
@@ -219,13 +232,13 @@ def test_cancel_stops_a_running_dissection(qtbot, units_window, monkeypatch):
     window, _ = units_window
     view, started, stopped = window.units_view, threading.Event(), threading.Event()
 
-    def until_cancelled(self, concepts, seed=0, cancelled=None):
+    def until_cancelled(self, concepts, seed=0, cancelled=None, **options):
         started.set()
         # Without the view's cancel check wired in, this job would run for the timeout.
         for _ in range(2000):
             if cancelled is not None and cancelled():
                 stopped.set()
-                return Dissector.real_dissect(self, concepts, seed, cancelled)
+                return Dissector.real_dissect(self, concepts, seed, cancelled, **options)
             threading.Event().wait(0.01)
         return []
 
