@@ -108,10 +108,23 @@ def mine_and_dissect(window, app, data: str) -> None:
 
 
 def show_labelled_unit(window, app, layer: str = "") -> None:
-    """Open ``layer`` (default: a middle conv layer) at its best-labelled unit, so the
-    Units shot shows a concept, and wait for its crops and feature visualisations
-    (a minute per 16 channels of a deep 224-px layer on two busy cores)."""
+    """Open ``layer`` at its best-labelled unit, or without ``layer`` the strongest eye
+    unit through Show me (as a student would), so the Units shot shows what the unit
+    detects, and wait for its crops and feature visualisations (a minute per 16
+    channels of a deep 224-px layer on two busy cores)."""
     view = window.units_view
+    found = view.dissection.exemplars.get("eye", ())
+    if found and not layer:
+        window.tabs.setCurrentWidget(view)
+        view.show_me_requested.emit("eye")
+        wait_for(
+            app,
+            lambda: (view.layer(), view.channel()) == (found[0].layer, found[0].channel)
+            and found[0].layer in view.details,
+            timeout=1800,
+            what="the eye unit",
+        )
+        return
     layers = [d for d in view.dissection.layers if len(d.labels)]
     chosen = next((d for d in layers if d.layer == layer), layers[len(layers) // 2])
     channel = int(max(range(len(chosen.labels)), key=lambda c: float(chosen.scores[c])))

@@ -104,7 +104,9 @@ def run_dissect(
     with cluster_client(args.scheduler) as client:
         shard_map = None if client is None else dask_dissection_map(client, path, layers)
         response_map = None if client is None else dask_response_map(client, path, layers)
-        results = Dissector(probe).dissect(concepts, shard_map=shard_map)
+        results = Dissector(probe).dissect(
+            concepts, shard_map=shard_map, progress=ProgressBar("dissection")
+        )
         report = measure_selectivity(
             probe, concepts, response_map=response_map, progress=ProgressBar("selectivity")
         )
