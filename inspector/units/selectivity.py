@@ -38,7 +38,9 @@ networks: Baek et al., Nat. Commun. 2021). Copies of the same architecture,
 re-initialised from each layer's own initializer with ``RANDOM_SEEDS``, are
 scored identically; a unit is an edge, part or face detector when its score
 exceeds the ``PERCENTILE``-th percentile of the random copies' units in the same
-layer (pooled over the seeds). A unit may count for several groups.
+layer (pooled over the seeds). A unit may count for several groups. The random
+copies' own detector rate is each copy scored as the model is, against the bar of
+the other copies (``LayerSelectivity.copy_rates``), averaged.
 
 **The hierarchy is shown** when the layer with the most edge detectors comes
 before the one with the most part detectors, which comes before the one with

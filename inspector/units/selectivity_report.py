@@ -141,6 +141,14 @@ class UnitScores:
 class LayerSelectivity:
     """One layer: the trained units, the random copies' units, the bars and who passes.
 
+    The random copies are scored as the model is: each copy against the bar of the
+    OTHER copies (leave one out). Against their own pooled bar they would pass at
+    about 1 % by construction whatever they are, which says nothing; an untrained
+    MobileNetV2 scored as the model had 7 % part detectors in ``block_1_expand``
+    against that pooled 1 %, while its copies scored the same way reach such rates
+    too. So "the random copies' rate" is the mean of the copies' leave-one-out
+    rates, and ``copy_rates`` gives each.
+
     Attributes:
         layer: its name. ``chance``: part -> the pointing game's chance level.
         trained: the model's ``UnitScores``; ``random``: one per random seed.
@@ -159,27 +167,39 @@ class LayerSelectivity:
         passed = {g: detectors(self.trained.score(g), self.thresholds[g]) for g in GROUPS}
         return tuple(tuple(g for g in GROUPS if passed[g][c]) for c in range(len(self.trained.osi)))
 
+    def _passed(self, which: str, group: str, score=None) -> list[np.ndarray]:
+        """Per variant, bool ``(C,)``: its units above the bar they are held to (the
+        model: every copy's; a copy: the other copies'). ``score(variant)`` defaults
+        to the group's score."""
+        score = score or (lambda v: v.score(group))
+        if which == "trained":
+            return [detectors(score(self.trained), self.thresholds[group])]
+        out = []
+        for i, copy in enumerate(self.random):
+            others = [r.score(group) for j, r in enumerate(self.random) if j != i]
+            bar = random_threshold(np.concatenate(others)) if others else self.thresholds[group]
+            out.append(detectors(score(copy), bar))
+        return out
+
+    def copy_rates(self, group: str) -> np.ndarray:
+        """float64 ``(seeds,)``: each random copy's detector rate, scored as the model."""
+        return np.array([float(p.mean()) for p in self._passed("random", group)])
+
     def fractions(self, which: str = "trained") -> dict:
-        """group -> fraction of units that are detectors (``which``: trained or random,
-        the random copies pooled)."""
-        variants = (self.trained,) if which == "trained" else self.random
-        return {
-            g: float(
-                np.mean(
-                    np.concatenate([detectors(v.score(g), self.thresholds[g]) for v in variants])
-                )
-            )
-            for g in GROUPS
-        }
+        """group -> fraction of units that are detectors: the model's, or (``random``)
+        the mean of the copies' leave-one-out rates."""
+        if which == "trained":
+            return {g: float(self._passed("trained", g)[0].mean()) for g in GROUPS}
+        return {g: float(self.copy_rates(g).mean()) for g in GROUPS}
 
     def summary(self, which: str = "trained") -> dict:
         """The ``selectivity`` / ``random_init`` entry of ``dissection.json``."""
         variants = (self.trained,) if which == "trained" else self.random
         fractions = self.fractions(which)
         parts = list(self.chance)
-        passed = [detectors(v.part_score, self.thresholds["part"]) for v in variants]
+        passed = np.concatenate(self._passed(which, "part"))
         best = [np.array([b if b is not None else "" for b in v.best_part]) for v in variants]
-        passed, best = np.concatenate(passed), np.concatenate(best)
+        best = np.concatenate(best)
         best_part = {part: float(np.mean(passed & (best == part))) for part in parts}
         pooled = {
             key: np.concatenate([getattr(v, key) for v in variants])
@@ -250,6 +270,10 @@ class SelectivityReport:
             "random_seeds": list(self.seeds),
             "percentile": PERCENTILE,
             "thresholds": {s.layer: s.thresholds for s in self.layers},
+            "copy_rates": {
+                s.layer: {g: [float(v) for v in s.copy_rates(g)] for g in GROUPS}
+                for s in self.layers
+            },
             "chance": {s.layer: s.chance for s in self.layers},
             "failures": list(self.hierarchy.failures),
         }
