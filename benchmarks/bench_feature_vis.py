@@ -38,9 +38,8 @@ from models.unit_data import bundled_unit_set
 
 def best_examples(probe: LayerProbe) -> dict[str, np.ndarray]:
     """Each layer's float32 ``(C,)`` top-1 mining scores over the bundled data, as the CLI mines."""
-    low, high = probe.value_range
     images = bundled_unit_set("bundled", probe.input_shape).images
-    source = ArraySource(images, "bundled", offset=low, scale=(high - low) / 255.0)
+    source = ArraySource(images, "bundled", probe.preprocess)
     result = mine_units(probe, source, k=1, batch_size=64, cache_dir=False)
     return {units.layer.name: units.scores[:, 0] for units in result.layers}
 

@@ -66,6 +66,11 @@ class NoiseSource:
         return images, np.arange(start, stop, dtype=np.int64)
 
 
+def top_value(probe: LayerProbe) -> float:
+    """The largest model-input value a real image reaches (raw 255 preprocessed)."""
+    return float(probe.preprocess.bounds(probe.input_shape[2])[1].max())
+
+
 def face_model():
     from models.default_model import default_model_path
 
@@ -111,9 +116,9 @@ def _medians(sides: dict, repeats: int) -> dict:
 def bench_mining(name: str, build, count: int, batch_size: int, repeats: int) -> None:
     model, _ = build()
     probe = LayerProbe(model)
-    source = NoiseSource(count, probe.input_shape, probe.value_range[1])
+    source = NoiseSource(count, probe.input_shape, top_value(probe))
     miner = ShardMiner(probe, k=9, batch_size=batch_size)
-    small = NoiseSource(batch_size * 2, probe.input_shape, probe.value_range[1])
+    small = NoiseSource(batch_size * 2, probe.input_shape, top_value(probe))
     _floor(probe, small, batch_size), _mine(miner, small)  # trace both before timing
     sides = {
         "floor": lambda: _floor(probe, source, batch_size),
@@ -135,7 +140,7 @@ def bench_ablation(name: str, build, batch_size: int, batches_: int, repeats: in
 
     model, _ = build()
     probe = LayerProbe(model)
-    images = NoiseSource(batch_size, probe.input_shape, probe.value_range[1]).read(0, batch_size)
+    images = NoiseSource(batch_size, probe.input_shape, top_value(probe)).read(0, batch_size)
     images = tf.constant(images[0])
     elements = batch_size * sum(int(np.prod(layer.shape)) for layer in probe.layers)
     miner = ShardMiner(probe, k=9, batch_size=batch_size)
@@ -184,7 +189,7 @@ def _rss_child(count: int) -> None:
     model, _ = face_model()
     probe = LayerProbe(model)
     miner = ShardMiner(probe, k=9, batch_size=64)
-    miner.mine(NoiseSource(count, probe.input_shape, probe.value_range[1]), 0, count)
+    miner.mine(NoiseSource(count, probe.input_shape, top_value(probe)), 0, count)
     print(json.dumps({"peak_kb": _peak_rss_kb()}))
 
 
@@ -222,13 +227,13 @@ def bench_memory(count: int) -> None:
 
 
 def bench_dask(count: int, shard_size: int) -> None:
-    from inspector.units.cluster import dask_client, dask_shard_map
+    from inspector.units.cluster import ProbeSpec, dask_client, dask_shard_map
     from inspector.units.run import mine_units
     from inspector.units.sources import ArraySource
 
     model, path = face_model()
     probe = LayerProbe(model)
-    images = NoiseSource(count, probe.input_shape, probe.value_range[1]).read(0, count)[0]
+    images = NoiseSource(count, probe.input_shape, top_value(probe)).read(0, count)[0]
     source = ArraySource(images)
     settings = dict(k=9, batch_size=64, shard_size=shard_size, cache_dir=False)
     mine_units(probe, ArraySource(images[:128]), **settings)  # trace
@@ -238,7 +243,7 @@ def bench_dask(count: int, shard_size: int) -> None:
     started = time.perf_counter()
     with dask_client("local:2") as client:
         ready = time.perf_counter()
-        shard_map = dask_shard_map(client, Path(path), None, 9, 64, source)
+        shard_map = dask_shard_map(client, ProbeSpec.of(Path(path), probe), 9, 64, source)
         mine_units(probe, source, shard_map=shard_map, **settings)
         spread = time.perf_counter() - ready
     print(

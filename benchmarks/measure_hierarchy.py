@@ -5,7 +5,8 @@ Prints, per conv layer, first to last:
 * the three selectivity measures (``inspector.units.selectivity``): the fraction
   of the layer's units that are edge, part and face detectors, i.e. above the
   99th percentile of three random-init copies of the same architecture in that
-  layer, beside the random copies' own rate; the mean orientation selectivity,
+  layer, beside the copies' own rate when each is scored as the model is (against
+  the other copies' bar); the mean orientation selectivity,
   best-part hit rate and face AUC / AUC-PR (Lee et al. report mean AUC-PR
   0.39 -> 0.86 -> 0.95 over three layers of their face model);
 * Network Dissection's labels (Bau et al., CVPR 2017), the second measure, and
@@ -56,7 +57,8 @@ def print_tables(layers, report) -> None:
     seeds = len(RANDOM_SEEDS)
     print(
         f"Detectors: units above the {PERCENTILE:.0f}th percentile of {seeds} random-init "
-        "copies in the same layer (random: the copies' own rate)"
+        "copies in the same layer (random: each copy scored as the model is, against the "
+        "other copies' bar; their mean)"
     )
     print(
         f"{'layer':14s} | {'edge':>13s} {'part':>13s} {'face':>13s} | mean OSI  part hit  "

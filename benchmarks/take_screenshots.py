@@ -119,8 +119,10 @@ def show_labelled_unit(window, app, layer: str = "") -> None:
         view.show_me_requested.emit("eye")
         wait_for(
             app,
-            lambda: (view.layer(), view.channel()) == (found[0].layer, found[0].channel)
-            and found[0].layer in view.details,
+            lambda: (
+                (view.layer(), view.channel()) == (found[0].layer, found[0].channel)
+                and found[0].layer in view.details
+            ),
             timeout=1800,
             what="the eye unit",
         )

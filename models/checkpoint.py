@@ -18,6 +18,7 @@ import keras
 
 from inspector.engine.errors import ModelLoadError, RunDirectoryError
 from inspector.engine.model_loading import load_model, save_model
+from models.face_cnn import INPUT_PRESET
 
 CHECKPOINT_FILE = "checkpoint.keras"
 FINAL_MODEL_FILE = "model.keras"
@@ -27,7 +28,7 @@ STATE_ENTRY = "training_state.json"
 def save_checkpoint(model: keras.Model, run_dir: Path, labels, epochs_done: int) -> None:
     """Atomically write the model, its optimizer and ``epochs_done`` to the run."""
     partial = run_dir / f".{CHECKPOINT_FILE}.partial.keras"
-    save_model(model, partial, labels)
+    save_model(model, partial, labels, INPUT_PRESET)
     step = int(keras.ops.convert_to_numpy(model.optimizer.iterations))
     state = {"epochs_done": epochs_done, "step": step}
     with zipfile.ZipFile(partial, "a") as archive:

@@ -29,6 +29,9 @@ INPUT_SIZE = 64
 CHANNELS = 1
 # Index 1 is the sigmoid unit: the engine turns one sigmoid into [1 - p, p].
 FACE_LABELS = ("not_face", "face")
+# Raw 0..255 pixels: the first layer rescales them. Saved with the model, so every
+# tool reads its preprocessing as a fact, not a guess.
+INPUT_PRESET = "0-255"
 LABEL_SMOOTHING = 0.05  # see loss_function
 
 # (stage name, number of 3x3 conv layers, filters); a 2x2 max pool follows each

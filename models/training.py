@@ -30,7 +30,7 @@ from models.checkpoint import (
     load_checkpoint,
     read_checkpoint_state,
 )
-from models.face_cnn import INPUT_SIZE, build_face_cnn, loss_for, loss_function
+from models.face_cnn import INPUT_PRESET, INPUT_SIZE, build_face_cnn, loss_for, loss_function
 from models.face_data import SPLIT_SEED, FaceDataset, LabelledImages
 from models.folder_data import load_image_folder
 from models.settings import (
@@ -127,7 +127,7 @@ def train_face_model(
     ]
     started = time.perf_counter()
     _fit(model, data, config, (initial_epoch, epochs), callbacks, verbose)
-    save_model(inference_copy(model), run_dir / FINAL_MODEL_FILE, data.class_names)
+    save_model(inference_copy(model), run_dir / FINAL_MODEL_FILE, data.class_names, INPUT_PRESET)
     _report(say, model, data, run_dir, time.perf_counter() - started)
     return model
 

@@ -29,7 +29,8 @@ _IMAGES_KEPT = 4
 class Request:
     """What the user asked to see. ``crop`` None means automatic (face or centre);
     ``preprocess`` is a preset of ``inspector.engine.preprocessing`` (``auto``
-    recognises the model's family); ``labels_path`` a class-names file for the model."""
+    recognises the model's family); ``labels_path`` a class-names file for the
+    chosen ``output`` (an index of the model's outputs)."""
 
     model_path: Path | None = None
     unsafe: bool = False
@@ -38,6 +39,7 @@ class Request:
     target: int | None = None
     preprocess: str = "auto"
     labels_path: Path | None = None
+    output: int = 0  # which model output is scored (several heads: the Output picker)
 
 
 @dataclass(frozen=True)
@@ -53,6 +55,8 @@ class SessionState:
         crop_kind: ``"face"``, ``"user"``, ``"centre"`` or ``"none"`` (whole image).
         inspection: the forward+backward pass for this image and target.
         seconds: time spent on the worker thread for this answer.
+        outputs: every model output (``inspector.engine.extraction.OutputDescription``):
+            name, shape and whether it scores classes or gives values.
     """
 
     request: Request
@@ -62,6 +66,7 @@ class SessionState:
     crop_kind: str
     inspection: Any  # inspector.Inspection (not imported here: see module docstring)
     seconds: float = 0.0
+    outputs: tuple = ()
 
 
 @dataclass(frozen=True)
@@ -95,6 +100,7 @@ class _ModelEntry:
     model: Any
     inspector: Any
     summary: ModelSummary
+    outputs: tuple = ()
 
 
 @dataclass(frozen=True)
@@ -151,7 +157,9 @@ class EngineCache:
                 "(File > Open image...) or drop one on the window."
             )
         image = self._image(request.image_path, request.crop, entry, request.preprocess)
-        inspection = entry.inspector.inspect(image.prepared, target=request.target)
+        inspection = entry.inspector.inspect(
+            image.prepared, target=request.target, output=request.output
+        )
         if request.labels_path is not None:
             inspection = relabelled(inspection, request.labels_path)
         state = SessionState(
@@ -162,6 +170,7 @@ class EngineCache:
             crop_kind=image.crop_kind,
             inspection=inspection,
             seconds=time.perf_counter() - started,
+            outputs=entry.outputs,
         )
         self._last = (entry, image, state)
         return state
@@ -187,7 +196,10 @@ class EngineCache:
             self._models.move_to_end(key)
             return self._models[key]
         model = load_model(path, unsafe=unsafe)
-        entry = _ModelEntry(model, Inspector(model), summarise(model, str(path)))
+        inspector = Inspector(model)
+        entry = _ModelEntry(
+            model, inspector, summarise(model, str(path)), inspector.describe_outputs()
+        )
         self._models[key] = entry
         while len(self._models) > _MODELS_KEPT:
             self._models.popitem(last=False)

@@ -65,8 +65,10 @@ class InputControls:
         self.preset_combo.blockSignals(True)
         self.preset_combo.setCurrentText(state.request.preprocess)
         self.preset_combo.blockSignals(False)
-        used = getattr(state.inspection, "preset", "")
-        self.preset_combo.setToolTip(f"In use: {used}. {PRESET_TIP}" if used else PRESET_TIP)
+        used = state.inspection.preprocess
+        self.preset_combo.setToolTip(
+            f"In use: {used.words()}. {PRESET_TIP}" if used is not None else PRESET_TIP
+        )
 
     def _on_preset_chosen(self, preset: str) -> None:
         session = self.session

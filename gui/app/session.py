@@ -116,6 +116,7 @@ class Session(QObject):
             target=None,
             preprocess="auto",
             labels_path=None,
+            output=0,
         )
         return self._submit(request, f"Could not open the model {Path(path).name}")
 
@@ -132,6 +133,12 @@ class Session(QObject):
     def set_target(self, target: int | None) -> int:
         """Differentiate the score of class ``target`` (None = the predicted class)."""
         return self._submit(replace(self.requested, target=target), "Could not change the target")
+
+    def set_output(self, output: int) -> int:
+        """Score model output ``output`` (an index); its own classes, so the target and
+        the class names file (which named the previous output's classes) are reset."""
+        request = replace(self.requested, output=int(output), target=None, labels_path=None)
+        return self._submit(request, f"Could not score output {output}")
 
     def set_preprocess(self, preset: str) -> int:
         """Scale the input with ``preset`` (``auto``, ``none``, ``tf``, ``torch``,
@@ -247,12 +254,26 @@ def describe_state(state: SessionState) -> str:
     crop = {"face": "face crop", "user": "your crop", "centre": "centre crop"}.get(
         state.crop_kind, "whole image"
     )
-    preset = f" · input {inspection.preset}" if getattr(inspection, "preset", "") else ""
+    preset = f" · input {_input_words(inspection.preprocess)}" if inspection.preprocess else ""
     return (
         f"{inspection.model_name} · {image} ({crop}){preset} · predicted "
         f"{inspection.predicted_label} ({_predicted_probability(inspection)}) · "
         f"target {inspection.target_label} · {state.seconds * 1000:.0f} ms"
     )
+
+
+def _input_words(preprocess) -> str:
+    """``"tf (model name)"``, ``"0-255 (stored with the model)"``, ``"0-1 (a guess)"``: the
+    preset and where it came from, short enough for the status bar (the tooltip of the
+    Input scaling picker has the whole reason)."""
+    short = {
+        "sidecar": "stored with the model",
+        "model_name": "model name",
+        "layer_names": "layer names",
+        "user": "your choice",
+        "default": "a guess",
+    }
+    return f"{preprocess.preset} ({short.get(preprocess.source, preprocess.source)})"
 
 
 def _predicted_probability(inspection) -> str:

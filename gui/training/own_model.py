@@ -211,7 +211,7 @@ def train_loaded_model(
 
     from inspector.engine.errors import DatasetError
     from inspector.engine.model_loading import save_model
-    from inspector.engine.preprocessing import resolve_preset, to_model_input
+    from inspector.engine.preprocessing import decide_preprocessing
     from inspector.recording.recorder import TrainingRecorder
     from models.folder_data import load_image_folder
 
@@ -232,10 +232,10 @@ def train_loaded_model(
     if not (getattr(model, "compiled", False) and plan.own_settings):
         _compile_default(model, plan)
     # The same preprocessing the app shows the model's images with (auto: its family's).
-    preset, _ = resolve_preset(model, preprocess)
+    chosen = decide_preprocessing(model, preprocess)
 
     def inputs(images: np.ndarray) -> np.ndarray:  # uint8 0..255 -> the model's input space
-        return np.asarray(to_model_input(images.astype(np.float32), preset), np.float32)
+        return chosen.apply(images)
 
     names, order = _class_order(data.class_names, getattr(model, "class_names", None))
     train_labels, held_labels = order[data.train.labels], order[data.held_out.labels]
@@ -252,7 +252,8 @@ def train_loaded_model(
         "held_out_count": len(data.held_out),
         "skipped_count": len(data.skipped),
         "loss": plan.loss,
-        "preprocessing": preset,
+        "preprocessing": chosen.preset,
+        "preprocess_source": chosen.source,
         "own_compile_settings": plan.own_settings,
         "batch_size": DEFAULT_BATCH_SIZE,
         "epochs": int(epochs),
@@ -274,7 +275,7 @@ def train_loaded_model(
         callbacks=[recorder, *extra_callbacks],
         verbose=verbose,
     )
-    save_model(model, Path(run_dir) / "model.keras", names)
+    save_model(model, Path(run_dir) / "model.keras", names, chosen.preset)
     return model
 
 

@@ -1,7 +1,14 @@
-"""The prediction: class probabilities, and the target class every gradient view uses."""
+"""The prediction: class probabilities (or an output's values), the model output they
+come from, and the target every gradient view uses.
+
+A model with several outputs (a detector's box offsets, landmarks and face
+probability) gets an *Output* picker listing each by name, shape and kind; a
+linear output with several units is a vector of values, not a class choice, and
+is shown as values whose unit the user picks as the target."""
 
 from __future__ import annotations
 
+import html
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -58,15 +65,39 @@ def top_classes(
     return np.array(shown, dtype=int)
 
 
+def headline(inspection) -> str:
+    """The panel's first line: what the model says and which score the gradients are of,
+    in words that fit the output (class probabilities, values, or per-position ones)."""
+    probabilities = np.asarray(inspection.probabilities, dtype=float)
+    rule = getattr(inspection, "probability_rule", "softmax")
+    target = f"<span style='color:#e67300'><b>{html.escape(inspection.target_label)}</b></span>"
+    score = f"{inspection.score_kind} {inspection.score:.3g}"
+    if rule == "none":
+        top = probabilities[inspection.predicted]
+        return (
+            f"Output <b>{html.escape(inspection.output_name)}</b> gives values, not class "
+            f"probabilities. Largest: <b>{html.escape(inspection.predicted_label)}</b> "
+            f"({top:.4g}). Gradients of {target} ({score})."
+        )
+    predicted = format_probability(probabilities[inspection.predicted], rule)
+    where = " averaged over positions" if inspection.score_kind.endswith("positions") else ""
+    return (
+        f"Predicted <b>{html.escape(inspection.predicted_label)}</b> ({predicted}{where}). "
+        f"Gradients of {target} ({score})."
+    )
+
+
 class PredictionPanel(QWidget):
     """The top classes as labelled bars, and a searchable target picker.
 
     Signals:
         target_selected(object): the class (int) the user picked, or None for
             "the predicted class". The session then runs a new inspection.
+        output_selected(int): the model output the user picked (several outputs).
     """
 
     target_selected = pyqtSignal(object)
+    output_selected = pyqtSignal(int)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -79,6 +110,20 @@ class PredictionPanel(QWidget):
         grid.setColumnStretch(1, 1)
         self.rows = [self._make_row(grid, k) for k in range(MAX_BARS)]
         self.target_combo = self._make_picker()
+        self.output_combo = QComboBox()
+        self.output_combo.setToolTip("Which model output is scored: its name, shape and kind")
+        self.output_combo.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
+        self.output_combo.setMinimumContentsLength(16)
+        self.output_combo.view().setMinimumWidth(360)
+        self.output_combo.activated.connect(
+            lambda index: self.output_selected.emit(int(self.output_combo.itemData(index)))
+        )
+        self.output_label = QLabel("Output:")
+        outputs = QHBoxLayout()
+        outputs.addWidget(self.output_label)
+        outputs.addWidget(self.output_combo, 1)
         picker = QHBoxLayout()
         picker.addWidget(QLabel("Gradients of:"))
         picker.addWidget(self.target_combo, 1)
@@ -86,11 +131,33 @@ class PredictionPanel(QWidget):
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.headline)
         layout.addWidget(self.rows_widget)
+        layout.addLayout(outputs)
         layout.addLayout(picker)
         layout.addStretch(1)
         self._labels: tuple[str, ...] = ()
         self._shown: list[str] = []
+        self._outputs: tuple = ()
         self.clear()
+
+    def set_outputs(self, outputs: tuple, chosen: int) -> None:
+        """List the model's outputs (``OutputDescription``s); shown only for several."""
+        if tuple(outputs) != self._outputs:
+            self._outputs = tuple(outputs)
+            self.output_combo.clear()
+            for out in outputs:
+                shape = "×".join(str(d) for d in out.shape) or "?"
+                self.output_combo.addItem(f"{out.name} ({shape}): {out.kind}", out.index)
+                self.output_combo.setItemData(
+                    self.output_combo.count() - 1,
+                    f"{out.name}, shape {out.shape}: {out.kind}",
+                    Qt.ItemDataRole.ToolTipRole,
+                )
+        several = len(outputs) > 1
+        self.output_combo.setVisible(several)
+        self.output_label.setVisible(several)
+        index = self.output_combo.findData(chosen)
+        if index >= 0:
+            self.output_combo.setCurrentIndex(index)
 
     def set_inspection(self, inspection: Inspection, automatic: bool = True) -> None:
         """Show ``inspection``'s probabilities; ``automatic`` = target was not picked."""
@@ -100,20 +167,20 @@ class PredictionPanel(QWidget):
             self._fill_combo(inspection.labels)
         shown = top_classes(probabilities, first=inspection.predicted, keep=inspection.target)
         self._shown = [inspection.labels[i] for i in shown]
+        # A linear output's values are not in [0, 1]: its bars show |value| against the
+        # largest |value|, and the number beside each is the value itself.
+        scale = (float(np.abs(probabilities).max()) or 1.0) if rule == "none" else 1.0
         for row, index in zip(self.rows, shown, strict=False):
             is_target = index == inspection.target
-            self._paint_row(row, inspection.labels[index], probabilities[index], rule, is_target)
+            self._paint_row(
+                row, inspection.labels[index], probabilities[index], rule, is_target, scale
+            )
         for row in self.rows[len(shown) :]:
             for widget in row:
                 widget.hide()
         self.rows_widget.show()
         self.target_combo.setCurrentIndex(0 if automatic else inspection.target + 1)
-        predicted = format_probability(probabilities[inspection.predicted], rule)
-        self.headline.setText(
-            f"Predicted <b>{inspection.predicted_label}</b> ({predicted}). Gradients of "
-            f"<span style='color:#e67300'><b>{inspection.target_label}</b></span> "
-            f"(logit {inspection.score:.3g})."
-        )
+        self.headline.setText(headline(inspection))
 
     def clear(self) -> None:
         self._shown = []
@@ -154,11 +221,17 @@ class PredictionPanel(QWidget):
             grid.addWidget(widget, k, column)
         return name, bar, value
 
-    def _paint_row(self, row, label: str, probability: float, rule: str, is_target: bool):
+    def _paint_row(
+        self, row, label: str, probability: float, rule: str, is_target: bool, scale: float = 1.0
+    ):
         name, bar, value = row
         name.setText(name.fontMetrics().elidedText(label, Qt.TextElideMode.ElideRight, NAME_WIDTH))
         name.setToolTip(label)
-        bar.setValue(round(float(np.clip(probability, 0.0, 1.0)) * BAR_STEPS))
+        length = abs(probability) / scale if rule == "none" else probability
+        bar.setValue(round(float(np.clip(length, 0.0, 1.0)) * BAR_STEPS))
+        bar.setToolTip(
+            "" if rule != "none" else "A raw value: the bar is its size against the largest"
+        )
         colour = TARGET_COLOUR if is_target else BAR_COLOUR
         bar.setStyleSheet(f"QProgressBar::chunk {{ background: {colour}; }}")
         value.setText(format_probability(probability, rule))

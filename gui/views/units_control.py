@@ -80,6 +80,7 @@ class UnitsJobs(QObject):
         self.details: dict[tuple, object] = {}
         self.dissections: dict[tuple, object] = {}
         self._model_key: tuple | None = None
+        self._preprocess = None  # the open model's Preprocessing, as its inspection used
         self._asked_layer: tuple | None = None
         self._pending_kind: str | None = None  # Show me, waiting for the dissection
         # Show me's unit (data, layer, channel, words), waiting for its data to be mined.
@@ -107,11 +108,14 @@ class UnitsJobs(QObject):
     def set_state(self, state) -> None:
         """A new model resets the view (a new image of the same model changes nothing)."""
         request = state.request
-        key = (str(request.model_path), bool(request.unsafe))
+        # The preset is part of the key: another input scaling is another model input,
+        # so its units are mined afresh (the Units tab feeds what the status bar says).
+        preprocess = state.inspection.preprocess
+        key = (str(request.model_path), bool(request.unsafe), getattr(preprocess, "preset", ""))
         if key == self._model_key:
             return
         self.cancel()
-        self._model_key = key
+        self._model_key, self._preprocess = key, preprocess
         layers = {
             r.name: int(r.output_shape[-1])
             for r in state.inspection.layers
@@ -146,7 +150,10 @@ class UnitsJobs(QObject):
         key, images, cache_dir = self._data_key(data), self.images, self.cache_dir
         self.view.set_running(True, f"Mining {BUNDLED_SETS.get(data, data).lower()}…")
         self.jobs.cancel(LAYER_JOB)
-        self.jobs.submit(MINE_JOB, lambda c, ctl: mine(c, ctl, key, data, images, cache_dir))
+        preprocess = self._preprocess
+        self.jobs.submit(
+            MINE_JOB, lambda c, ctl: mine(c, ctl, key, data, images, cache_dir, preprocess)
+        )
 
     def request_detail(self, layer: str) -> None:
         mined = self.view.mined
@@ -166,9 +173,11 @@ class UnitsJobs(QObject):
     def request_dissection(self) -> None:
         if self._model_key is None:
             return
-        model_key, concepts = self._model_key, self.concepts
+        model_key, concepts, preprocess = self._model_key, self.concepts, self._preprocess
         self.view.set_running(True, "Dissecting every conv layer…")
-        self.jobs.submit(DISSECT_JOB, lambda c, ctl: dissect(c, ctl, model_key, concepts))
+        self.jobs.submit(
+            DISSECT_JOB, lambda c, ctl: dissect(c, ctl, model_key, concepts, preprocess)
+        )
 
     def show_me(self, kind: str) -> None:
         """Jump to the strongest unit of ``kind``: measure every unit first if that has

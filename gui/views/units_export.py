@@ -54,7 +54,7 @@ def channel_picture(
         crops,
         detail.crops.gradients[channel],
         units.scores[channel, : len(crops)],
-        mined.result.value_range,
+        mined.result.preprocess.preset,
         cell=cell,
         visualization=detail.visuals.images[channel] if synthetic else None,
         label=label,

@@ -115,23 +115,32 @@ class DissectionReport:
 
 
 class _Tools:
-    """The probe of a model and the gradient and visualisation tools on it."""
+    """The probe of a model, fed with the app's preprocessing, and the gradient and
+    visualisation tools on it."""
 
-    def __init__(self, model) -> None:
+    def __init__(self, model, preprocess) -> None:
         from inspector.units.feature_visualization import FeatureVisualizer
         from inspector.units.probe import LayerProbe
         from inspector.units.unit_gradients import UnitGradients
 
-        self.probe = LayerProbe(model)
+        self.probe = LayerProbe(model, preprocess=preprocess)
         self.gradients = UnitGradients(self.probe)
         self.visualizer = FeatureVisualizer(self.probe)
         self.sources: dict[tuple, object] = {}  # mining key -> the source mined
 
 
-def _tools_of(model) -> _Tools:
-    tools = _tools.get(model)
+def _tools_of(model, preprocess) -> _Tools:
+    """The tools of ``model`` fed through ``preprocess`` (the same ``Preprocessing``
+    the app's inspection of that model used, so the Units tab mines what the status
+    bar says), built once per model and preset."""
+    if preprocess is None:  # an inspection of an array given as is
+        from inspector.engine.preprocessing import decide_preprocessing
+
+        preprocess = decide_preprocessing(model)
+    by_preset = _tools.setdefault(model, {})
+    tools = by_preset.get(preprocess.preset)
     if tools is None:
-        tools = _tools[model] = _Tools(model)
+        tools = by_preset[preprocess.preset] = _Tools(model, preprocess)
     return tools
 
 
@@ -154,16 +163,18 @@ def _new_source(tools: _Tools, data: str, provider: ImagesProvider):
     from inspector.units.sources import open_source
 
     probe = tools.probe
-    return open_source(data, probe.input_shape, probe.value_range, provider)
+    return open_source(data, probe.input_shape, probe.preprocess, provider)
 
 
-def mine(context, control: JobControl, key, data: str, provider, cache_dir) -> MinedUnits:
+def mine(
+    context, control: JobControl, key, data: str, provider, cache_dir, preprocess
+) -> MinedUnits:
     """The mining job: every conv layer over ``data``, cached on disk by the core."""
     from inspector.engine.errors import DatasetError
     from inspector.units.run import mine_units
 
     control.progress(0, 0, "reading the data set")
-    tools = _tools_of(context.model)
+    tools = _tools_of(context.model, preprocess)
     source = _new_source(tools, data, provider)
     result = mine_units(
         tools.probe,
@@ -184,12 +195,13 @@ def mine(context, control: JobControl, key, data: str, provider, cache_dir) -> M
 
 
 def layer_detail(context, control: JobControl, key, mined: MinedUnits, layer: str, provider):
+    # The probe the layer was mined with: the same preprocessing, whatever changed since.
     """The layer job: crops and gradients of every channel, then the visualisations."""
     from inspector.trust.progress import check_cancelled
     from inspector.units.feature_visualization import Visualizations
     from inspector.units.unit_gradients import top_crops
 
-    tools = _tools_of(context.model)
+    tools = _tools_of(context.model, mined.result.preprocess)
     units = mined.result.layer(layer)
     channels = units.channels
     total = channels + 1
@@ -213,7 +225,9 @@ def layer_detail(context, control: JobControl, key, mined: MinedUnits, layer: st
     return LayerDetail(key, layer, crops, visuals)
 
 
-def dissect(context, control: JobControl, model_key, concepts_provider) -> DissectionReport:
+def dissect(
+    context, control: JobControl, model_key, concepts_provider, preprocess
+) -> DissectionReport:
     """The dissection job: edges always, face parts and faces when a provider is given;
     then the selectivity measures (model and random-init copies) on the face concepts."""
     from inspector.engine.errors import DatasetError
@@ -222,7 +236,7 @@ def dissect(context, control: JobControl, model_key, concepts_provider) -> Disse
     from inspector.units.exemplars import strongest_units
     from inspector.units.selectivity_report import measure_selectivity
 
-    tools = _tools_of(context.model)
+    tools = _tools_of(context.model, preprocess)
     shape = tools.probe.input_shape
     control.progress(0, 0, "building the concept masks")
     edges = concepts = synthetic_edges(shape[0], shape[2])

@@ -108,7 +108,7 @@ def _crops_painter(mined, detail, channel: int):
             crops,
             detail.crops.gradients[channel],
             captions,
-            mined.result.value_range,
+            mined.result.preprocess.preset,
             cell=max(cell, 8),
             columns=columns,
             marks=marks,
@@ -119,12 +119,12 @@ def _crops_painter(mined, detail, channel: int):
 
 
 def _paint_synthetic(view, units, detail, channel: int) -> None:
-    """The feature visualisation, in grey as the model sees it, with its activation."""
-    low, high = view.mined.result.value_range
+    """The feature visualisation as a picture, with its activation."""
+    from inspector.render.unit_sheets import picture as as_picture
+
     index = int(np.flatnonzero(detail.visuals.channels == channel)[0])
-    image = np.clip((detail.visuals.images[index] - low) / (high - low), 0, 1)
-    rgb = np.repeat(image, 3, -1) if image.shape[-1] == 1 else image[..., :3]
-    rgb = np.ascontiguousarray((rgb * 255 + 0.5).astype(np.uint8))
+    image = detail.visuals.images[index]
+    rgb = np.ascontiguousarray(as_picture(image, view.mined.result.preprocess.preset))
     height, width = rgb.shape[:2]
     picture = QImage(rgb.data, width, height, 3 * width, QImage.Format.Format_RGB888).copy()
     size = view.synthetic.width() - 20

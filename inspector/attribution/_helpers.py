@@ -12,8 +12,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from inspector.attribution.base import AttributionError
-from inspector.engine.image_loading import expected_value_range
-from inspector.engine.preprocessing import black_value, grey_value
+from inspector.engine.preprocessing import black_value, decide_preprocessing, grey_value
 
 if TYPE_CHECKING:
     from inspector.engine.extraction import Inspector
@@ -129,8 +128,8 @@ def baseline_image(
             # the inspection's own preprocessing (-1 for tf, minus the mean for caffe).
             named = black_value if baseline == "black" else grey_value
             values = named(inspection.preset, image.shape[-1])
-        else:
-            low, high = expected_value_range(inspector.model)
+        else:  # an array given as is: the model's own preprocessing says what black is
+            low, high = decide_preprocessing(inspector.model).bounds(image.shape[-1])
             values = low if baseline == "black" else (low + high) / 2.0
         return np.broadcast_to(np.float32(values), image.shape).astype(np.float32)
     try:

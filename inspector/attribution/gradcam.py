@@ -8,6 +8,7 @@ import numpy as np
 
 from inspector.attribution._helpers import resize_bilinear
 from inspector.attribution.base import Attribution, AttributionError, AttributionMethod, register
+from inspector.engine.receptive_field import REORDERING
 
 if TYPE_CHECKING:
     from inspector.engine.extraction import Inspector
@@ -74,10 +75,14 @@ def cam_layer(inspection: Inspection, layer: str | None) -> LayerRecord:
         layer: a layer name, or None for the default: the output of the last
             convolutional stage after its activation, i.e. the last spatial
             ``(h, w, C)`` layer that reaches the target and is not a pooling
-            layer, larger than 1x1 where possible. For conv -> BN -> ReLU that is
-            the ReLU; for a residual block its merged, activated output (ResNet's
-            ``conv5_block3_out``); for conv -> max-pool -> dense the conv, not
-            the coarser pool the paper does not use.
+            layer, larger than 1x1 where possible, whose axes still mean the
+            image's: never a Permute or Reshape, which only reorder values, nor a
+            layer after one (a transposed map would be drawn transposed). For
+            conv -> BN -> ReLU that is the ReLU; for a residual block its merged,
+            activated output (ResNet's
+            ``conv5_block3_out``); for conv -> max-pool -> dense the conv, not the
+            coarser pool the paper does not use; for conv -> PReLU -> Permute ->
+            Flatten the PReLU.
 
     Raises:
         LayerNotFoundError: ``layer`` is not one of the model's layers.
@@ -101,6 +106,10 @@ def cam_layer(inspection: Inspection, layer: str | None) -> LayerRecord:
             f"target score. Received: model {inspection.model_name!r} with layer "
             f"shapes {[r.output_shape for r in inspection.layers]}."
         )
+    # A map whose positions are not the image's cannot be laid over it: look through
+    # layers that reorder values to the last one whose axes still mean the image's.
+    reordered = _reordered(inspection)
+    usable = [r for r in usable if r.name not in reordered] or usable
     # Pooling only coarsens the last conv stage's maps (Selvaraju et al. take A^k
     # from the last convolutional layer), so it is skipped unless nothing else is left.
     candidates = [r for r in usable if "Pooling" not in r.class_name] or usable
@@ -111,3 +120,13 @@ def cam_layer(inspection: Inspection, layer: str | None) -> LayerRecord:
 
 def _usable_names(inspection: Inspection) -> list[str]:
     return [r.name for r in inspection.spatial_layers if r.reaches_target]
+
+
+def _reordered(inspection: Inspection) -> set[str]:
+    """Names of the layers that reorder values (Permute, Reshape) and of every layer
+    after one: their rows and columns are no longer the image's."""
+    found: set[str] = set()
+    for record in inspection.layers:  # execution order: inputs come first
+        if record.class_name in REORDERING or any(name in found for name in record.inputs):
+            found.add(record.name)
+    return found

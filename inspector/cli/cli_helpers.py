@@ -9,7 +9,7 @@ from collections.abc import Callable
 from contextlib import nullcontext
 from pathlib import Path
 
-from inspector.engine.errors import ExportError, ModelLoadError
+from inspector.engine.errors import ExportError
 from inspector.render.exporting import _move_into_place, _staging_folder
 
 
@@ -35,21 +35,22 @@ def layer_names(text: str | None) -> list[str] | None:
 
 def open_probe(args: argparse.Namespace, default_model: Path | None):
     """What ``units`` and ``dissect`` do first: check ``--out``, ``--layers`` and the
-    form of ``--scheduler`` (before the model loads), then load the model.
+    form of ``--scheduler`` (before the model loads), then load the model with the
+    shared model options (``model_options.open_model``).
 
     Returns:
-        ``(model path, chosen layer names or None, LayerProbe)``.
+        ``(OpenedModel, LayerProbe)``; the probe feeds the model its one
+        preprocessing and its inputs.
     """
-    from inspector.engine.model_loading import load_model
+    from inspector.cli.model_options import open_model
     from inspector.units.cluster import parse_scheduler
-    from inspector.units.probe import LayerProbe
 
     check_out(args.out)
     layers = layer_names(args.layers)
     if args.scheduler:
         parse_scheduler(args.scheduler)  # a malformed address fails before the model loads
-    path = model_path(args.model, default_model)
-    return path, layers, LayerProbe(load_model(path), layers)
+    opened = open_model(args, default_model)
+    return opened, opened.probe(layers)
 
 
 def cluster_client(scheduler: str | None):
@@ -64,15 +65,6 @@ def check_out(out: Path) -> None:
         raise ExportError(
             f"Expected --out to be a folder. Received: {str(out)!r}, which is a file."
         )
-
-
-def model_path(given: Path | None, default: Path | None) -> Path:
-    path = given or default
-    if path is None:
-        raise ModelLoadError(
-            "Expected --model PATH. Received: no --model given and no default model is installed."
-        )
-    return path
 
 
 def write_staged(out: Path, write: Callable[[Path], None]) -> None:

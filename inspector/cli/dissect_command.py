@@ -31,10 +31,11 @@ from pathlib import Path
 import numpy as np
 
 from inspector.cli.cli_helpers import ProgressBar, cluster_client, open_probe, write_staged
+from inspector.cli.model_options import add_model_options
 from inspector.engine.errors import DatasetError
 from inspector.render.hierarchy_charts import Series, detector_chart, label_chart
 from inspector.render.unit_sheets import exemplar_sheet
-from inspector.units.cluster import dask_dissection_map, dask_response_map
+from inspector.units.cluster import ProbeSpec, dask_dissection_map, dask_response_map
 from inspector.units.concepts import ConceptSet, combine, synthetic_edges
 from inspector.units.dissection import Dissector
 from inspector.units.documents import dissection_document
@@ -52,7 +53,7 @@ def add_dissect_parser(subparsers) -> None:
         description="Score every unit of the chosen layers against concept masks "
         "(Bau et al., CVPR 2017) and chart the fractions per layer.",
     )
-    parser.add_argument("--model", type=Path, metavar="M.keras", help="default: the bundled model")
+    add_model_options(parser)
     parser.add_argument("--concepts", default="bundled-faces", metavar="bundled-faces|DIR")
     parser.add_argument("--layers", default="all-conv", metavar="a,b|all-conv")
     parser.add_argument("--scheduler", metavar="local:N|tcp://HOST:PORT")
@@ -99,19 +100,25 @@ def run_dissect(
     args: argparse.Namespace, default_model: Path | None, bundled: BundledConcepts | None
 ) -> int:
     """Run ``dissect`` for parsed ``args``; raises ``InspectorError`` for bad input."""
-    path, layers, probe = open_probe(args, default_model)
+    opened, probe = open_probe(args, default_model)
+    spec = ProbeSpec.of(opened.path, probe, args.unsafe)
     concepts = _concepts(args.concepts, probe.input_shape, bundled)
     with cluster_client(args.scheduler) as client:
-        shard_map = None if client is None else dask_dissection_map(client, path, layers)
-        response_map = None if client is None else dask_response_map(client, path, layers)
+        shard_map = None if client is None else dask_dissection_map(client, spec)
+        response_map = None if client is None else dask_response_map(client, spec)
         results = Dissector(probe).dissect(
             concepts, shard_map=shard_map, progress=ProgressBar("dissection")
         )
         report = measure_selectivity(
             probe, concepts, response_map=response_map, progress=ProgressBar("selectivity")
         )
-    settings = {"model": str(path), "concepts": args.concepts, "images": len(concepts.images)}
-    document = dissection_document(results, report, settings)
+    settings = {
+        "model": str(opened.path),
+        "output": opened.output_name,
+        "concepts": args.concepts,
+        "images": len(concepts.images),
+    }
+    document = dissection_document(results, report, settings, probe.preprocess)
     names = [r.layer for r in results]
     rows = [
         (
@@ -141,7 +148,7 @@ def run_dissect(
         charts["strongest_units.png"] = exemplar_sheet(
             "The strongest unit of each kind: its top images among the probe photos",
             rows,
-            probe.value_range,
+            probe.preprocess.preset,
         )
 
     def write(folder: Path) -> None:

@@ -1,8 +1,11 @@
 """The headless ``layer-inspector evaluate`` command: how far each map can be trusted.
 
-    layer-inspector evaluate --model M.keras --images DIR|FILE... [--methods all|a,b]
-        [--target N] [--steps 20] [--baseline blur|zero|mean]
-        [--randomization cascade|none] [--crop auto|none] --out OUT
+    layer-inspector evaluate --images DIR|FILE... [--model M.keras] [--unsafe]
+        [--preprocess auto|none|tf|torch|caffe|0-1|0-255] [--value-range LOW,HIGH]
+        [--labels FILE] [--output NAME_OR_INDEX] [--input NAME_OR_INDEX]
+        [--other-inputs FILE.npz] [--methods all|a,b] [--target N] [--steps 20]
+        [--baseline blur|zero|mean] [--randomization cascade|none] [--crop auto|none]
+        --out OUT
 
 Writes ``OUT/evaluation.json``, ``OUT/curves.png`` and ``OUT/randomization.png``
 into a hidden staging folder and renames it into place at the end, so bad input
@@ -28,15 +31,14 @@ import_tensorflow_quietly()
 from inspector.attribution import AttributionError, method_names  # noqa: E402
 from inspector.cli.cli_helpers import positive_int  # noqa: E402
 from inspector.cli.evaluation import Evaluation, evaluate_images  # noqa: E402
+from inspector.cli.model_options import add_model_options, open_model  # noqa: E402
 from inspector.cli.runner import _one_line_errors, run_cli  # noqa: E402
 from inspector.engine.errors import (  # noqa: E402
     DatasetError,
     ExportError,
     ImageLoadError,
-    ModelLoadError,
 )
 from inspector.engine.image_loading import open_image, prepare_image  # noqa: E402
-from inspector.engine.model_loading import load_model  # noqa: E402
 from inspector.render.exporting import _move_into_place, _staging_folder  # noqa: E402
 from inspector.render.trust_figures import curves_figure, randomization_figure  # noqa: E402
 
@@ -60,10 +62,10 @@ def add_evaluate_parser(subparsers) -> None:
         "al. 2018), for every method on every image; writes OUT/evaluation.json, "
         "OUT/curves.png and OUT/randomization.png.",
     )
-    parser.add_argument("--model", type=Path, metavar="M.keras", help="default: bundled")
     parser.add_argument(
         "--images", type=Path, nargs="+", required=True, metavar="DIR|FILE", help="images"
     )
+    add_model_options(parser)
     parser.add_argument(
         "--methods",
         default="all",
@@ -125,17 +127,26 @@ def image_files(paths: Sequence[Path]) -> list[Path]:
     return files
 
 
-def _load_images(files: list[Path], model, find_face: FaceFinder | None) -> tuple[list, list[dict]]:
-    """Each readable file prepared for ``model`` (cropped to its largest face if a
-    finder is given, as ``inspect --crop auto`` does), and the unreadable ones."""
+def _load_images(files: list[Path], opened, shape, find_face: FaceFinder | None) -> tuple:
+    """Each readable file prepared for the model (its one preprocessing; cropped to
+    its largest face if a finder is given, as ``inspect --crop auto`` does), and the
+    unreadable ones."""
     images, skipped = [], []
-    height, width = model.inputs[0].shape[1:3]
+    height, width = shape[:2]
     aspect = width / height if height and width else 1.0
     for path in files:
         try:
             picture = open_image(path)
             box = find_face(np.asarray(picture.convert("RGB")), aspect) if find_face else None
-            images.append(prepare_image(picture, path, model, crop=box))
+            prepared = prepare_image(
+                picture,
+                path,
+                opened.model,
+                input_shape=shape,
+                crop=box,
+                preprocess=opened.preprocess,
+            )
+            images.append(prepared)
         except ImageLoadError as error:
             skipped.append({"file": str(path), "error": " ".join(str(error).split())})
     if not images:
@@ -190,16 +201,13 @@ def run_evaluate(
     methods, named = chosen_methods(args.methods)
     _check_out(args.out)
     files = image_files(args.images)
-    model_path = args.model or default_model
-    if model_path is None:
-        raise ModelLoadError(
-            "Expected --model PATH. Received: no --model given and no default model is installed."
-        )
-    model = load_model(model_path)
-    images, skipped = _load_images(files, model, find_face if args.crop == "auto" else None)
+    opened = open_model(args, default_model)
+    inspector = opened.inspector()
+    finder = find_face if args.crop == "auto" else None
+    images, skipped = _load_images(files, opened, inspector.input_shape, finder)
     bar = ProgressBar(len(images) * len(methods))
     evaluation = evaluate_images(
-        model,
+        inspector,
         images,
         methods,
         named=named,
@@ -207,9 +215,16 @@ def run_evaluate(
         steps=args.steps,
         baseline=args.baseline,
         randomization=args.randomization == "cascade",
+        output=opened.output,
         progress=bar,
     )
-    _write_outputs(args.out, evaluation, str(model_path), skipped)
+    if evaluation.score == "raw output":
+        evaluation.notes.append(
+            f"note: output {opened.output_name!r} is linear (no softmax or sigmoid): the "
+            "curves track its raw value, not a probability"
+        )
+    print(f"Preprocessing: {opened.preprocess.words()}")
+    _write_outputs(args.out, evaluation, opened, skipped)
     for note in evaluation.notes:  # notes come last: an error stays the only line
         print(note, file=sys.stderr)
     if skipped:
@@ -222,14 +237,20 @@ def run_evaluate(
     return 0
 
 
-def _write_outputs(out: Path, evaluation: Evaluation, model: str, skipped: list[dict]) -> None:
+def _write_outputs(out: Path, evaluation: Evaluation, opened, skipped: list[dict]) -> None:
     staged = _staging_folder(out)
     try:
-        document = {"model": model, **evaluation.summary(), "skipped": skipped}
+        document = {
+            "model": str(opened.path),
+            **opened.record(),
+            **evaluation.summary(),
+            "skipped": skipped,
+        }
         (staged / "evaluation.json").write_text(json.dumps(document, indent=2) + "\n")
         deletion, insertion = evaluation.curve_lines()
         note = f"{evaluation.images} image(s), baseline {evaluation.baseline}, mean curves"
-        curves_figure(deletion, insertion, note).save(staged / "curves.png")
+        score = "p(target)" if evaluation.score == "probability" else "raw output"
+        curves_figure(deletion, insertion, note, score).save(staged / "curves.png")
         rows, labels = evaluation.randomization_rows()
         picture = evaluation.first_picture
         randomization_figure(rows, labels, picture).save(staged / "randomization.png")

@@ -46,6 +46,9 @@ class Evaluation:
     cascades: dict[str, list[RandomizationResult]] = field(default_factory=dict)
     first_picture: np.ndarray | None = None
     notes: list[str] = field(default_factory=list)
+    # What the curves track: the target's "probability", or its "raw output" for a
+    # linear output (a regression head), which is not in [0, 1].
+    score: str = "probability"
     details: dict[str, list[dict]] = field(default_factory=dict)
 
     @property
@@ -108,6 +111,7 @@ class Evaluation:
             "steps": self.steps,
             "baseline": self.baseline,
             "target": self.target,
+            "score": self.score,
             "pass_rule": PASS_RULE,
             "per_image": [
                 {"image": s, "target": t} for s, t in zip(self.sources, self.targets, strict=True)
@@ -144,7 +148,7 @@ class Evaluation:
 
 
 def evaluate_images(
-    model,
+    inspector: Inspector,
     images: Sequence,
     methods: list[str],
     *,
@@ -153,21 +157,26 @@ def evaluate_images(
     steps: int,
     baseline: str,
     randomization: bool,
+    output: int = 0,
     progress: Callable[[int, int, str], None] | None = None,
 ) -> Evaluation:
     """Run every method on every image (``PreparedImage``s); see the module docstring.
 
+    Args:
+        inspector: the model's ``Inspector`` (its labels and inputs).
+        output: the model output whose target score is explained and tracked.
+
     With ``named`` False (``--methods all``), a method that cannot apply to this
     model (e.g. Grad-CAM without a spatial layer) is dropped with a note.
     """
-    inspector = Inspector(model)
-    copy = RandomizableCopy(model) if randomization else None
+    copy = RandomizableCopy(inspector.model, inspector=inspector) if randomization else None
     result = Evaluation(list(methods), steps, baseline, target)
+    result.score = "probability" if inspector.probability_rule(output) != "none" else "raw output"
     for name in (*methods, *CONTROL_NAMES):
         result.curves[name] = []
     done = 0
     for prepared in images:
-        inspection = inspector.inspect(prepared, target=target)
+        inspection = inspector.inspect(prepared, target=target, output=output)
         result.sources.append(Path(prepared.source).name)
         result.targets.append(inspection.target)
         if result.first_picture is None:

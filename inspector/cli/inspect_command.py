@@ -29,29 +29,14 @@ from inspector.engine.quiet import import_tensorflow_quietly
 import_tensorflow_quietly()
 
 from inspector.attribution import AttributionError, compute_attribution, method_names  # noqa: E402
+from inspector.cli.model_options import add_model_options, open_model  # noqa: E402
 from inspector.cli.runner import _one_line_errors, run_cli  # noqa: E402
-from inspector.engine.errors import ExportError, LabelsError, ModelLoadError  # noqa: E402
-from inspector.engine.extraction import Inspector  # noqa: E402
+from inspector.engine.class_head import describe_score  # noqa: E402
+from inspector.engine.errors import ExportError  # noqa: E402
 from inspector.engine.image_loading import open_image, prepare_image  # noqa: E402
-from inspector.engine.labels import load_labels  # noqa: E402
-from inspector.engine.model_inputs import load_other_inputs  # noqa: E402
-from inspector.engine.model_loading import load_model  # noqa: E402
-from inspector.engine.preprocessing import PRESETS  # noqa: E402
 from inspector.render.exporting import export_inspection, select_layers  # noqa: E402
 from inspector.render.probability import format_probability  # noqa: E402
 from inspector.render.report import render_report, save_report  # noqa: E402
-
-
-def _value_range(text: str) -> tuple[float, float]:
-    try:
-        low, high = (float(part) for part in text.split(","))
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"expected LOW,HIGH such as 0,1 or 0,255; received {text!r}"
-        ) from None
-    if not low < high:
-        raise argparse.ArgumentTypeError(f"expected LOW < HIGH; received {text!r}")
-    return (low, high)
 
 
 def _class_index(text: str) -> int:
@@ -62,16 +47,6 @@ def _class_index(text: str) -> int:
     if value < 0:
         raise argparse.ArgumentTypeError(f"expected a class index 0, 1, ...; received {text!r}")
     return value
-
-
-def _output(text: str) -> int | str:
-    return int(text) if text.isdigit() else text
-
-
-def _preset(text: str) -> str:
-    if text not in PRESETS:
-        raise argparse.ArgumentTypeError(f"expected one of {', '.join(PRESETS)}; received {text!r}")
-    return text
 
 
 def _crop(text: str) -> str | tuple[int, int, int, int]:
@@ -99,17 +74,9 @@ def add_inspect_parser(subparsers) -> None:
         "summary into DIR.",
     )
     parser.add_argument("image", type=Path, metavar="IMAGE", help="any image Pillow reads")
-    parser.add_argument(
-        "--model", type=Path, metavar="PATH", help=".keras or .h5 file (default: bundled)"
-    )
-    parser.add_argument(
-        "--unsafe", action="store_true", help="allow Lambda layers (runs the file's code)"
-    )
+    add_model_options(parser)
     parser.add_argument(
         "--target", type=_class_index, metavar="N", help="class index (default: top class)"
-    )
-    parser.add_argument(
-        "--output", type=_output, metavar="NAME_OR_INDEX", help="model output (default: first)"
     )
     parser.add_argument(
         "--layers", default="all", metavar="all|NAME,...", help="layers to write (default: all)"
@@ -119,37 +86,6 @@ def add_inspect_parser(subparsers) -> None:
         default="all",
         metavar="all|none|NAME,...",
         help=f"'all' (default), 'none' or a comma list of: {', '.join(method_names())}",
-    )
-    parser.add_argument(
-        "--value-range",
-        type=_value_range,
-        metavar="LOW,HIGH",
-        help="pixel scale fed to the model (default: from the model)",
-    )
-    parser.add_argument(
-        "--preprocess",
-        type=_preset,
-        default="auto",
-        metavar="|".join(PRESETS),
-        help="how pixels are scaled for the model: 'auto' (default) recognises "
-        "keras.applications families; tf = -1..1, caffe = BGR minus the ImageNet mean, "
-        "torch = ImageNet mean/std, 0-1, 0-255 or none (raw 0..255)",
-    )
-    parser.add_argument(
-        "--labels", type=Path, metavar="FILE", help="class names: .txt (one per line) or .json"
-    )
-    parser.add_argument(
-        "--input",
-        type=_output,
-        dest="image_input",
-        metavar="NAME_OR_INDEX",
-        help="which model input is the image (multi-input models)",
-    )
-    parser.add_argument(
-        "--other-inputs",
-        type=Path,
-        metavar="FILE.npz",
-        help="arrays for the other inputs, keyed by input name (default: zeros)",
     )
     parser.add_argument(
         "--full",
@@ -252,30 +188,21 @@ def run_inspect(
     methods, named = _chosen_methods(args.methods)
     layers = "all" if args.layers.strip() == "all" else _names(args.layers)
     _check_paths(args)
-    model_path = args.model or default_model
-    if model_path is None:
-        raise ModelLoadError(
-            "Expected --model PATH. Received: no --model given and no default model is installed."
-        )
     picture = open_image(args.image)  # a missing or broken image fails before the model loads
-    labels = load_labels(args.labels) if args.labels else None
-    others = load_other_inputs(args.other_inputs) if args.other_inputs else None
     started = time.perf_counter()
-    model = load_model(model_path, unsafe=args.unsafe)
-    inspector = Inspector(model, labels, image_input=args.image_input, other_inputs=others)
+    opened = open_model(args, default_model)
+    inspector = opened.inspector()
     crop = _crop_box(args, picture, inspector.input_shape, find_face)
     prepared = prepare_image(
         picture,
         args.image,
-        model,
+        opened.model,
         input_shape=inspector.input_shape,
-        value_range=args.value_range,
         crop=crop,
-        preprocess=args.preprocess,
+        preprocess=opened.preprocess,
     )
     timings = {"load": time.perf_counter() - started}
-    inspection = inspector.inspect(prepared, target=args.target, output=args.output)
-    _check_labels(labels, inspection)
+    inspection = inspector.inspect(prepared, target=args.target, output=opened.output)
     compact = not args.full
     select_layers(inspection, layers, compact)  # wrong names fail before the slow methods run
     attributions = _attributions(methods, named, inspection, inspector, timings)
@@ -293,14 +220,6 @@ def run_inspect(
     return 0
 
 
-def _check_labels(labels, inspection) -> None:
-    if labels is not None and len(labels) != len(inspection.labels):
-        raise LabelsError(
-            f"Expected {len(inspection.labels)} class names for output "
-            f"{inspection.output_name!r}. Received: {len(labels)} names in --labels."
-        )
-
-
 def _print_summary(inspection, result, attributions, report: Path | None) -> None:
     value = float(inspection.probabilities[inspection.predicted])
     rule = inspection.probability_rule
@@ -312,6 +231,8 @@ def _print_summary(inspection, result, attributions, report: Path | None) -> Non
     print(f"Preprocessing: {inspection.preprocessing[-1]}")
     if inspection.probability_rule == "none":
         print("Output: raw values (linear output: no softmax or sigmoid), not probabilities.")
+    if inspection.score_kind != "logit":
+        print(f"Score: {describe_score(inspection.score_kind)}.")
     if inspection.inputs_note:
         print(f"Inputs: {inspection.inputs_note}")
     print(f"Wrote {result.out_dir}/:")

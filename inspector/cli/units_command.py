@@ -30,10 +30,11 @@ from inspector.cli.cli_helpers import (
     positive_int,
     write_staged,
 )
+from inspector.cli.model_options import add_model_options
 from inspector.engine.errors import DatasetError
 from inspector.render.exporting import file_stem
-from inspector.render.unit_sheets import channel_row, unit_sheet
-from inspector.units.cluster import dask_shard_map
+from inspector.render.unit_sheets import channel_row, picture, unit_sheet
+from inspector.units.cluster import ProbeSpec, dask_shard_map
 from inspector.units.documents import units_document
 from inspector.units.feature_visualization import FeatureVisualizer
 from inspector.units.run import mine_units
@@ -51,7 +52,7 @@ def add_units_parser(subparsers) -> None:
         description="Mine the top-k images of every channel of the chosen layers over a "
         "data set, with receptive-field crops, unit gradients and statistics.",
     )
-    parser.add_argument("--model", type=Path, metavar="M.keras", help="default: the bundled model")
+    add_model_options(parser)
     parser.add_argument(
         "--data",
         default=DEFAULT_DATA,
@@ -72,13 +73,19 @@ def run_units(
     args: argparse.Namespace, default_model: Path | None, bundled: BundledProvider | None
 ) -> int:
     """Run ``units`` for parsed ``args``; raises ``InspectorError`` for bad input."""
-    path, layers, probe = open_probe(args, default_model)
-    source = open_source(args.data, probe.input_shape, probe.value_range, bundled)
+    opened, probe = open_probe(args, default_model)
+    source = open_source(args.data, probe.input_shape, probe.preprocess, bundled)
     with cluster_client(args.scheduler) as client:
         shard_map = (
             None
             if client is None
-            else dask_shard_map(client, path, layers, args.top_k, args.batch_size, source)
+            else dask_shard_map(
+                client,
+                ProbeSpec.of(opened.path, probe, args.unsafe),
+                args.top_k,
+                args.batch_size,
+                source,
+            )
         )
         result = mine_units(
             probe,
@@ -93,13 +100,13 @@ def run_units(
             f"Expected at least one readable image. Received: {len(source)} files under "
             f"{args.data!r}, none of which could be read."
         )
-    write_staged(args.out, lambda folder: _write(folder, args, path, probe, source, result))
+    write_staged(args.out, lambda folder: _write(folder, args, opened, probe, source, result))
     skipped = f" ({result.skipped} unreadable files skipped)" if result.skipped else ""
     print(f"Mined {result.images} images{skipped}; wrote {args.out}/units.json and sheets/.")
     return 0
 
 
-def _write(folder: Path, args, path: Path, probe, source, result) -> None:
+def _write(folder: Path, args, opened, probe, source, result) -> None:
     gradients = UnitGradients(probe)
     visualizer = FeatureVisualizer(probe) if args.visualize else None
     is_face = getattr(source, "is_face", None)
@@ -117,7 +124,7 @@ def _write(folder: Path, args, path: Path, probe, source, result) -> None:
                 crops.crops[c],
                 crops.gradients[c],
                 units.scores[c, : len(crops.crops[c])],
-                probe.value_range,
+                probe.preprocess.preset,
                 visualization=None if visuals is None else visuals[0].images[c],
                 label=_faces_label(units.images[c], is_face),
                 marks=units.centres_in_boxes(c)[: len(crops.crops[c])],
@@ -127,7 +134,7 @@ def _write(folder: Path, args, path: Path, probe, source, result) -> None:
         title = f"{name} ({units.layer.class_name}, {units.channels} channels), data {args.data}"
         unit_sheet(title, rows).save(folder / "sheets" / f"{file_stem(name)}.png")
     document = units_document(
-        result, str(path), str(args.data), is_face=is_face, visualizations=visualizations
+        result, str(opened.path), str(args.data), is_face=is_face, visualizations=visualizations
     )
     (folder / "units.json").write_text(json.dumps(document, indent=1))
 
@@ -146,13 +153,11 @@ def _visualize(visualizer: FeatureVisualizer, units, folder: Path):
     result = visualizer.visualize(name, np.arange(units.channels))
     target = folder / "visualizations" / file_stem(name)
     target.mkdir(parents=True)
-    low, high = visualizer.probe.value_range
+    preset = visualizer.probe.preprocess.preset
     entries = []
     for c, image in enumerate(result.images):
-        unit = np.clip((image - low) / (high - low), 0, 1)
-        grey = (unit[..., 0] if unit.shape[-1] == 1 else unit[..., :3]) * 255 + 0.5
         relative = f"visualizations/{file_stem(name)}/channel_{c}.png"
-        Image.fromarray(grey.astype(np.uint8)).save(folder / relative)
+        Image.fromarray(picture(image, preset)).save(folder / relative)
         best = float(units.scores[c, 0])
         entries.append(
             {

@@ -19,27 +19,34 @@ SQUASHING = ("softmax", "sigmoid")
 
 @dataclass
 class ClassHead:
-    """Per-class logits for a batch, and how to turn them into probabilities.
+    """Per-class logits for a batch, and how to turn them into what is shown.
 
     Probabilities are computed afterwards in NumPy (``probabilities``): the
     traced pass then holds only what the gradient needs.
 
     Attributes:
         logits: ``(batch, num_classes)``; a single sigmoid unit ``z`` becomes the two
-            class logits ``[-z, z]``, since log(p0 / (1 - p0)) = -z.
-        rule: what the output's own activation does to the logits, so the
-            probabilities shown are the model's: ``"softmax"``; ``"sigmoid"``
-            (each unit on its own: multi-label, or ``[1-p, p]`` for one unit);
-            ``"none"`` (a linear output, e.g. a regression, or a spatial output:
-            the raw values are shown as they are).
-        score_kind: ``"logit"``; ``"channel mean"`` for a spatial output; or
-            ``"output"`` where the output's squashing function is unknown; the raw
-            output is then differentiated and treated as logits.
+            class logits ``[-z, z]``, since log(p0 / (1 - p0)) = -z. For a spatial
+            output, each class's pre-activation averaged over the positions.
+        rule: how the shown values read: ``"softmax"`` / ``"sigmoid"``
+            (probabilities; for one unit ``[1-p, p]``), or ``"none"`` (raw values:
+            a regression, or a spatial linear output).
+        score_kind: what the differentiated score is, in words: ``"logit"``;
+            ``"value"`` (a linear output's unit); ``"mean logit over positions"``
+            (a per-position softmax or sigmoid); ``"channel mean"`` (a spatial
+            linear output); ``"output"`` (the squashing is unknown: the raw output
+            is differentiated).
+        source: the record name of the layer that made the chosen output.
+        shown: ``(batch, num_classes)`` the values to show when they are not a
+            function of ``logits`` (a per-position softmax: each class's
+            probability averaged over the positions), else None.
     """
 
     logits: tf.Tensor
     rule: str
     score_kind: str
+    source: str = "output"
+    shown: tf.Tensor | None = None
 
     def target_score(self, target):
         """(top class, chosen class, its logit) for the first image.
@@ -54,6 +61,21 @@ class ClassHead:
         # A one-hot product differentiates to a multiply; a gather would need a
         # scatter in the backward pass.
         return top, chosen, tf.reduce_sum(first * tf.one_hot(chosen, first.shape[-1]))
+
+
+SCORE_WORDS = {
+    "logit": "the class's logit (before its softmax or sigmoid)",
+    "value": "the unit's raw value (a linear output: values, not classes)",
+    "mean logit over positions": "the class's logit averaged over every position "
+    "(a per-position softmax or sigmoid; shown: its probabilities averaged)",
+    "channel mean": "the channel's mean over every position (a spatial linear output)",
+    "output": "the raw output (its squashing function is unknown)",
+}
+
+
+def describe_score(score_kind: str) -> str:
+    """What a ``score_kind`` means, in words (the CLI, the report and the app say it)."""
+    return SCORE_WORDS.get(score_kind, score_kind)
 
 
 def rule_for(squashing: str) -> str:
@@ -115,23 +137,36 @@ def _logits_of(output, recorder: StepRecorder) -> tuple[tf.Tensor, str]:
 
 
 def class_head(output, recorder: StepRecorder) -> ClassHead:
-    """Class logits for ``output``, a ``(batch, units)`` tensor.
+    """Class logits for ``output``, a ``(batch, units)`` or spatial ``(batch, ..., C)``
+    tensor.
 
-    An output that is still spatial, ``(batch, H, W, C)`` as from a headless
-    backbone, is scored per channel by its spatial mean, and says so.
+    A spatial output is scored per channel by the spatial mean of its
+    pre-activation: for a per-position softmax (a fully convolutional detector)
+    the logits behind the softmax, as gradients should differentiate logits, with
+    the model's own probabilities averaged over the positions shown; for a
+    linear one (a headless backbone, a box map) the values themselves.
     """
-    if len(output.shape) > 2:
-        means = tf.reduce_mean(
-            tf.cast(output, tf.float32), axis=list(range(1, len(output.shape) - 1))
-        )
-        return ClassHead(means, "none", "channel mean")
+    producer = recorder.producer_of(output)
+    source = producer.name if producer is not None else "output"
     logits, squashing = _logits_of(output, recorder)
     logits = tf.cast(logits, tf.float32)
-    score_kind = "logit" if squashing in (*SQUASHING, "linear") else "output"
+    if len(output.shape) > 2:
+        axes = list(range(1, len(output.shape) - 1))
+        means = tf.reduce_mean(logits, axis=axes)
+        if squashing in SQUASHING:
+            shown = tf.reduce_mean(tf.cast(output, tf.float32), axis=axes)
+            return ClassHead(means, squashing, "mean logit over positions", source, shown)
+        return ClassHead(means, "none", "channel mean", source)
+    if squashing in SQUASHING:
+        score_kind = "logit"
+    elif squashing == "linear":
+        score_kind = "value"
+    else:
+        score_kind = "output"
     if output.shape[-1] == 1 and squashing == "sigmoid":
         # One sigmoid unit is a binary classifier whose logit is that unit.
-        return ClassHead(logits * tf.constant([[-1.0, 1.0]]), "sigmoid", score_kind)
-    return ClassHead(logits, rule_for(squashing), score_kind)
+        return ClassHead(logits * tf.constant([[-1.0, 1.0]]), "sigmoid", score_kind, source)
+    return ClassHead(logits, rule_for(squashing), score_kind, source)
 
 
 def static_rule(output) -> tuple[str, int]:
@@ -145,10 +180,10 @@ def static_rule(output) -> tuple[str, int]:
         inner = getattr(layer, "_functional", None) or layer
         layer = keras.tree.flatten(inner.outputs)[0]._keras_history.operation
     units = int(output.shape[-1]) if output.shape[-1] is not None else 0
-    if len(output.shape) > 2:
-        return "none", units
     softmax_layer = isinstance(layer, keras.layers.Softmax)
     rule = rule_for("softmax" if softmax_layer else _activation_name(layer))
+    if len(output.shape) > 2:  # per position: shown as averaged probabilities, or raw
+        return rule, units
     return rule, 2 if units == 1 and rule == "sigmoid" else units
 
 
@@ -156,11 +191,12 @@ class Logits(keras.layers.Layer):
     """Stands for the class logits in the layer list; it is never called."""
 
 
-def logits_step(steps: list[Step], head: ClassHead) -> Step:
+def logits_step(head: ClassHead) -> Step:
     """A record for the class logits, so the backprop view starts at the score.
 
-    The output layer's own record holds probabilities, which the logit score does
-    not depend on; this extra record holds the logits, whose gradient is one-hot.
+    Named after the layer of the CHOSEN output (``box_head.logits`` would be
+    wrong for ``--output face_prob``). The output layer's own record holds
+    probabilities, which the logit score does not depend on; this extra record
+    holds the logits, whose gradient is one-hot.
     """
-    last = steps[-1]
-    return Step(f"{last.name}.logits", Logits(name="logits"), head.logits, (last.name,))
+    return Step(f"{head.source}.logits", Logits(name="logits"), head.logits, (head.source,))

@@ -34,8 +34,49 @@ class _LayerLayout:
     reaches_target: tuple[bool, ...]
     score_kind: str
     probability_rule: str
+    shown_directly: bool  # the values shown come from the pass, not from the logits
     num_classes: int
     param_counts: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class OutputDescription:
+    """One model output, as a picker lists it.
+
+    Attributes:
+        index: its position among the model's outputs; ``name``: its layer's name.
+        shape: without the batch axis, e.g. ``(4,)`` or ``(12, 12, 2)``.
+        rule: ``"softmax"``, ``"sigmoid"`` or ``"none"`` (``class_head``).
+        classes: how many scores it offers as targets.
+        kind: what it is, in words: ``"class probabilities (softmax)"``,
+            ``"values (linear: not classes)"``, ``"per-position probabilities
+            (softmax at each of 12x12 positions)"``...
+    """
+
+    index: int
+    name: str
+    shape: tuple
+    rule: str
+    classes: int
+    kind: str
+
+    @property
+    def scores_classes(self) -> bool:
+        """True for class scores (a softmax or sigmoid), False for raw values."""
+        return self.rule != "none"
+
+
+def _output_kind(shape: tuple, rule: str, classes: int) -> str:
+    if len(shape) > 1:
+        where = "x".join(str(d) for d in shape[:-1])
+        if rule == "none":
+            return f"a spatial map (linear, {where} positions; scored by each channel's mean)"
+        return f"per-position probabilities ({rule} at each of {where} positions)"
+    if rule == "softmax":
+        return "class probabilities (softmax)"
+    if rule == "sigmoid":
+        return "a probability (sigmoid)" if shape[-1] == 1 else "probabilities (sigmoid each)"
+    return "a value (linear)" if classes == 1 else "values (linear: not classes)"
 
 
 @dataclass(frozen=True)
@@ -86,6 +127,19 @@ class Inspector:
         self._static_facts: dict[tuple, _StaticFacts] = {}
         self._concrete: dict[int, tf.types.experimental.ConcreteFunction] = {}
 
+    def for_copy(self, model: keras.Model) -> Inspector:
+        """An ``Inspector`` of ``model`` (a copy of this one's architecture) with the
+        same labels and inputs: the randomisation check's copy is fed and scored as
+        the user's model is."""
+        others = {
+            name: fixed
+            for name, fixed in zip(self._plan.names, self._plan.others, strict=True)
+            if fixed is not None
+        }
+        return Inspector(
+            model, self._labels, image_input=self._plan.image_index, other_inputs=others
+        )
+
     # --- model facts -------------------------------------------------------------
     @property
     def input_shape(self) -> tuple[int | None, int | None, int]:
@@ -125,6 +179,20 @@ class Inspector:
         layout = self._layouts[index]
         return layout.probability_rule, layout.num_classes
 
+    def describe_outputs(self) -> tuple[OutputDescription, ...]:
+        """Every model output by name, shape and kind: what the app's output picker
+        lists, so a detector's face probability is reachable beside its box offsets."""
+        shapes = (
+            [tuple(t.shape[1:]) for t in self._graph.outputs] if self._graph is not None else [()]
+        )
+        out = []
+        for index, name in enumerate(self.output_names):
+            rule, classes = self._head_facts(index)
+            shape = shapes[index] if index < len(shapes) else ()
+            kind = _output_kind(shape, rule, classes)
+            out.append(OutputDescription(index, name, shape, rule, classes, kind))
+        return tuple(out)
+
     def probability_rule(self, output: int | str | None = None) -> str:
         """``"softmax"``, ``"sigmoid"`` or ``"none"``: what the output's activation does."""
         return self._head_facts(self.output_index(output))[0]
@@ -133,32 +201,25 @@ class Inspector:
         """Classes of an output; one sigmoid unit counts as two classes."""
         return self._head_facts(self.output_index(output))[1]
 
-    def labels_for(self, num_classes: int) -> tuple[str, ...]:
+    def labels_for(self, num_classes: int, rule: str = "softmax") -> tuple[str, ...]:
+        """Names of an output's scores: the given or stored class names, ImageNet's,
+        else ``class 0..n`` (``unit 0..n`` for a linear output: values, not classes)."""
         if self._labels and len(self._labels) == num_classes:
             return tuple(self._labels)
         if self._imagenet and num_classes == IMAGENET_CLASSES:
             return imagenet_labels()
-        return tuple(f"class {i}" for i in range(num_classes))
+        word = "unit" if rule == "none" else "class"
+        return tuple(f"{word} {i}" for i in range(num_classes))
 
     # --- the traced passes -------------------------------------------------------
     def _signature(self, batch: int | None, scalar_target: bool = False) -> list:
         image = tf.TensorSpec((batch, *self.input_shape), tf.float32)
         return [image, tf.TensorSpec((), tf.int32)] if scalar_target else [image]
 
-    def _feed(self, x):
-        """The model's inputs: the image ``x`` and the fixed others, batched like ``x``."""
-        if len(self._plan.names) == 1:
-            return x
-        batch = tf.shape(x)[0]
-        return [
-            x if fixed is None else tf.repeat(tf.constant(fixed[None]), batch, axis=0)
-            for fixed in self._plan.others
-        ]
-
     def _run_head(self, x, output_index: int, call_layer=None):
         recorder = StepRecorder()
         recorder.mark_input(x)
-        outputs = run_model(self.model, self._feed(x), recorder, call_layer=call_layer)
+        outputs = run_model(self.model, self._plan.feed(x), recorder, call_layer=call_layer)
         return recorder, class_head(keras.tree.flatten(outputs)[output_index], recorder)
 
     def _full_pass(self, output_index: int):
@@ -174,7 +235,7 @@ class Inspector:
                 recorder, head = self._run_head(x, output_index)
                 top, chosen, score = head.target_score(target)
             steps = [s for s in recorder.steps if _is_float_tensor(s.output)]
-            steps.append(logits_step(steps, head))
+            steps.append(logits_step(head))
             activations = [s.output for s in steps]
             gradients = tape.gradient(score, [x, *activations])
             # A mixed-precision model computes in float16; what we return is float32.
@@ -188,12 +249,14 @@ class Inspector:
                 reaches_target=tuple(g is not None for g in gradients[1:]),
                 score_kind=head.score_kind,
                 probability_rule=head.rule,
+                shown_directly=head.shown is not None,
                 num_classes=int(head.logits.shape[-1]),
                 param_counts=tuple(_param_count(s.layer) for s in steps),
             )
             # Layers the score does not depend on get None here and zeros in
             # NumPy later: zeros made inside the graph would cost a kernel each.
-            return activations, gradients, head.logits[0], top, chosen, score
+            shown = head.shown[0] if head.shown is not None else head.logits[0]
+            return activations, gradients, head.logits[0], shown, top, chosen, score
 
         self._passes[output_index] = full_pass
         return full_pass
@@ -231,12 +294,12 @@ class Inspector:
         self._check_target(target, self.num_classes(index))
         target_value = -1 if target is None else int(target)
         started = time.perf_counter()
-        activations, gradients, logits, top, chosen, score = self._traced_pass(index)(
+        activations, gradients, logits, shown, top, chosen, score = self._traced_pass(index)(
             tf.constant(pixels[None]), tf.constant(target_value, tf.int32)
         )
         passed = time.perf_counter()
         layout = self._layouts[index]
-        probabilities = class_probabilities(np.asarray(logits), layout.probability_rule)
+        probabilities = self._shown(layout, np.asarray(logits), np.asarray(shown))
         records = self._records(layout, activations, gradients[1:], pixels.shape[:2])
         timings = {"pass": passed - started, "to_numpy": time.perf_counter() - passed}
         return Inspection(
@@ -247,7 +310,7 @@ class Inspector:
             model_name=self.model.name,
             output_index=index,
             output_name=self.output_names[index],
-            labels=self.labels_for(probabilities.shape[0]),
+            labels=self.labels_for(probabilities.shape[0], layout.probability_rule),
             probabilities=read_only(probabilities),
             target=int(chosen),
             score=float(score),
@@ -255,11 +318,19 @@ class Inspector:
             input_gradient=_gradient_or_zeros(gradients[0], pixels.shape),
             layers=records,
             timings=timings,
-            preset=prepared.preset if prepared else "",
+            preprocess=prepared.preprocess if prepared else None,
             probability_rule=layout.probability_rule,
             top_class=int(top),
             inputs_note=self._plan.note,
         )
+
+    @staticmethod
+    def _shown(layout: _LayerLayout, logits: np.ndarray, shown: np.ndarray) -> np.ndarray:
+        """What the output says: the pass's own averaged probabilities for a
+        per-position softmax, else the logits through the output's activation."""
+        if layout.shown_directly:
+            return shown.astype(np.float32)
+        return class_probabilities(logits, layout.probability_rule)
 
     def _facts(self, layout: _LayerLayout, activations, input_hw) -> _StaticFacts:
         key = (layout.names, tuple(input_hw))
@@ -351,11 +422,14 @@ class Inspector:
             @tf.function(input_signature=self._signature(None), autograph=False)
             def predict_fn(x):
                 _, head = self._run_head(x, index)
-                return head.logits
+                return head.logits, head.logits if head.shown is None else head.shown
 
             self._predict_fns[index] = predict_fn
-        logits = np.asarray(self._predict_fns[index](tf.constant(batch, tf.float32)))
-        return logits, class_probabilities(logits, self.probability_rule(index))
+        logits, shown = self._predict_fns[index](tf.constant(batch, tf.float32))
+        self._traced_pass(index)  # its layout says how the values read
+        return np.asarray(logits), self._shown(
+            self._layouts[index], np.asarray(logits), np.asarray(shown)
+        )
 
 
 def _gradient_or_zeros(gradient, shape: tuple[int, ...]) -> np.ndarray:

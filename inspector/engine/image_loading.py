@@ -11,13 +11,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from inspector.engine.errors import ImageLoadError
 from inspector.engine.inspection import read_only
-from inspector.engine.preprocessing import (
-    describe,
-    has_scaling_layer,
-    range_preset,
-    resolve_preset,
-    to_model_input,
-)
+from inspector.engine.preprocessing import Preprocessing, decide_preprocessing, describe
 
 # Pillow's own bomb limit is ~89 MP with only a warning below twice that; we
 # refuse anything above this many pixels outright.
@@ -34,8 +28,8 @@ class PreparedImage:
         steps: human-readable preprocessing steps, in order.
         source: the file it came from.
         original_size: ``(width, height)`` of the file before cropping and resizing.
-        preset: the preprocessing preset applied (see ``preprocessing.PRESETS``),
-            e.g. ``"tf"``, or a linear range ``"LOW,HIGH"``.
+        preprocess: the preprocessing applied and where it was decided
+            (``preprocessing.decide_preprocessing``).
     """
 
     pixels: np.ndarray
@@ -43,19 +37,12 @@ class PreparedImage:
     steps: tuple[str, ...]
     source: str
     original_size: tuple[int, int]
-    preset: str = "0-1"
+    preprocess: Preprocessing
 
-
-def expected_value_range(model) -> tuple[float, float]:
-    """The pixel value range a model wants: 0..255 if it rescales inputs itself.
-
-    A model that starts with a Rescaling or Normalization layer (as Keras
-    recommends, and as the bundled face model does) takes raw 0..255 pixels;
-    any other model is fed 0..1.
-    """
-    from inspector.engine.graph_walk import graph_of
-
-    return (0.0, 255.0) if has_scaling_layer(graph_of(model)) else (0.0, 1.0)
+    @property
+    def preset(self) -> str:
+        """The preset applied (``"tf"``, ``"0-1"``, a range ``"LOW,HIGH"``...)."""
+        return self.preprocess.preset
 
 
 def open_image(path: str | Path, max_pixels: int = MAX_PIXELS) -> Image.Image:
@@ -170,7 +157,7 @@ def load_image(
     input_shape=None,
     value_range: tuple[float, float] | None = None,
     crop: tuple[int, int, int, int] | None = None,
-    preprocess: str = "auto",
+    preprocess: str | Preprocessing = "auto",
 ) -> PreparedImage:
     """Load an image file as the input a model expects.
 
@@ -183,7 +170,8 @@ def load_image(
         crop: optional ``(left, top, right, bottom)`` box in file pixels.
         preprocess: a preset of ``inspector.engine.preprocessing`` (``auto``,
             ``none``, ``tf``, ``torch``, ``caffe``, ``0-1``, ``0-255``); ``auto``
-            recognises the model's family (see ``resolve_preset``).
+            recognises the model's family (see ``decide_preprocessing``); or a
+            ``Preprocessing`` already decided, used as it is.
 
     Returns:
         A ``PreparedImage`` whose ``pixels`` are float32 ``(H, W, C)``.
@@ -210,15 +198,21 @@ def prepare_image(
     input_shape=None,
     value_range: tuple[float, float] | None = None,
     crop: tuple[int, int, int, int] | None = None,
-    preprocess: str = "auto",
+    preprocess: str | Preprocessing = "auto",
 ) -> PreparedImage:
     """``load_image`` for a picture already decoded by ``open_image``.
 
     Callers that need the original picture too (for a face crop) decode the
     file once and pass it here. ``path`` only names the source.
     """
-    preset, reason = _preset_for(model, input_shape, value_range, preprocess)
+    chosen = (
+        preprocess
+        if isinstance(preprocess, Preprocessing)
+        else decide_preprocessing(model, preprocess, value_range)
+    )
     if input_shape is None:
+        if model is None:
+            raise ValueError("load_image needs a model or an input_shape")
         from inspector.engine.model_inputs import image_shape
 
         input_shape = image_shape(model)
@@ -230,27 +224,16 @@ def prepare_image(
     raw = np.asarray(image, dtype=np.float32)
     if raw.ndim == 2:
         raw = raw[..., None]
-    pixels = to_model_input(raw, preset)
-    steps.append(f"preprocess {preset} ({reason}): {describe(preset)}")
+    pixels = chosen.apply(raw)
+    steps.append(f"preprocess {chosen.words()}: {describe(chosen.preset)}")
     return PreparedImage(
         read_only(pixels),
         read_only(display_from_unit(raw / 255.0)),
         tuple(steps),
         str(path),
         original_size,
-        preset,
+        chosen,
     )
-
-
-def _preset_for(model, input_shape, value_range, preprocess: str) -> tuple[str, str]:
-    """(preset, why) for ``prepare_image``'s arguments."""
-    if value_range is not None:
-        return range_preset(*value_range), "chosen value range"
-    if model is None:
-        if input_shape is None:
-            raise ValueError("load_image needs a model or an input_shape")
-        return resolve_preset(None, preprocess) if preprocess != "auto" else ("0-1", "default")
-    return resolve_preset(model, preprocess)
 
 
 def display_from_unit(unit: np.ndarray) -> np.ndarray:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from inspector.engine.errors import LayerNotFoundError
+from inspector.engine.preprocessing import Preprocessing
 
 
 def read_only(array: np.ndarray) -> np.ndarray:
@@ -113,13 +114,16 @@ class Inspection:
             ``[1-p, p]``; for a linear output the raw values, not probabilities.
         target: the class whose score was differentiated.
         score: the target's pre-softmax (or pre-sigmoid) logit.
-        score_kind: always ``"logit"``; said so that exports are explicit.
+        score_kind: what ``score`` is (``"logit"``, ``"value"``, ``"mean logit over
+            positions"``, ``"channel mean"``, ``"output"``; in words:
+            ``class_head.describe_score``), said so that exports are explicit.
         input_gradient: d(score)/d(image), float32 ``(H, W, C)``.
         layers: one record per layer, in execution order (input first excluded).
         timings: seconds spent per phase, e.g. ``{"pass": 0.03, "to_numpy": 0.001}``.
-        preset: the preprocessing preset the image went through (``"tf"``,
-            ``"caffe"``, ``"0-1"``, a range ``"LOW,HIGH"``...; ``""`` for an array
-            given as is); ``preprocessing.black_value(preset, C)`` is black.
+        preprocess: the preprocessing the image went through and where it was
+            decided (a ``preprocessing.Preprocessing``); None for an array given as
+            is. ``preset`` names it (``"tf"``, ``"0-1"``, ``"LOW,HIGH"``; ``""`` for
+            None); ``preprocessing.black_value(preset, C)`` is black.
         probability_rule: ``"softmax"``, ``"sigmoid"`` (each unit on its own) or
             ``"none"`` (raw output values: a regression or a spatial output).
         top_class: the class with the highest logit, from the same numbers as the
@@ -143,10 +147,14 @@ class Inspection:
     input_gradient: np.ndarray
     layers: tuple[LayerRecord, ...]
     timings: dict[str, float] = field(default_factory=dict, compare=False)
-    preset: str = ""
+    preprocess: Preprocessing | None = None
     probability_rule: str = "softmax"
     top_class: int = -1
     inputs_note: str = ""
+
+    @property
+    def preset(self) -> str:
+        return self.preprocess.preset if self.preprocess is not None else ""
 
     @property
     def target_label(self) -> str:

@@ -38,6 +38,20 @@ class InputPlan:
     others: tuple
     note: str
 
+    def feed(self, x):
+        """The model's inputs for an image batch ``x`` (a tensor ``(B, H, W, C)``): ``x``
+        itself for a one-input model, else every input in order, the fixed others
+        repeated to ``x``'s batch (call inside a traced function)."""
+        if len(self.names) == 1:
+            return x
+        import tensorflow as tf
+
+        batch = tf.shape(x)[0]
+        return [
+            x if fixed is None else tf.repeat(tf.constant(fixed[None]), batch, axis=0)
+            for fixed in self.others
+        ]
+
 
 def _symbolic_inputs(model) -> list:
     if is_graph_model(model):

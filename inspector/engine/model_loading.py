@@ -15,8 +15,11 @@ from pathlib import Path
 import keras
 
 from inspector.engine.errors import ModelLoadError, UnsafeModelError
+from inspector.engine.preprocessing import check_preset
 
-LABELS_ENTRY = "labels.json"  # our own entry inside a .keras zip: the class names
+# Our own entry inside a .keras zip: {"labels": [...], "preprocess": "..."} (or, as
+# older files have it, the list of class names alone).
+LABELS_ENTRY = "labels.json"
 
 
 def _config_of_keras_zip(path: Path) -> dict:
@@ -172,14 +175,30 @@ def load_model(path: str | Path, *, unsafe: bool = False, compile: bool = False)
     return model
 
 
-def save_model(model: keras.Model, path: str | Path, labels: tuple[str, ...] | None) -> None:
-    """Save ``model`` as ``.keras`` with its class names inside, atomically."""
+def save_model(
+    model: keras.Model,
+    path: str | Path,
+    labels: tuple[str, ...] | None,
+    preprocess: str | None = None,
+) -> None:
+    """Save ``model`` as ``.keras`` with its class names and preprocessing inside,
+    atomically, so that loading it back says both as facts (``source`` ``sidecar``).
+
+    Args:
+        labels: class names, or None.
+        preprocess: the preset its inputs need (``inspector.engine.preprocessing``);
+            None keeps the one the model was loaded with, if any.
+    """
     path = Path(path)
     partial = path.with_name(path.name + ".partial.keras")
     model.save(partial)
-    if labels:
+    preprocess = preprocess or getattr(model, "preprocess_preset", None)
+    stored = {"labels": list(labels)} if labels else {}
+    if preprocess:
+        stored["preprocess"] = check_preset(preprocess)
+    if stored:
         with zipfile.ZipFile(partial, "a") as archive:
-            archive.writestr(LABELS_ENTRY, json.dumps(list(labels)))
+            archive.writestr(LABELS_ENTRY, json.dumps(stored))
     partial.replace(path)
 
 

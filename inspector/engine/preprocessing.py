@@ -17,13 +17,20 @@ model's input space. The presets follow ``keras.applications``'s own
 
 ``auto`` resolves to one of them from a setting stored beside the model, the
 ``keras.applications`` family (the model's name, its nested models' names, or
-layer names only that family has), else the old rule: a Rescaling or
-Normalization layer near the input means 0..255, anything else 0..1.
+layer names only that family has), else a guess: a Rescaling or Normalization
+layer near the input means 0..255, anything else 0..1.
+
+``decide_preprocessing`` is the ONE place where a model's preprocessing is
+decided: ``inspect``, ``evaluate``, ``units``, ``dissect``, every tab of the app
+and the Python API call it, and everything they write records the preset and
+where it came from (``Preprocessing.source``: ``sidecar``, ``model_name``,
+``layer_names``, ``user`` or ``default``, the last a guess that reads as one).
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -167,7 +174,7 @@ def _resolved_range(preset: str) -> tuple[float, float]:
     if found is None:
         check_preset(preset)  # names the valid presets
         raise PreprocessingError(
-            "Expected a resolved preset (not 'auto'); call resolve_preset first. "
+            "Expected a resolved preset (not 'auto'); call decide_preprocessing first. "
             f"Received: preprocess={preset!r}."
         )
     return found
@@ -233,26 +240,97 @@ def has_scaling_layer(model) -> bool:
     return any(type(layer).__name__ in _SCALE_LAYERS for layer in _first_layers(model))
 
 
-def resolve_preset(model, requested: str = "auto") -> tuple[str, str]:
-    """The preset to use for ``model`` and why.
+SOURCES = ("sidecar", "model_name", "layer_names", "user", "default")
+
+
+@dataclass(frozen=True)
+class Preprocessing:
+    """How raw pixels become one model's input, and where that was decided.
+
+    Attributes:
+        preset: a resolved preset (never ``auto``) or a ``"LOW,HIGH"`` range.
+        source: one of ``SOURCES``: ``sidecar`` (stored beside or inside the model
+            file), ``model_name`` or ``layer_names`` (a ``keras.applications``
+            family recognised by its name or by layer names only it has), ``user``
+            (``--preprocess``/``--value-range`` or the app's picker), ``default``
+            (a guess: nothing said which).
+        reason: the decision in words, e.g. ``"keras.applications MobileNetV2"``.
+    """
+
+    preset: str
+    source: str
+    reason: str
+
+    @property
+    def guessed(self) -> bool:
+        return self.source == "default"
+
+    def apply(self, raw: np.ndarray) -> np.ndarray:
+        """float32 model input from raw 0..255 pixels ``(..., C)`` (``to_model_input``)."""
+        return to_model_input(raw, self.preset)
+
+    def invert(self, pixels: np.ndarray) -> np.ndarray:
+        """Raw 0..255 pixels (float32, unclipped) from model input (``from_model_input``)."""
+        return from_model_input(pixels, self.preset)
+
+    def bounds(self, channels: int) -> tuple[np.ndarray, np.ndarray]:
+        """float32 ``(channels,)`` each: the model-input values of raw 0 and raw 255, the
+        edges of what a real image can hold (per channel: caffe and torch shift each
+        channel differently)."""
+        low = to_model_input(np.zeros(channels), self.preset)
+        high = to_model_input(np.full(channels, 255.0), self.preset)
+        return np.minimum(low, high), np.maximum(low, high)
+
+    def words(self) -> str:
+        """One line for a status bar or a printed summary, a guess said as one:
+        ``"tf (model name: keras.applications MobileNetV2)"``, ``"caffe (stored with the
+        model)"``, ``"tf (your choice)"``, ``"0-1 (a guess: no scaling layer ...)"``."""
+        if self.guessed:
+            return f"{self.preset} (a guess: {self.reason})"
+        if self.source in ("sidecar", "user"):
+            return f"{self.preset} ({self.reason})"
+        return f"{self.preset} ({self.source.replace('_', ' ')}: {self.reason})"
+
+    def record(self) -> dict:
+        """The two keys every JSON the tool writes carries (an exact contract)."""
+        return {"preprocess": self.preset, "preprocess_source": self.source}
+
+
+def decide_preprocessing(
+    model, preprocess: str = "auto", value_range: tuple[float, float] | None = None
+) -> Preprocessing:
+    """The preprocessing of ``model``: the one decision every command and tab uses.
 
     Args:
-        model: a Keras model; ``model.preprocess_preset`` (set by ``load_model``
-            from the ``<model>.labels.json`` sidecar) is honoured under ``auto``.
-        requested: a preset name, a ``"LOW,HIGH"`` range, or ``"auto"``.
+        model: a Keras model (None: only a user's choice, else the 0..1 guess);
+            ``model.preprocess_preset`` (set by ``load_model`` from the sidecar or
+            the file's own entry) wins under ``auto``.
+        preprocess: a preset name, a ``"LOW,HIGH"`` range, or ``"auto"``.
+        value_range: a linear range chosen by the user; overrides ``preprocess``.
 
-    Returns:
-        ``(preset, reason)``, e.g. ``("tf", "auto: keras.applications MobileNetV2")``.
+    Raises:
+        PreprocessingError: an unknown preset (the valid ones are named), or a
+            stored one that is not a preset.
     """
-    check_preset(requested)
-    if requested != "auto":
-        return requested, "chosen"
+    if value_range is not None:
+        low, high = value_range
+        return Preprocessing(check_preset(range_preset(low, high)), "user", "your value range")
+    check_preset(preprocess)
+    if preprocess != "auto":
+        return Preprocessing(preprocess, "user", "your choice")
     stored = getattr(model, "preprocess_preset", None)
     if stored:
-        return check_preset(stored), "auto: stored beside the model"
-    found = family_of(model) if hasattr(model, "layers") else None
-    if found:
-        return found[1], f"auto: keras.applications {found[0]}"
-    if has_scaling_layer(model):
-        return "0-255", "auto: the model starts with a Rescaling/Normalization layer"
-    return "0-1", "auto: no scaling layer and no known family, so 0..1"
+        return Preprocessing(check_preset(stored), "sidecar", "stored with the model")
+    if model is not None and hasattr(model, "layers"):
+        by_name = _family_by_name(model.name)
+        if by_name:
+            return Preprocessing(by_name[1], "model_name", f"keras.applications {by_name[0]}")
+        found = family_of(model)
+        if found:
+            # A nested backbone found by its own name is still a name; say which.
+            return Preprocessing(found[1], "layer_names", f"keras.applications {found[0]}")
+        if has_scaling_layer(model):
+            return Preprocessing(
+                "0-255", "default", "the model starts with a Rescaling/Normalization layer"
+            )
+    return Preprocessing("0-1", "default", "no scaling layer and no known family, so 0..1")

@@ -22,6 +22,10 @@ from inspector.engine.inspection import ReceptiveField
 
 _WINDOWED = {"Conv2D", "DepthwiseConv2D", "SeparableConv2D", "MaxPooling2D", "AveragePooling2D"}
 _UPSAMPLING = {"UpSampling2D", "Conv2DTranspose", "Resizing"}
+# Layers that only move values around: a map after them has axes that no longer mean
+# the image's rows and columns (a Permute((2, 1, 3)) transposes them; on a square
+# map the shapes alone would not show it).
+REORDERING = {"Permute", "Reshape", "Transpose"}
 _IDENTITY = ReceptiveField(size=(1, 1), jump=(1.0, 1.0), start=(0.0, 0.0))
 
 Result = tuple[ReceptiveField | None, str]
@@ -79,6 +83,8 @@ def _one_layer(
         ), ""
     if kind in _UPSAMPLING:
         return None, f"{kind} upsamples, so its units have no single input window"
+    if kind in REORDERING:
+        return None, f"{kind} reorders values, so its axes are no longer the image's"
     if kind in _WINDOWED:
         return _windowed(layer, parents[0], in_shapes[0][:2]), ""
     if kind == "ZeroPadding2D":

@@ -8,23 +8,27 @@ from pathlib import Path
 import numpy as np
 
 from inspector.engine.errors import RunDirectoryError, UnsupportedModelError
+from inspector.engine.preprocessing import Preprocessing, decide_preprocessing
 from inspector.recording import run_writer
 from inspector.recording.probes import weight_keys
 
 _FLOAT16_MAX = float(np.finfo(np.float16).max)
 
 
-def display_images(images: np.ndarray, value_range: tuple[float, float] | None) -> np.ndarray:
+def display_images(images: np.ndarray, preprocess: Preprocessing | None) -> np.ndarray:
     """uint8 copies of model inputs for showing.
 
     Args:
         images: float ``(P, H, W, C)`` in the model's value scale.
-        value_range: the model's pixel range, or None to stretch the set's min..max.
+        preprocess: the model's preprocessing (its inverse gives the raw pixels back),
+            or None to stretch the set's min..max.
 
     Returns:
         uint8 ``(P, H, W, C)``.
     """
-    low, high = value_range if value_range else (float(images.min()), float(images.max()))
+    if preprocess is not None:
+        return np.clip(preprocess.invert(images) + 0.5, 0, 255).astype(np.uint8)
+    low, high = float(images.min()), float(images.max())
     unit = (images - low) / (high - low) if high > low else np.zeros_like(images)
     return np.clip(unit * 255.0 + 0.5, 0, 255).astype(np.uint8)
 
@@ -76,19 +80,17 @@ class SnapshotStore:
                     f"{str(self.run_dir)!r}. Received: different probe images at step {step}; "
                     "start a new run directory instead."
                 )
-        arrays = {"images": images, "display": display_images(images, self._value_range())}
+        arrays = {"images": images, "display": display_images(images, self._preprocess())}
         if labels is not None:
             arrays["labels"] = np.asarray(labels)
         run_writer.write_arrays(path, arrays)
 
-    def _value_range(self) -> tuple[float, float] | None:
-        from inspector.engine.image_loading import expected_value_range
-
+    def _preprocess(self) -> Preprocessing | None:
         model = self.probe.model if self.probe is not None else None
         if model is None:
             return None
         try:
-            return expected_value_range(model)
+            return decide_preprocessing(model)
         except UnsupportedModelError:
             return None
 

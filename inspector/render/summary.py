@@ -70,6 +70,9 @@ def summary_dict(
         "probabilities": [float(p) for p in inspection.probabilities],
         "probability_rule": inspection.probability_rule,
         "preprocess": inspection.preset,
+        # Where the preset came from: sidecar, model_name, layer_names, user or default
+        # (a guess); "" for an array given as is.
+        "preprocess_source": inspection.preprocess.source if inspection.preprocess else "",
         "inputs": inspection.inputs_note,
         "score": inspection.score_kind,
         "score_value": float(inspection.score),

@@ -69,38 +69,61 @@ def _dashed(draw: ImageDraw.ImageDraw, points: list, fill, width: int, dash: int
         travelled += length
 
 
+def line_style(index: int) -> tuple[tuple[int, int, int], bool]:
+    """``(colour, dotted)`` of the ``index``-th method's line: the palette's colours,
+    then the same colours dotted, so 16 methods never share a look (the controls are
+    grey and dashed)."""
+    return PALETTE[index % len(PALETTE)], index >= len(PALETTE)
+
+
+def _styles(lines: Sequence[CurveLine]) -> list[tuple[tuple[int, int, int], int | None]]:
+    """``(colour, dash length or None)`` of every line, in order."""
+    out, method = [], 0
+    for line in lines:
+        if line.control:
+            out.append((CONTROL_COLOURS.get(line.label, (128, 128, 128)), 6))
+        else:
+            colour, dotted = line_style(method)
+            out.append((colour, 2 if dotted else None))
+            method += 1
+    return out
+
+
 def curve_panel(
     title: str, lines: Sequence[CurveLine], size: tuple[int, int] = (420, 300)
 ) -> Image.Image:
-    """One panel: axes 0..1 on both sides, every line, and a legend with the AUCs."""
+    """One panel: x 0..1, y 0..1 (or the lines' own range when a raw output leaves it),
+    every line, and a legend with the AUCs."""
     width, height = size
     left, right, top, bottom = 44, 12, 28, 36
     panel = Image.new("RGB", (width, height), BACKGROUND)
     draw = ImageDraw.Draw(panel)
     draw_text(draw, (left, 6), title, 14)
+    values = np.concatenate([np.asarray(line.probabilities, float) for line in lines] or [[0.0]])
+    low, high = min(0.0, float(values.min())), max(1.0, float(values.max()))
 
     def at(x: float, y: float) -> tuple[float, float]:
         return (
             left + x * (width - left - right),
-            height - bottom - y * (height - top - bottom),
+            height - bottom - (y - low) / (high - low) * (height - top - bottom),
         )
 
     for tick in (0.0, 0.25, 0.5, 0.75, 1.0):
-        x, y = at(tick, 0.0)
-        draw.line([at(0.0, tick), at(1.0, tick)], fill=(232, 232, 232))
-        draw_text(draw, (int(x) - 10, int(y) + 4), f"{tick:g}", 11)
-        draw_text(draw, (4, int(at(0.0, tick)[1]) - 7), f"{tick:g}", 11)
-    draw.rectangle([at(0.0, 1.0), at(1.0, 0.0)], outline=INK)
+        x, _ = at(tick, low)
+        level = low + tick * (high - low)
+        draw.line([at(0.0, level), at(1.0, level)], fill=(232, 232, 232))
+        draw_text(draw, (int(x) - 10, height - bottom + 4), f"{tick:g}", 11)
+        draw_text(draw, (4, int(at(0.0, level)[1]) - 7), f"{level:.3g}", 11)
+    draw.rectangle([at(0.0, high), at(1.0, low)], outline=INK)
     draw_text(draw, (width // 2 - 60, height - 16), "fraction of pixels changed", 11)
-    colours = iter(PALETTE * 4)
-    for line in lines:
+    for line, (colour, dash) in zip(lines, _styles(lines), strict=True):
         points = [
             at(float(x), float(y)) for x, y in zip(line.fractions, line.probabilities, strict=True)
         ]
-        if line.control:
-            _dashed(draw, points, CONTROL_COLOURS.get(line.label, (128, 128, 128)), 2)
+        if dash is not None:
+            _dashed(draw, points, colour, 2, dash=dash)
         else:
-            draw.line(points, fill=next(colours), width=2)
+            draw.line(points, fill=colour, width=2)
     return stack([panel, _legend(lines, width)])
 
 
@@ -108,12 +131,10 @@ def _legend(lines: Sequence[CurveLine], width: int) -> Image.Image:
     row = 18
     legend = Image.new("RGB", (width, row * len(lines) + 2 * PAD), BACKGROUND)
     draw = ImageDraw.Draw(legend)
-    colours = iter(PALETTE * 4)
-    for i, line in enumerate(lines):
+    for i, (line, (colour, dash)) in enumerate(zip(lines, _styles(lines), strict=True)):
         y = PAD + i * row + 8
-        colour = CONTROL_COLOURS.get(line.label, (128, 128, 128)) if line.control else next(colours)
-        if line.control:
-            _dashed(draw, [(PAD, y), (PAD + 28, y)], colour, 2, dash=4)
+        if dash is not None:
+            _dashed(draw, [(PAD, y), (PAD + 28, y)], colour, 2, dash=min(dash, 4))
         else:
             draw.line([(PAD, y), (PAD + 28, y)], fill=colour, width=2)
         name = f"{line.label} (control)" if line.control else line.label
@@ -124,13 +145,21 @@ def _legend(lines: Sequence[CurveLine], width: int) -> Image.Image:
 
 
 def curves_figure(
-    deletion: Sequence[CurveLine], insertion: Sequence[CurveLine], note: str = ""
+    deletion: Sequence[CurveLine],
+    insertion: Sequence[CurveLine],
+    note: str = "",
+    score: str = "p(target)",
 ) -> Image.Image:
-    """Deletion (lower area is better) beside insertion (higher is better)."""
+    """Deletion (lower area is better) beside insertion (higher is better).
+
+    Args:
+        score: what the curves track, for the titles: ``"p(target)"``, or ``"raw
+            output"`` for a linear output.
+    """
     panels = stack(
         [
-            curve_panel("Deletion: p(target), lower AUC is better", deletion),
-            curve_panel("Insertion: p(target), higher AUC is better", insertion),
+            curve_panel(f"Deletion: {score}, lower AUC is better", deletion),
+            curve_panel(f"Insertion: {score}, higher AUC is better", insertion),
         ],
         vertical=False,
         gap=12,

@@ -18,19 +18,24 @@ from collections.abc import Sequence
 import numpy as np
 from PIL import Image, ImageDraw
 
+from inspector.engine.preprocessing import from_model_input
 from inspector.render.colormaps import apply_colormap
 from inspector.render.drawing import BACKGROUND, PAD, stack, text_band
 
 MARK_COLOUR = (230, 30, 30)
 
 
-def _grey(crop: np.ndarray, value_range: tuple[float, float], cell: int, mark=None) -> Image.Image:
-    """The crop as the model sees it, ``cell`` px; ``mark``: ``(x, y)`` fractions of the
-    crop where a small red ring is drawn (the centre of the unit's field)."""
-    low, high = value_range
-    unit = np.clip((np.asarray(crop, np.float32) - low) / (high - low), 0, 1)
-    rgb = np.repeat(unit, 3, -1) if unit.shape[-1] == 1 else unit[..., :3]
-    image = Image.fromarray((rgb * 255 + 0.5).astype(np.uint8))
+def picture(image: np.ndarray, preset: str) -> np.ndarray:
+    """uint8 RGB ``(H, W, 3)``: a model input ``(H, W, C)`` shown as the picture it is,
+    through the inverse of the model's ``preset`` (grey repeated; BGR turned back)."""
+    raw = np.clip(from_model_input(image, preset) + 0.5, 0, 255).astype(np.uint8)
+    return np.repeat(raw, 3, -1) if raw.shape[-1] == 1 else raw[..., :3]
+
+
+def _grey(crop: np.ndarray, preset: str, cell: int, mark=None) -> Image.Image:
+    """The crop as the picture it was, ``cell`` px; ``mark``: ``(x, y)`` fractions of
+    the crop where a small red ring is drawn (the centre of the unit's field)."""
+    image = Image.fromarray(picture(crop, preset))
     if mark is None:
         return _fit(image, cell)
     w, h = image.size
@@ -67,11 +72,9 @@ def _fit(image: Image.Image, cell: int) -> Image.Image:
 NEVER_ACTIVE = "never active on this data: no top images"
 
 
-def _pair(
-    crop, grad, caption: str, value_range, cell: int, size: int = 10, mark=None
-) -> Image.Image:
+def _pair(crop, grad, caption: str, preset, cell: int, size: int = 10, mark=None) -> Image.Image:
     """A crop beside its gradient, ``caption`` under both."""
-    pair = stack([_grey(crop, value_range, cell, mark), _gradient(grad, cell)], vertical=False)
+    pair = stack([_grey(crop, preset, cell, mark), _gradient(grad, cell)], vertical=False)
     return stack([pair, text_band([caption], width=2 * cell, size=size)])
 
 
@@ -79,7 +82,7 @@ def crop_grid(
     crops: Sequence[np.ndarray],
     gradients: Sequence[np.ndarray],
     captions: Sequence[str],
-    value_range: tuple[float, float],
+    preset: str,
     *,
     cell: int,
     columns: int,
@@ -89,7 +92,8 @@ def crop_grid(
     """The top crops of one channel, ``columns`` pairs to a row (the app's Units view).
 
     Args:
-        crops, gradients: ``(h, w, C)`` arrays, best first; crops in ``value_range``.
+        crops, gradients: ``(h, w, C)`` arrays, best first; crops are model
+            inputs made by ``preset``.
         captions: one line under each pair (its score, and e.g. "face").
         cell: the side of each crop and gradient picture in pixels.
         marks: per crop, ``(x, y)`` fractions where the unit's field is centred (a
@@ -98,7 +102,7 @@ def crop_grid(
     size = max(9, min(13, cell // 5))
     marks = [None] * len(crops) if marks is None else marks
     pairs = [
-        _pair(crop, grad, caption, value_range, cell, size, mark)
+        _pair(crop, grad, caption, preset, cell, size, mark)
         for crop, grad, caption, mark in zip(crops, gradients, captions, marks, strict=True)
     ]
     if not pairs:
@@ -131,7 +135,7 @@ def channel_row(
     crops: Sequence[np.ndarray],
     gradients: Sequence[np.ndarray],
     scores: Sequence[float],
-    value_range: tuple[float, float],
+    preset: str,
     *,
     cell: int = 40,
     visualization: np.ndarray | None = None,
@@ -141,9 +145,10 @@ def channel_row(
     """One channel: ``[label | crop grad | crop grad | ... | visualisation]``.
 
     Args:
-        crops, gradients: ``(h, w, C)`` arrays, best first; crops in ``value_range``.
+        crops, gradients: ``(h, w, C)`` arrays, best first; crops are model
+            inputs made by ``preset``.
         scores: each crop's activation, written under it.
-        visualization: optional ``(H, W, C)`` optimised image in ``value_range``.
+        visualization: optional ``(H, W, C)`` optimised image (a model input).
         marks: per crop, ``(x, y)`` fractions where the unit's field is centred.
     """
     pieces = [text_band([f"ch {channel}", label], width=70, size=11)]
@@ -151,12 +156,12 @@ def channel_row(
         pieces.append(text_band([NEVER_ACTIVE], size=11))
     marks = [None] * len(crops) if marks is None else marks
     pieces += [
-        _pair(crop, grad, f"{score:.3g}", value_range, cell, mark=mark)
+        _pair(crop, grad, f"{score:.3g}", preset, cell, mark=mark)
         for crop, grad, score, mark in zip(crops, gradients, scores, marks, strict=True)
     ]
     if visualization is not None:
         pieces.append(
-            stack([_grey(visualization, value_range, 2 * cell), text_band(["synthetic"], size=10)])
+            stack([_grey(visualization, preset, 2 * cell), text_band(["synthetic"], size=10)])
         )
     return stack(pieces, vertical=False, gap=PAD)
 
@@ -177,7 +182,7 @@ def unit_sheet(title: str, rows: Sequence[Image.Image]) -> Image.Image:
 def exemplar_sheet(
     title: str,
     rows: Sequence[tuple[str, Sequence, Sequence, Sequence[str], Sequence]],
-    value_range: tuple[float, float],
+    preset: str,
     cell: int = 48,
 ) -> Image.Image:
     """Several units, one row each: a line saying what the unit is, then its top crops.
@@ -186,7 +191,7 @@ def exemplar_sheet(
         title: the sheet's heading.
         rows: per unit ``(words, crops, gradients, captions, marks)`` as ``crop_grid``
             takes them (``marks``: the centre of the unit's field in each crop).
-        value_range: the model's input range the crops are in.
+        preset: the model's preprocessing preset the crops went through.
     """
     pieces = [text_band([title, "red ring: the centre of the unit's receptive field"], size=13)]
     for words, crops, gradients, captions, marks in rows:
@@ -194,7 +199,7 @@ def exemplar_sheet(
             crops,
             gradients,
             captions,
-            value_range,
+            preset,
             cell=cell,
             columns=max(1, len(crops)),
             marks=marks,

@@ -60,13 +60,24 @@ class RandomizableCopy:
         model: the user's model; it is only read (``get_weights``), never changed.
         max_steps: at most this many cascade steps (blocks of layers beyond it).
         seed: seeds every re-initialisation, so a cascade repeats exactly.
+        inspector: the user's ``Inspector``, whose labels and inputs the copy's
+            inspector takes (None: the model's own labels, one image input).
     """
 
-    def __init__(self, model: keras.Model, max_steps: int = MAX_STEPS, seed: int = 0) -> None:
+    def __init__(
+        self,
+        model: keras.Model,
+        max_steps: int = MAX_STEPS,
+        seed: int = 0,
+        inspector: Inspector | None = None,
+    ) -> None:
         self.model = clone_with_weights(model)
         self.blocks = cascade_blocks(self.model, max_steps)
         self.seed = seed
-        self.inspector = Inspector(self.model, labels=getattr(model, "class_names", None))
+        if inspector is not None:
+            self.inspector = inspector.for_copy(self.model)
+        else:
+            self.inspector = Inspector(self.model, labels=getattr(model, "class_names", None))
         self._trained = [np.array(v) for v in self.model.weights]
 
     @property

@@ -151,7 +151,7 @@ def _map_on_copy(copy: RandomizableCopy, method: str, inspection: Inspection, op
     # step 0 must reproduce the very map the user sees.
     again = dataclasses.replace(
         again,
-        preset=inspection.preset,
+        preprocess=inspection.preprocess,
         preprocessing=inspection.preprocessing,
         display_image=inspection.display_image,
         source=inspection.source,

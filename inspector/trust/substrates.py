@@ -15,8 +15,8 @@ import numpy as np
 from scipy.ndimage import gaussian_filter
 
 from inspector.engine.errors import AttributionError
-from inspector.engine.image_loading import expected_value_range
 from inspector.engine.preprocessing import black_value as preset_black_value
+from inspector.engine.preprocessing import decide_preprocessing
 
 if TYPE_CHECKING:
     from inspector.engine.extraction import Inspector
@@ -34,14 +34,14 @@ def black_value(inspection: Inspection, inspector: Inspector) -> np.ndarray:
 
     That is raw pixel 0 after the inspection's preprocessing preset (0 for the
     0..1 and 0..255 scales, -1 for ``tf``, minus the ImageNet mean for
-    ``caffe``). An array given as is (no preset) falls back on the low end of
-    the range the model expects.
+    ``caffe``). An array given as is (no preset) falls back on the model's own
+    preprocessing (``decide_preprocessing``).
     """
     channels = inspection.image.shape[-1]
     preset = getattr(inspection, "preset", "")
     if preset:
         return np.asarray(preset_black_value(preset, channels), np.float32)
-    return np.full(channels, expected_value_range(inspector.model)[0], np.float32)
+    return decide_preprocessing(inspector.model).bounds(channels)[0]
 
 
 def paper_blur_sigma(height: int, width: int) -> float:

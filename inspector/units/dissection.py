@@ -112,8 +112,6 @@ class Dissector:
         self.probe, self.batch_size = probe, batch_for(probe, batch_size)
         self.shard_size = self.batch_size * shard_batches
         self.size = probe.input_shape[:2]
-        low, high = probe.value_range
-        self.low, self.span = low, high - low
         self._above = tf.function(self._above_all, autograph=False)
         self._counts = tf.function(self._count_all, autograph=False)
 
@@ -155,7 +153,8 @@ class Dissector:
         return out
 
     def _scaled(self, images: np.ndarray) -> tf.Tensor:
-        return tf.constant(self.low + images * self.span, tf.float32)
+        """Concept images in [0, 1] as the model's input (its own preprocessing)."""
+        return tf.constant(self.probe.preprocess.apply(np.asarray(images) * 255.0))
 
     def _wanted(self, count: int) -> tuple[int, ...]:
         """m per layer for ``count`` images: the raw map's locations, as Bau et al. take

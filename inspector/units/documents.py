@@ -43,6 +43,9 @@ def units_document(
     document = {
         "model": model,
         "data": data,
+        # How the images were fed: the model's one preprocessing and where it was
+        # decided (sidecar, model_name, layer_names, user or default: a guess).
+        **result.preprocess.record(),
         "images": result.images,
         "skipped": result.skipped,
         "layers": {},
@@ -84,18 +87,20 @@ def units_document(
     return document
 
 
-def dissection_document(layers, report, settings: dict) -> dict:
+def dissection_document(layers, report, settings: dict, preprocess) -> dict:
     """``dissection.json``: the Network Dissection labels (``layers``, ``controls``,
-    ``settings``) and the selectivity ``report``'s four keys.
+    ``settings``), the selectivity ``report``'s four keys, and how the images were fed.
 
     Args:
         layers: the ``LayerDissection``s, first to last.
         report: the ``SelectivityReport`` (None: the labels only).
         settings: what the caller adds to ``settings`` (model, concepts, images).
+        preprocess: the probe's ``Preprocessing``.
     """
     from inspector.units.dissection import TOP_QUANTILE
 
     document = {
+        **preprocess.record(),
         "layers": {
             r.layer: {
                 "fractions": r.fractions,

@@ -175,7 +175,6 @@ def exemplar_rows(probe, report: SelectivityReport, concepts, k: int = TOP_K) ->
     Returns:
         One ``ExemplarRow`` per kind that has an exemplar, in ``strongest_units`` order.
     """
-    from inspector.units.probe import LayerProbe
     from inspector.units.run import mine_units
     from inspector.units.selectivity_report import probe_images
     from inspector.units.sources import ArraySource
@@ -185,19 +184,17 @@ def exemplar_rows(probe, report: SelectivityReport, concepts, k: int = TOP_K) ->
     if not best:
         return []
     data = probe_images(concepts, probe.input_shape)
-    faces = data.images[data.faces]
-    both = np.concatenate([faces, data.images[data.non_faces]])
-    low, high = probe.value_range
-    layers = sorted({e.layer for e in best}, key=probe.names.index)
-    chosen = LayerProbe(probe.model, layers)
-    chosen.value_range = probe.value_range
+    # Raw 0..255 pixels: the sources apply the model's own preprocessing.
+    faces = data.images[data.faces] * np.float32(255.0)
+    both = np.concatenate([faces, data.images[data.non_faces] * np.float32(255.0)])
+    chosen = probe.with_layers(sorted({e.layer for e in best}, key=probe.names.index))
     gradients = UnitGradients(chosen)
     rows = []
     for images, kinds in ((faces, "part"), (both, "other")):
         wanted = [e for e in best if (e.kind not in ("edge", "face")) == (kinds == "part")]
         if not wanted:
             continue
-        source = ArraySource(images, "probe photos", offset=low, scale=high - low)
+        source = ArraySource(images, "probe photos", chosen.preprocess)
         mined = mine_units(chosen, source, k=k, cache_dir=False)
         is_face = np.arange(len(images)) < len(faces)
         for e in wanted:

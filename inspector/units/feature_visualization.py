@@ -219,8 +219,10 @@ class FeatureVisualizer:
             if self.settings.parametrization == "fourier"
             else PixelBasis()
         )
-        low, high = probe.value_range
-        self.mid, self.half = (low + high) / 2, (high - low) / 2
+        # Per channel: caffe and torch shift each channel by its own mean. Images stay
+        # within what a real image can hold after the model's own preprocessing.
+        low, high = probe.preprocess.bounds(probe.input_shape[2])
+        self.mid, self.half = (low + high) / 2, (high - low) / 2  # float32 (C,)
         self.jitter = max(1, round(0.07 * probe.input_shape[0]))
         self._kernel = _gaussian_kernel(self.settings.blur_sigma, probe.input_shape[2])
         self._steps: dict[int, tf.types.experimental.GenericFunction] = {}

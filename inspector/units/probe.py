@@ -16,9 +16,10 @@ import keras
 import tensorflow as tf
 
 from inspector.engine.errors import LayerNotFoundError, UnsupportedModelError
-from inspector.engine.graph_walk import StepRecorder, graph_of, run_model
-from inspector.engine.image_loading import expected_value_range
+from inspector.engine.graph_walk import StepRecorder, run_model
 from inspector.engine.inspection import ReceptiveField
+from inspector.engine.model_inputs import InputPlan, plan_inputs
+from inspector.engine.preprocessing import Preprocessing, decide_preprocessing
 from inspector.engine.receptive_field import receptive_fields
 
 _CONV_KINDS = ("Conv2D", "DepthwiseConv2D", "SeparableConv2D")
@@ -46,7 +47,7 @@ class ProbedLayer:
         )
 
 
-def _trace_layout(model: keras.Model, input_shape: tuple) -> list:
+def _trace_layout(model: keras.Model, plan: InputPlan) -> list:
     """(name, layer, inputs, output shape) of every recorded layer, in execution order."""
     found: list = []
 
@@ -54,14 +55,14 @@ def _trace_layout(model: keras.Model, input_shape: tuple) -> list:
     def trace(x):
         recorder = StepRecorder()
         recorder.mark_input(x)
-        run_model(model, x, recorder)
+        run_model(model, plan.feed(x), recorder)
         for step in recorder.steps:
             output = step.output
             if isinstance(output, tf.Tensor) and output.dtype.is_floating:
                 found.append((step.name, step.layer, step.inputs, tuple(output.shape[1:])))
         return x
 
-    trace.get_concrete_function(tf.TensorSpec((1, *input_shape), tf.float32))
+    trace.get_concrete_function(tf.TensorSpec((1, *plan.image_shape), tf.float32))
     return found
 
 
@@ -69,29 +70,43 @@ class LayerProbe:
     """The chosen spatial layers of ``model`` and a compiled pass returning them.
 
     Args:
-        model: a built Functional or Sequential Keras model with one image input
-            of fixed size ``(batch, H, W, C)``.
+        model: a built Functional or Sequential Keras model whose image input has a
+            fixed size ``(batch, H, W, C)``.
         layers: record names (``outer/inner`` for nested models), or None for
             every convolution layer with a spatial output.
+        preprocess: how raw pixels become the model's input
+            (``inspector.engine.preprocessing.decide_preprocessing``; None: decide it
+            from the model). Every image mining, dissection and the selectivity
+            measures feed goes through it, as ``inspect`` and the app feed theirs.
+        image_input, other_inputs: for a multi-input model, which input is the
+            image and the fixed arrays the others get (``model_inputs.plan_inputs``).
 
     Raises:
         LayerNotFoundError: a name the model does not have (the valid ones are listed).
-        UnsupportedModelError: several inputs, a free input size, or a chosen
-            layer without a spatial output or receptive field.
+        UnsupportedModelError: no image input of fixed size, or a chosen layer
+            without a spatial output or receptive field.
     """
 
-    def __init__(self, model: keras.Model, layers: list[str] | None = None) -> None:
-        graph = graph_of(model)
-        shape = tuple(graph.inputs[0].shape[1:]) if len(graph.inputs) == 1 else ()
+    def __init__(
+        self,
+        model: keras.Model,
+        layers: list[str] | None = None,
+        preprocess: Preprocessing | None = None,
+        *,
+        image_input: int | str | None = None,
+        other_inputs: dict | None = None,
+    ) -> None:
+        self.plan = plan_inputs(model, image_input, other_inputs)
+        shape = tuple(self.plan.image_shape)
         if len(shape) != 3 or None in shape:
             raise UnsupportedModelError(
-                "Expected a model with one image input of fixed size (batch, H, W, C). "
-                f"Received: inputs {[tuple(t.shape) for t in graph.inputs]}."
+                "Expected a model whose image input has a fixed size (batch, H, W, C). "
+                f"Received: image input of shape (batch, {', '.join(map(str, shape))})."
             )
         self.model = model
         self.input_shape: tuple[int, int, int] = tuple(int(v) for v in shape)
-        self.value_range = expected_value_range(model)
-        layout = _trace_layout(model, self.input_shape)
+        self.preprocess = preprocess or decide_preprocessing(model)
+        layout = _trace_layout(model, self.plan)
         names = [entry[0] for entry in layout]
         fields = receptive_fields(
             names,
@@ -107,6 +122,23 @@ class LayerProbe:
         }
         self.layers: tuple[ProbedLayer, ...] = self._choose(layers, names, spatial, layout)
         self._forward = None
+
+    def with_layers(self, layers: list[str], model: keras.Model | None = None) -> LayerProbe:
+        """A probe of other ``layers`` (of ``model``: a copy of the same architecture),
+        fed exactly as this one: the same preprocessing and inputs."""
+        plan = self.plan
+        others = {
+            name: fixed
+            for name, fixed in zip(plan.names, plan.others, strict=True)
+            if fixed is not None
+        }
+        return LayerProbe(
+            model if model is not None else self.model,
+            layers,
+            self.preprocess,
+            image_input=plan.image_index,
+            other_inputs=others,
+        )
 
     @staticmethod
     def _choose(wanted, names, spatial, layout) -> tuple[ProbedLayer, ...]:
@@ -140,7 +172,7 @@ class LayerProbe:
         """The chosen layers' activations ``(B, h, w, C)`` for images ``x`` (call in a graph)."""
         recorder = StepRecorder()
         recorder.mark_input(x)
-        run_model(self.model, x, recorder)
+        run_model(self.model, self.plan.feed(x), recorder)
         by_name = {step.name: step.output for step in recorder.steps}
         return [by_name[name] for name in self.names]
 

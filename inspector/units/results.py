@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from inspector.engine.inspection import read_only
+from inspector.engine.preprocessing import Preprocessing
 from inspector.units.probe import LayerProbe, ProbedLayer
 from inspector.units.topk_state import HIST_EDGES, NO_IMAGE, MiningState, total_sum
 
@@ -71,7 +72,8 @@ class UnitsResult:
         images: images read; ``skipped``: listed files that could not be read.
         names: listing index -> name (relative path or index) of every top image.
         input_shape: ``(H, W, C)`` of the model input.
-        value_range: the model's pixel scale.
+        preprocess: the model's preprocessing the images went through (its inverse
+            shows a crop as the picture it was).
     """
 
     layers: tuple[LayerUnits, ...]
@@ -79,7 +81,7 @@ class UnitsResult:
     skipped: int
     names: dict
     input_shape: tuple[int, int, int]
-    value_range: tuple[float, float]
+    preprocess: Preprocessing
 
     def layer(self, name: str) -> LayerUnits:
         for layer in self.layers:
@@ -124,5 +126,5 @@ def finish(state: MiningState, probe: LayerProbe, name_of) -> UnitsResult:
         state.images_listed - state.images_read,
         names,
         probe.input_shape,
-        probe.value_range,
+        probe.preprocess,
     )

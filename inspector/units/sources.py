@@ -28,6 +28,7 @@ import tensorflow as tf
 
 from inspector.engine.errors import DatasetError, ImageLoadError
 from inspector.engine.image_loading import load_image
+from inspector.engine.preprocessing import Preprocessing
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".pgm", ".ppm"}
 
@@ -103,17 +104,19 @@ def batches(
 
 @dataclass
 class ArraySource:
-    """An in-memory array ``(N, H, W, C)``, read as ``offset + scale * images``.
+    """An in-memory array ``(N, H, W, C)``.
 
-    Keeping the stored dtype (e.g. uint8) and scaling per shard costs a quarter of
-    the memory of a float32 copy of the whole set. ``is_face``: bool ``(N,)``, which
-    images are faces, where the provider knows it (the bundled sets do).
+    Without ``preprocess`` the images are model inputs as they are. With it they
+    are raw 0..255 pixels (e.g. uint8), turned into model inputs per shard by the
+    model's preprocessing: that costs a quarter of the memory of a float32 copy of
+    the whole set, and the same preset as every other path. ``is_face``: bool
+    ``(N,)``, which images are faces, where the provider knows it (the bundled
+    sets do).
     """
 
     images: np.ndarray
     label: str = "array"
-    offset: float = 0.0
-    scale: float = 1.0
+    preprocess: Preprocessing | None = None
     is_face: np.ndarray | None = None
 
     def __post_init__(self) -> None:
@@ -128,7 +131,8 @@ class ArraySource:
         return len(self.images)
 
     def fingerprint(self) -> str:
-        digest = hashlib.sha256(repr((self.images.shape, self.offset, self.scale)).encode())
+        preset = self.preprocess.preset if self.preprocess is not None else None
+        digest = hashlib.sha256(repr((self.images.shape, preset)).encode())
         digest.update(np.ascontiguousarray(self.images).tobytes())
         return digest.hexdigest()
 
@@ -136,10 +140,10 @@ class ArraySource:
         return int(index)
 
     def read(self, start: int, stop: int) -> tuple[np.ndarray, np.ndarray]:
-        images = self.images[start:stop].astype(np.float32)
-        if self.scale != 1.0 or self.offset != 0.0:
-            images = np.float32(self.offset) + np.float32(self.scale) * images
-        return images, np.arange(start, stop, dtype=np.int64)
+        images = self.images[start:stop]
+        if self.preprocess is not None:
+            images = self.preprocess.apply(images)
+        return images.astype(np.float32, copy=False), np.arange(start, stop, dtype=np.int64)
 
 
 @dataclass
@@ -150,12 +154,12 @@ class FolderSource:
         folder: the root folder; names in results are relative to it.
         input_shape: ``(H, W, C)`` the model wants; images are centre-cropped
             and resized to it as ``inspector.engine.load_image`` does.
-        value_range: the model's pixel scale, e.g. ``(0, 255)``.
+        preprocess: the model's preprocessing (``decide_preprocessing``).
     """
 
     folder: Path
     input_shape: tuple[int, int, int]
-    value_range: tuple[float, float]
+    preprocess: Preprocessing
     files: list[Path] = field(init=False)
 
     def __post_init__(self) -> None:
@@ -178,7 +182,7 @@ class FolderSource:
         return len(self.files)
 
     def fingerprint(self) -> str:
-        digest = hashlib.sha256(repr((self.input_shape, self.value_range)).encode())
+        digest = hashlib.sha256(repr((self.input_shape, self.preprocess.preset)).encode())
         for path in self.files:
             stat = path.stat()
             digest.update(
@@ -194,7 +198,9 @@ class FolderSource:
         for index in range(start, stop):
             try:
                 prepared = load_image(
-                    self.files[index], input_shape=self.input_shape, value_range=self.value_range
+                    self.files[index],
+                    input_shape=self.input_shape,
+                    preprocess=self.preprocess.preset,
                 )
             except ImageLoadError:
                 continue  # counted by the miner: a shard's range minus what was read
@@ -249,12 +255,13 @@ BundledProvider = Callable[[str, tuple[int, int, int]], object]
 def open_source(
     text: str,
     input_shape: tuple[int, int, int],
-    value_range: tuple[float, float],
+    preprocess: Preprocessing,
     bundled: BundledProvider | None,
 ) -> ImageSource:
     """The data set named by ``text``: a bundled set (``bundled``, ``bundled-faces``,
-    ``bundled-natural``, ...) through ``bundled``, else a folder of images. The one
-    reading of ``--data`` and of the app's Data picker.
+    ``bundled-natural``, ...) through ``bundled``, else a folder of images, read with
+    the model's ``preprocess``. The one reading of ``--data`` and of the app's Data
+    picker.
 
     Raises:
         DatasetError: an unknown bundled name, a shape the bundled set cannot fit, or a
@@ -267,8 +274,5 @@ def open_source(
             chosen = bundled(text, tuple(input_shape))
         except ValueError as error:
             raise DatasetError(str(error)) from None  # it names what was expected
-        low, high = value_range
-        return ArraySource(
-            chosen.images, text, offset=low, scale=(high - low) / 255.0, is_face=chosen.is_face
-        )
-    return FolderSource(Path(text), tuple(input_shape), value_range)
+        return ArraySource(chosen.images, text, preprocess, is_face=chosen.is_face)
+    return FolderSource(Path(text), tuple(input_shape), preprocess)

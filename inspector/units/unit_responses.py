@@ -60,8 +60,6 @@ class ResponseMeter:
 
     def __init__(self, probe: LayerProbe, batch_size: int = 64) -> None:
         self.probe, self.batch_size = probe, batch_size
-        low, high = probe.value_range
-        self.low, self.span = float(low), float(high - low)
         spec = tf.TensorSpec((None, *probe.input_shape), tf.float32)
         self._pass = tf.function(self._responses, input_signature=[spec], autograph=False)
 
@@ -80,11 +78,11 @@ class ResponseMeter:
 
     def run(self, images: np.ndarray, start: int, stop: int) -> list[LayerResponses]:
         """Responses to rows ``[start, stop)`` of ``images`` (float ``(N, H, W, C)`` in
-        [0, 1], scaled here to the model's value range)."""
+        [0, 1], made the model's input here by its own preprocessing)."""
         parts = []
         for low in range(start, stop, self.batch_size):
             batch = images[low : min(low + self.batch_size, stop)]
-            x = tf.constant(self.low + np.asarray(batch, np.float32) * self.span, tf.float32)
+            x = tf.constant(self.probe.preprocess.apply(np.asarray(batch) * 255.0))
             parts.append(
                 [
                     LayerResponses(np.asarray(c), np.asarray(m), np.asarray(i, np.int64))
@@ -99,6 +97,6 @@ def variant_meter(probe: LayerProbe, seed: int | None, batch_size: int) -> Respo
     with ``seed`` (``inspector.engine.model_copy.reinitialized_copy``), same layers."""
     if seed is None:
         return ResponseMeter(probe, batch_size)
-    copy = LayerProbe(reinitialized_copy(probe.model, seed), list(probe.names))
-    copy.value_range = probe.value_range  # the copy is fed exactly what the model is
+    # The copy is fed exactly what the model is.
+    copy = probe.with_layers(list(probe.names), reinitialized_copy(probe.model, seed))
     return ResponseMeter(copy, batch_size)

@@ -21,6 +21,8 @@ def test_units_names_its_set_and_marks_every_top_image(tmp_path, monkeypatch, ca
     assert main(argv) == 0
     document = json.loads((out / "units.json").read_text())
     assert document["data"] == "bundled-faces" and document["images"] == 500
+    # The bundled model carries its preset: a fact, not a guess.
+    assert (document["preprocess"], document["preprocess_source"]) == ("0-255", "sidecar")
     tops = [t for c in document["layers"]["face_conv1"]["channels"] for t in c["top"]]
     assert tops and all(t["is_face"] is True for t in tops)
     out = tmp_path / "natural"
@@ -42,6 +44,7 @@ def test_dissect_writes_the_selectivity_contract_on_the_bundled_model(tmp_path, 
     assert main(["dissect", "--out", str(out)]) == 0
     printed = capsys.readouterr().out
     document = json.loads((out / "dissection.json").read_text())
+    assert (document["preprocess"], document["preprocess_source"]) == ("0-255", "sidecar")
     layers = list(document["layers"])
     assert layers[0] == "edges_conv1" and layers[-1] == "face_conv3"
     for key in ("selectivity", "random_init", "units_selectivity"):

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from inspector import Inspector
-from inspector.engine.image_loading import expected_value_range
+from inspector.engine.preprocessing import decide_preprocessing
 from models.face_cnn import (
     FACE_LABELS,
     build_face_cnn,
@@ -57,7 +57,7 @@ def test_the_last_face_layer_covers_any_input_size(size):
 def test_takes_raw_pixels_and_outputs_one_sigmoid_unit():
     model = build_face_cnn()
     assert model.inputs[0].shape[1:] == (64, 64, 1)
-    assert expected_value_range(model) == (0.0, 255.0)
+    assert decide_preprocessing(model).preset == "0-255"  # it rescales inside
     assert model.layers[-1].name == "face_probability"
     assert model.layers[-1].activation.__name__ == "sigmoid"
     assert model.outputs[0].shape[1:] == (1,)

@@ -27,6 +27,8 @@ def fake_inspection(probabilities, predicted, target, rule="softmax"):
         target=target,
         target_label=labels[target],
         score=1.5,
+        score_kind="value" if rule == "none" else "logit",
+        output_name="head",
     )
 
 
@@ -95,6 +97,9 @@ def test_raw_outputs_are_shown_as_numbers(panel):
     panel.set_inspection(fake_inspection([2.5, -1.25], 0, 0, rule="none"))
     assert [row[2].text() for row in panel.rows[:2]] == ["2.5", "-1.25"]
     assert "%" not in panel.headline.text()
+    assert "gives values, not class probabilities" in panel.headline.text()
+    # Bars of values: |value| against the largest, so -1.25 is half the length of 2.5.
+    assert [row[1].value() for row in panel.rows[:2]] == [1000, 500]
 
 
 def test_typing_part_of_a_name_finds_it_and_picking_it_emits_once(panel, qtbot):

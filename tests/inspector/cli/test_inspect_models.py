@@ -56,9 +56,10 @@ def test_preset_labels_and_probability_rule_are_recorded_and_printed(folder, tmp
     argv = [folder / "picture.png", "--model", folder / "multi_label.keras", "--methods", "none"]
     assert run([*argv, "--preprocess", "tf", "--labels", labels, "--out", out]) == 0
     printed = capsys.readouterr().out
-    assert "Preprocessing: preprocess tf (chosen): scaled to [-1, 1]" in printed
+    assert "Preprocessing: preprocess tf (your choice): scaled to [-1, 1]" in printed
     summary = summary_of(out)
     assert summary["preprocess"] == "tf" and summary["probability_rule"] == "sigmoid"
+    assert summary["preprocess_source"] == "user"
     assert summary["labels"] == ["a", "b", "c", "d"]
     assert run([*argv, "--labels", labels, "--out", tmp_path / "two"]) == 0
     wrong = tmp_path / "three.txt"
@@ -117,11 +118,12 @@ def test_compact_output_by_default_and_full_on_request(folder, tmp_path):
 PLANTED_BUG = """
 import sys
 from inspector.cli import inspect_command
+from inspector.engine.extraction import Inspector
 
 def broken(*args, **kwargs):
     raise RuntimeError("planted bug")
 
-inspect_command.Inspector.inspect = broken
+Inspector.inspect = broken
 sys.exit(inspect_command.main(sys.argv[1:]))
 """
 

@@ -16,7 +16,6 @@ import numpy as np
 import pytest
 
 from inspector import load_image
-from inspector.cli import inspect_command
 from inspector.engine.labels import imagenet_labels
 from tests.inspector.cli.test_cli import run
 from tests.inspector.export_fixtures import write_image
@@ -38,7 +37,9 @@ MATRIX = {
 
 def inspect_in_memory(monkeypatch, model, image, out, extra=()) -> dict:
     """Run the ``inspect`` command on ``model`` as if it had been loaded from a file."""
-    monkeypatch.setattr(inspect_command, "load_model", lambda path, unsafe=False: model)
+    monkeypatch.setattr(
+        "inspector.engine.model_loading.load_model", lambda path, unsafe=False: model
+    )
     argv = [image, "--model", "in-memory.keras", "--methods", "saliency", "--crop", "none"]
     assert run([*argv, *extra, "--out", out]) == 0
     return json.loads((out / "summary.json").read_text())

@@ -15,10 +15,10 @@ from inspector.engine.model_loading import load_model, save_model
 from inspector.engine.preprocessing import (
     PRESETS,
     black_value,
+    decide_preprocessing,
     family_of,
     from_model_input,
     grey_value,
-    resolve_preset,
     to_model_input,
 )
 from tests.inspector import model_zoo
@@ -73,19 +73,33 @@ def test_bad_presets_are_refused_with_the_valid_names():
         to_model_input(raw_pixels(), "bgr")
     with pytest.raises(PreprocessingError, match=r"RGB model input \(3 channels\).*Received: 1"):
         to_model_input(raw_pixels((2, 2, 1)), "caffe")
-    with pytest.raises(PreprocessingError, match="resolve_preset first"):
+    with pytest.raises(PreprocessingError, match="decide_preprocessing first"):
         to_model_input(raw_pixels(), "auto")
     assert PRESETS[0] == "auto"
 
 
-def test_auto_falls_back_to_the_scaling_layer_rule():
-    assert resolve_preset(model_zoo.transfer_functional())[0] == "0-255"  # Rescaling first
-    assert resolve_preset(model_zoo.with_normalization())[0] == "0-255"
-    assert resolve_preset(model_zoo.sequential_from_list()) == (
-        "0-1",
-        "auto: no scaling layer and no known family, so 0..1",
-    )
-    assert resolve_preset(model_zoo.sequential_from_list(), "caffe") == ("caffe", "chosen")
+def test_auto_falls_back_to_a_guess_that_says_it_is_one():
+    rescaled = decide_preprocessing(model_zoo.transfer_functional())  # Rescaling first
+    assert (rescaled.preset, rescaled.source) == ("0-255", "default") and rescaled.guessed
+    assert decide_preprocessing(model_zoo.with_normalization()).preset == "0-255"
+    plain = decide_preprocessing(model_zoo.sequential_from_list())
+    assert (plain.preset, plain.source) == ("0-1", "default")
+    assert plain.words().startswith("0-1 (a guess: no scaling layer")
+    assert plain.record() == {"preprocess": "0-1", "preprocess_source": "default"}
+    chosen = decide_preprocessing(model_zoo.sequential_from_list(), "caffe")
+    assert (chosen.preset, chosen.source, chosen.guessed) == ("caffe", "user", False)
+    ranged = decide_preprocessing(None, "tf", value_range=(-2.0, 2.0))  # the range wins
+    assert (ranged.preset, ranged.source) == ("-2,2", "user")
+    with pytest.raises(PreprocessingError, match="Received: preprocess='bgr'"):
+        decide_preprocessing(None, "bgr")
+
+
+def test_bounds_are_raw_0_and_255_per_channel():
+    low, high = decide_preprocessing(None, "caffe").bounds(3)
+    np.testing.assert_allclose(low, -np.array([103.939, 116.779, 123.68]), rtol=1e-6)
+    np.testing.assert_allclose(high, 255 - np.array([103.939, 116.779, 123.68]), rtol=1e-6)
+    low, high = decide_preprocessing(None, "tf").bounds(1)
+    assert (float(low[0]), float(high[0])) == (-1.0, 1.0)
 
 
 SMALL = {"weights": None, "input_shape": (32, 32, 3)}
@@ -104,13 +118,18 @@ SMALL_FAMILIES = [
 @pytest.mark.parametrize("build, preset", SMALL_FAMILIES)
 def test_auto_recognises_families_by_name_by_layers_and_nested(build, preset):
     base = build()
-    assert resolve_preset(base)[0] == preset
-    # Renamed (a model rebuilt from the backbone's own layers): its layer names tell.
+    found = decide_preprocessing(base)
+    assert (found.preset, found.source) == (preset, "model_name")
+    # Renamed (a model rebuilt from the backbone's own layers): its layer names tell;
+    # EfficientNet has none of its own, but rescales inside: 0-255, said as a guess.
     renamed = keras.Model(base.inputs, base.outputs, name="my_model")
-    assert resolve_preset(renamed)[0] == preset
-    # Nested in a transfer model: the backbone's name tells.
+    found = decide_preprocessing(renamed)
+    expected = "default" if preset == "0-255" else "layer_names"
+    assert (found.preset, found.source) == (preset, expected)
+    # Nested in a transfer model: the backbone's name, a layer of the outer model, tells.
     transfer = keras.Sequential([keras.Input((32, 32, 3)), base, keras.layers.Flatten()])
-    assert resolve_preset(transfer)[0] == preset
+    found = decide_preprocessing(transfer)
+    assert (found.preset, found.source) == (preset, "layer_names")
 
 
 def test_a_scaling_layer_before_a_nested_backbone_wins():
@@ -119,7 +138,7 @@ def test_a_scaling_layer_before_a_nested_backbone_wins():
     scaled = keras.Sequential(
         [keras.Input((8, 8, 3)), keras.layers.Rescaling(1 / 127.5, offset=-1), base]
     )
-    assert family_of(scaled) is None and resolve_preset(scaled)[0] == "0-255"
+    assert family_of(scaled) is None and decide_preprocessing(scaled).preset == "0-255"
 
 
 def test_sidecar_preset_is_honoured_and_load_image_records_it(tmp_path):
@@ -128,11 +147,16 @@ def test_sidecar_preset_is_honoured_and_load_image_records_it(tmp_path):
     save_model(model, path, None)
     (tmp_path / "net.labels.json").write_text(json.dumps({"preprocess": "caffe"}))
     loaded = load_model(path)
-    assert resolve_preset(loaded) == ("caffe", "auto: stored beside the model")
+    stored = decide_preprocessing(loaded)
+    assert (stored.preset, stored.source) == ("caffe", "sidecar")
     picture = raw_pixels((12, 12, 3)).astype(np.uint8)
     Image.fromarray(picture).save(tmp_path / "p.png")
     prepared = load_image(tmp_path / "p.png", loaded)
-    assert prepared.preset == "caffe" and "preprocess caffe" in prepared.steps[-1]
+    assert (
+        prepared.preset == "caffe"
+        and "preprocess caffe (stored with the model)" in prepared.steps[-1]
+    )
+    assert prepared.preprocess.source == "sidecar"
     np.testing.assert_allclose(
         prepared.pixels, apps.vgg16.preprocess_input(picture.astype(np.float32)), atol=1e-4
     )

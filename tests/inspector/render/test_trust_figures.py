@@ -42,3 +42,11 @@ def test_dashed_control_lines_finish_on_long_flat_curves():
     still = CurveLine("centre", np.zeros(5), np.zeros(5), 0.0, control=True)  # zero length
     figure = curves_figure([flat, still], [flat, still])
     assert ((np.asarray(figure).reshape(-1, 3) == (150, 150, 150)).all(axis=1)).sum() > 100
+
+
+def test_thirteen_methods_never_share_a_line_style():
+    from inspector.render.trust_figures import PALETTE, line_style
+
+    looks = [line_style(i) for i in range(13)]
+    assert len(set(looks)) == 13
+    assert all(colour in PALETTE for colour, _ in looks)

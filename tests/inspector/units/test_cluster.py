@@ -28,7 +28,7 @@ def test_scheduler_forms():
 @pytest.mark.slow
 def test_local_cluster_equals_one_process_and_loads_the_model_once_per_worker(tmp_path):
     pytest.importorskip("distributed")
-    from inspector.units.cluster import dask_client, dask_shard_map, worker_loads
+    from inspector.units.cluster import ProbeSpec, dask_client, dask_shard_map, worker_loads
 
     path = tmp_path / "planted.keras"
     planted_model().save(path)
@@ -37,7 +37,7 @@ def test_local_cluster_equals_one_process_and_loads_the_model_once_per_worker(tm
     settings = dict(k=5, batch_size=16, shard_size=32, cache_dir=False)
     alone = mine_units(probe, source, **settings)
     with dask_client("local:2") as client:
-        shard_map = dask_shard_map(client, path, None, 5, 16, source)
+        shard_map = dask_shard_map(client, ProbeSpec.of(path, probe), 5, 16, source)
         spread = mine_units(probe, source, shard_map=shard_map, **settings)
         loads = worker_loads(client)
     assert len(loads) == 2 and all(count <= 1 for count in loads.values())
@@ -50,7 +50,7 @@ def test_local_cluster_equals_one_process_and_loads_the_model_once_per_worker(tm
 @pytest.mark.slow
 def test_local_cluster_dissection_equals_one_process_and_loads_the_model_once(tmp_path):
     pytest.importorskip("distributed")
-    from inspector.units.cluster import dask_client, dask_dissection_map, worker_loads
+    from inspector.units.cluster import ProbeSpec, dask_client, dask_dissection_map, worker_loads
     from inspector.units.concepts import combine, synthetic_edges
     from inspector.units.dissection import Dissector
     from tests.inspector.units.planted import SIZE
@@ -59,7 +59,8 @@ def test_local_cluster_dissection_equals_one_process_and_loads_the_model_once(tm
     path = tmp_path / "eye.keras"
     eye_model().save(path)
     layers = ["detector", "pooled"]
-    dissector = Dissector(LayerProbe(load_model(path), layers), batch_size=8, shard_batches=2)
+    probe = LayerProbe(load_model(path), layers)
+    dissector = Dissector(probe, batch_size=8, shard_batches=2)
     concepts = combine(synthetic_edges(SIZE, 1, per_kind=4), face_concepts())
     alone = dissector.dissect(concepts)
     sent_levels = []
@@ -79,7 +80,7 @@ def test_local_cluster_dissection_equals_one_process_and_loads_the_model_once(tm
         return bound
 
     with dask_client("local:2") as client:
-        shard_map = recording(dask_dissection_map(client, path, layers))
+        shard_map = recording(dask_dissection_map(client, ProbeSpec.of(path, probe)))
         spread = dissector.dissect(concepts, shard_map=shard_map)
         dissector.dissect(concepts, seed=3, shard_map=shard_map)  # the workers' models reused
         loads = worker_loads(client)

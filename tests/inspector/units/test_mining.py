@@ -32,7 +32,7 @@ def test_default_layers_are_the_convolutions(probe):
 
 def test_planted_detector_is_found_in_a_folder(probe, tmp_path):
     pasted = planted_folder(tmp_path)
-    source = FolderSource(tmp_path, probe.input_shape, probe.value_range)
+    source = FolderSource(tmp_path, probe.input_shape, probe.preprocess)
     result = mine_units(probe, source, k=len(PLANTED), batch_size=8, shard_size=16, cache_dir=False)
     units = result.layer("detector")
     names = [result.names[int(i)] for i in units.images[0]]

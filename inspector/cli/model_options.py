@@ -1,0 +1,184 @@
+"""The model options every command shares, defined once.
+
+    --model PATH  --unsafe  --preprocess auto|none|tf|torch|caffe|0-1|0-255
+    --value-range LOW,HIGH  --labels FILE  --output NAME_OR_INDEX
+    --input NAME_OR_INDEX  --other-inputs FILE.npz
+
+``inspect``, ``evaluate``, ``units`` and ``dissect`` add them with
+``add_model_options`` and read them with ``open_model``, so each flag means the
+same everywhere: the preprocessing is decided once
+(``inspector.engine.preprocessing.decide_preprocessing``) and every JSON records
+it with its source; ``--output`` picks which head the score comes from (``units``
+and ``dissect`` check it and record it: a unit's activation does not depend on
+it); ``--labels`` names that output's classes.
+"""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import dataclass
+from pathlib import Path
+
+from inspector.engine.errors import LabelsError, ModelLoadError
+from inspector.engine.preprocessing import PRESETS, Preprocessing, decide_preprocessing
+
+
+def value_range(text: str) -> tuple[float, float]:
+    try:
+        low, high = (float(part) for part in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected LOW,HIGH such as 0,1 or 0,255; received {text!r}"
+        ) from None
+    if not low < high:
+        raise argparse.ArgumentTypeError(f"expected LOW < HIGH; received {text!r}")
+    return (low, high)
+
+
+def name_or_index(text: str) -> int | str:
+    return int(text) if text.isdigit() else text
+
+
+def preset(text: str) -> str:
+    if text not in PRESETS:
+        raise argparse.ArgumentTypeError(f"expected one of {', '.join(PRESETS)}; received {text!r}")
+    return text
+
+
+def add_model_options(parser: argparse.ArgumentParser) -> None:
+    """Add the shared model options to a sub-command's parser."""
+    parser.add_argument(
+        "--model", type=Path, metavar="PATH", help=".keras or .h5 file (default: bundled)"
+    )
+    parser.add_argument(
+        "--unsafe", action="store_true", help="allow Lambda layers (runs the file's code)"
+    )
+    parser.add_argument(
+        "--preprocess",
+        type=preset,
+        default="auto",
+        metavar="|".join(PRESETS),
+        help="how pixels are scaled for the model: 'auto' (default) uses what is stored with "
+        "the model, else recognises keras.applications families, else guesses and says so; "
+        "tf = -1..1, caffe = BGR minus the ImageNet mean, torch = ImageNet mean/std, 0-1, "
+        "0-255 or none (raw 0..255)",
+    )
+    parser.add_argument(
+        "--value-range",
+        type=value_range,
+        metavar="LOW,HIGH",
+        help="a linear pixel scale fed to the model instead of --preprocess",
+    )
+    parser.add_argument(
+        "--labels", type=Path, metavar="FILE", help="class names: .txt (one per line) or .json"
+    )
+    parser.add_argument(
+        "--output",
+        type=name_or_index,
+        metavar="NAME_OR_INDEX",
+        help="which model output is scored (default: the first)",
+    )
+    parser.add_argument(
+        "--input",
+        type=name_or_index,
+        dest="image_input",
+        metavar="NAME_OR_INDEX",
+        help="which model input is the image (multi-input models)",
+    )
+    parser.add_argument(
+        "--other-inputs",
+        type=Path,
+        metavar="FILE.npz",
+        help="arrays for the other inputs, keyed by input name (default: zeros)",
+    )
+
+
+@dataclass(frozen=True)
+class OpenedModel:
+    """A loaded model and the options that say how it is fed and scored.
+
+    Attributes:
+        path: the model file.
+        model: the Keras model.
+        preprocess: the one preprocessing decision for it.
+        labels: class names from ``--labels``, or None (the model's own, or generic).
+        output: the output index chosen (``--output``, default 0); ``output_name`` its name.
+        image_input: ``--input``; ``other_inputs``: the arrays of ``--other-inputs``.
+    """
+
+    path: Path
+    model: object
+    preprocess: Preprocessing
+    labels: tuple[str, ...] | None
+    output: int
+    output_name: str
+    image_input: int | str | None
+    other_inputs: dict | None
+
+    def inspector(self):
+        """The ``Inspector`` of this model, with these labels and inputs."""
+        from inspector.engine.extraction import Inspector
+
+        return Inspector(
+            self.model,
+            self.labels,
+            image_input=self.image_input,
+            other_inputs=self.other_inputs,
+        )
+
+    def probe(self, layers: list[str] | None):
+        """A ``LayerProbe`` of ``layers`` fed with this preprocessing and these inputs."""
+        from inspector.units.probe import LayerProbe
+
+        return LayerProbe(
+            self.model,
+            layers,
+            self.preprocess,
+            image_input=self.image_input,
+            other_inputs=self.other_inputs,
+        )
+
+    def record(self) -> dict:
+        """What every JSON a command writes says of how the model was fed and scored."""
+        return {**self.preprocess.record(), "output": self.output_name}
+
+
+def open_model(args: argparse.Namespace, default_model: Path | None) -> OpenedModel:
+    """Load the model the shared options name; files they name are read first, so a
+    bad labels or inputs file fails before the (slow) model load.
+
+    Raises:
+        ModelLoadError: no model; LabelsError: unreadable labels; and the engine's
+            errors for a bad preset, output or input name.
+    """
+    from inspector.engine.extraction import Inspector
+    from inspector.engine.labels import load_labels
+    from inspector.engine.model_inputs import load_other_inputs
+    from inspector.engine.model_loading import load_model
+
+    path = args.model or default_model
+    if path is None:
+        raise ModelLoadError(
+            "Expected --model PATH. Received: no --model given and no default model is installed."
+        )
+    labels = load_labels(args.labels) if args.labels else None
+    others = load_other_inputs(args.other_inputs) if args.other_inputs else None
+    model = load_model(path, unsafe=args.unsafe)
+    preprocess = decide_preprocessing(model, args.preprocess, args.value_range)
+    inspector = Inspector(model, image_input=args.image_input, other_inputs=others)
+    output = inspector.output_index(args.output)
+    if labels is not None and len(labels) != inspector.num_classes(output):
+        raise LabelsError(
+            f"Expected {inspector.num_classes(output)} class names for output "
+            f"{inspector.output_names[output]!r}. Received: {len(labels)} names in --labels."
+        )
+    return OpenedModel(
+        Path(path),
+        model,
+        preprocess,
+        labels,
+        output,
+        inspector.output_names[output],
+        args.image_input,
+        others,
+    )
