@@ -255,9 +255,12 @@ def describe_state(state: SessionState) -> str:
         state.crop_kind, "whole image"
     )
     preset = f" · input {_input_words(inspection.preprocess)}" if inspection.preprocess else ""
+    if getattr(inspection, "probability_rule", "softmax") == "none":
+        said = f"values of {inspection.output_name}"  # a regression head predicts no class
+    else:
+        said = f"predicted {inspection.predicted_label} ({_predicted_probability(inspection)})"
     return (
-        f"{inspection.model_name} · {image} ({crop}){preset} · predicted "
-        f"{inspection.predicted_label} ({_predicted_probability(inspection)}) · "
+        f"{inspection.model_name} · {image} ({crop}){preset} · {said} · "
         f"target {inspection.target_label} · {state.seconds * 1000:.0f} ms"
     )
 

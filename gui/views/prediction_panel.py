@@ -73,11 +73,9 @@ def headline(inspection) -> str:
     target = f"<span style='color:#e67300'><b>{html.escape(inspection.target_label)}</b></span>"
     score = f"{inspection.score_kind} {inspection.score:.3g}"
     if rule == "none":
-        top = probabilities[inspection.predicted]
         return (
             f"Output <b>{html.escape(inspection.output_name)}</b> gives values, not class "
-            f"probabilities. Largest: <b>{html.escape(inspection.predicted_label)}</b> "
-            f"({top:.4g}). Gradients of {target} ({score})."
+            f"probabilities (listed in unit order). Gradients of {target} ({score})."
         )
     predicted = format_probability(probabilities[inspection.predicted], rule)
     where = " averaged over positions" if inspection.score_kind.endswith("positions") else ""
@@ -165,7 +163,10 @@ class PredictionPanel(QWidget):
         rule = getattr(inspection, "probability_rule", "softmax")
         if inspection.labels != self._labels:
             self._fill_combo(inspection.labels)
-        shown = top_classes(probabilities, first=inspection.predicted, keep=inspection.target)
+        if rule == "none":  # values (box offsets, landmarks): in unit order, not ranked
+            shown = top_classes(-np.arange(len(probabilities)), keep=inspection.target)
+        else:
+            shown = top_classes(probabilities, first=inspection.predicted, keep=inspection.target)
         self._shown = [inspection.labels[i] for i in shown]
         # A linear output's values are not in [0, 1]: its bars show |value| against the
         # largest |value|, and the number beside each is the value itself.

@@ -100,6 +100,9 @@ def test_raw_outputs_are_shown_as_numbers(panel):
     assert "gives values, not class probabilities" in panel.headline.text()
     # Bars of values: |value| against the largest, so -1.25 is half the length of 2.5.
     assert [row[1].value() for row in panel.rows[:2]] == [1000, 500]
+    # A vector of values (box offsets) keeps its unit order, whatever the sizes.
+    panel.set_inspection(fake_inspection([0.1, 3.0, -2.0], 1, 2, rule="none"))
+    assert panel.shown_classes == ["class 0", "class 1", "class 2"]
 
 
 def test_typing_part_of_a_name_finds_it_and_picking_it_emits_once(panel, qtbot):
