@@ -102,9 +102,9 @@ def main() -> int:
     )
     args = parser.parse_args()
     if args.no_batch_limit:
-        from gui.app import view_jobs
+        from inspector.attribution import _helpers
 
-        view_jobs.BATCH_MEMORY_BYTES = 2**62
+        _helpers.BATCH_MEMORY = 2**62
     from PyQt6.QtCore import QSettings
 
     from gui.app.application import application

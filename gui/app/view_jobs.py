@@ -15,14 +15,8 @@ from pathlib import Path
 from PyQt6.QtCore import QObject
 
 from gui.views.compare_scores import CompareScores
+from gui.views.long_jobs import LongJobs
 
-# Memory one batched attribution pass may take (activations of the batch, and their
-# gradients for gradient methods). Measured on MobileNetV2 (224x224, 87 MB of
-# activations per image): Integrated Gradients at its default batch of 32 raised
-# the resident memory by 0.8 GB for good (the allocators keep their high-water
-# mark), at a batch of 8 by 0.27 GB, at the same speed on 2 cores. The batch
-# size changes the speed and memory of a method, never its result.
-BATCH_MEMORY_BYTES = 512 * 2**20
 ATTRIBUTION_JOB = "attribution"
 NEURON_JOB = "neuron"
 TRAINING_PLAN_JOB = "training_plan"
@@ -44,6 +38,13 @@ class ViewJobs(QObject):
         self._compare_kinds: list[str] = []
         window.neuron_view.breakdown_requested.connect(self.request_neuron)
         window.attribution_view.attribution_requested.connect(self.request_attribution)
+        window.attribution_view.cancel_requested.connect(self.cancel_attribution)
+        self.attribution_jobs = LongJobs(self.session, self)
+        self.attribution_jobs.progressed.connect(
+            lambda _kind, done, total, what: window.attribution_view.show_progress(
+                done, total, what
+            )
+        )
         compare = window.attribution_view.compare_view
         compare.compare_requested.connect(self.request_compare)
         compare.compare_cancelled.connect(self.cancel_compare)
@@ -55,14 +56,27 @@ class ViewJobs(QObject):
 
     # --- requests ----------------------------------------------------------------------
     def request_attribution(self, method: str, options: dict) -> None:
-        def job(context):
+        """One method, with progress in passes and Cancel (the core sizes its batches
+        from the model's activation memory)."""
+
+        def job(context, control):
             from inspector.attribution import compute_attribution
+            from inspector.trust.progress import check_cancelled
+
+            def progress(done: int, total: int) -> None:
+                control.progress(done, total, f"passes of {method}")
+                check_cancelled(control.cancelled, f"the {method} map")
 
             inspection = context.state.inspection
-            bounded = memory_bounded(method, options, inspection)
-            return compute_attribution(method, inspection, context.inspector, **bounded)
+            return compute_attribution(
+                method, inspection, context.inspector, progress=progress, **options
+            )
 
-        self.session.submit_engine_job(ATTRIBUTION_JOB, job)
+        self.attribution_jobs.submit(ATTRIBUTION_JOB, job)
+
+    def cancel_attribution(self) -> None:
+        self.attribution_jobs.cancel(ATTRIBUTION_JOB)
+        self.window.attribution_view.show_cancelled()
 
     def request_compare(self, methods: list) -> None:
         """One job per method, with the method's default options."""
@@ -72,9 +86,7 @@ class ViewJobs(QObject):
             def job(context, method=method):
                 from inspector.attribution import compute_attribution
 
-                inspection = context.state.inspection
-                bounded = memory_bounded(method, {}, inspection)
-                return compute_attribution(method, inspection, context.inspector, **bounded)
+                return compute_attribution(method, context.state.inspection, context.inspector)
 
             kind = COMPARE_PREFIX + method
             self._compare_kinds.append(kind)
@@ -118,7 +130,8 @@ class ViewJobs(QObject):
                 path, unsafe=unsafe, plan=result, preprocess=preprocess
             )
         elif kind == ATTRIBUTION_JOB:
-            window.attribution_view.show_attribution(result)
+            if self.attribution_jobs.finished(kind, request_id):
+                window.attribution_view.show_attribution(result)
         elif kind.startswith(COMPARE_PREFIX):
             window.attribution_view.compare_view.show_result(result)
         elif kind == NEURON_JOB:
@@ -132,32 +145,9 @@ class ViewJobs(QObject):
                 path, unsafe=unsafe, problem=message, preprocess=preprocess
             )
         elif kind == ATTRIBUTION_JOB:
-            window.attribution_view.show_error(message)
+            if self.attribution_jobs.finished(kind, request_id):
+                window.attribution_view.show_error(message)
         elif kind.startswith(COMPARE_PREFIX):
             window.attribution_view.compare_view.show_failure(kind[len(COMPARE_PREFIX) :], message)
         elif kind == NEURON_JOB:
             window.show_error("Could not compute the neuron view", message)
-
-
-def memory_bounded(method: str, options: dict, inspection) -> dict:
-    """``options`` with ``batch_size`` lowered so one batch fits ``BATCH_MEMORY_BYTES``.
-
-    Args:
-        method: a registry name; only methods with a ``batch_size`` option change.
-        options: the options asked for (a missing ``batch_size`` means the default).
-        inspection: the current inspection; its layers' activations give the
-            memory of one image's pass (doubled: a gradient pass keeps the
-            activations and their gradients).
-
-    Returns:
-        A new dict; ``batch_size`` is at least 1 and never above what was asked.
-    """
-    from inspector.attribution import REGISTRY
-
-    defaults = REGISTRY[method].defaults if method in REGISTRY else {}
-    if "batch_size" not in defaults:
-        return dict(options)
-    per_image = 2 * sum(record.activation.nbytes for record in inspection.layers)
-    fitting = max(1, BATCH_MEMORY_BYTES // max(per_image, 1))
-    asked = options.get("batch_size", defaults["batch_size"])
-    return {**options, "batch_size": int(min(asked, fitting))}

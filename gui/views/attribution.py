@@ -25,6 +25,7 @@ from PyQt6.QtWidgets import (
     QFormLayout,
     QHBoxLayout,
     QLabel,
+    QProgressBar,
     QPushButton,
     QSlider,
     QTabWidget,
@@ -86,6 +87,7 @@ class AttributionView(QWidget):
     """
 
     attribution_requested = pyqtSignal(str, dict)
+    cancel_requested = pyqtSignal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -108,6 +110,11 @@ class AttributionView(QWidget):
         self.title_label.setTextFormat(Qt.TextFormat.RichText)
         self.title_label.setWordWrap(True)
         self.status_label = QLabel()
+        # A method that runs the model (RISE: 2,000 passes) shows its passes and can stop.
+        self.progress = QProgressBar()
+        self.progress.setMaximumWidth(220)
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.clicked.connect(self.cancel_requested)
         self.graphics = pg.GraphicsLayoutWidget()
         self.view_box = self.graphics.addViewBox(row=0, col=0, lockAspect=True, invertY=True)
         self.view_box.setMenuEnabled(False)
@@ -149,7 +156,12 @@ class AttributionView(QWidget):
         layout.addLayout(alpha)
         layout.addWidget(self.title_label)
         layout.addWidget(self.graphics, 1)
-        layout.addWidget(self.status_label)
+        status = QHBoxLayout()
+        status.addWidget(self.status_label, 1)
+        status.addWidget(self.progress)
+        status.addWidget(self.cancel_button)
+        layout.addLayout(status)
+        self._set_running(False)
 
     # --- public API ----------------------------------------------------------------
     @property
@@ -227,10 +239,28 @@ class AttributionView(QWidget):
         if self._inspection is None or not method:
             return
         self.status_label.setText(f"Computing {self.method_combo.currentText()}…")
+        self._set_running(True)
         self.attribution_requested.emit(method, self.options())
+
+    def show_progress(self, done: int, total: int, what: str) -> None:
+        """``done`` of ``total`` model passes of the running method."""
+        self.progress.setRange(0, max(total, 1))
+        self.progress.setValue(done)
+        self.status_label.setText(f"{done:,}/{total:,} {what}")
+
+    def show_cancelled(self) -> None:
+        self._set_running(False)
+        self.status_label.setText("Cancelled.")
+
+    def _set_running(self, running: bool) -> None:
+        self.progress.setVisible(running)
+        self.cancel_button.setVisible(running)
+        if running:
+            self.progress.setRange(0, 0)  # busy until the first report
 
     def show_attribution(self, attribution: Attribution) -> None:
         """Keep ``attribution`` and overlay it if its method is the one selected."""
+        self._set_running(False)
         if self._inspection is None:
             return
         self._results[attribution.method] = attribution
@@ -239,6 +269,7 @@ class AttributionView(QWidget):
 
     def show_error(self, message: str) -> None:
         """Say that the last request failed (the main window shows the message box)."""
+        self._set_running(False)
         self.status_label.setText(f"Failed: {message}")
 
     # --- internals -------------------------------------------------------------------

@@ -7,6 +7,7 @@ decorated by ``@register``, plus one import line below.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from inspector.attribution.base import (
@@ -37,11 +38,13 @@ if TYPE_CHECKING:
     from inspector.engine.inspection import Inspection
 
 __all__ = [
+    "PASS_BUDGET",
     "REGISTRY",
     "Attribution",
     "AttributionError",
     "AttributionMethod",
     "compute_attribution",
+    "default_methods",
     "get_method",
     "method_names",
     "register",
@@ -68,7 +71,11 @@ def get_method(name: str, **options: Any) -> AttributionMethod:
 
 
 def compute_attribution(
-    name: str, inspection: Inspection, inspector: Inspector, **options: Any
+    name: str,
+    inspection: Inspection,
+    inspector: Inspector,
+    progress: Callable[[int, int], None] | None = None,
+    **options: Any,
 ) -> Attribution:
     """Compute the ``name`` attribution map for ``inspection``.
 
@@ -76,9 +83,37 @@ def compute_attribution(
         name: a registry name, e.g. ``"gradcam"`` (see ``method_names()``).
         inspection: the result of ``inspector.inspect`` for one image.
         inspector: the inspector that produced ``inspection``.
+        progress: called with (passes done, passes in total) after each batch of a
+            method that runs the model; it may raise ``CancelledError`` to stop.
         **options: method options, e.g. ``steps=128`` or ``layer="conv2d_1"``.
 
     Returns:
         An ``Attribution`` whose heatmap is float32 ``(H, W)`` at input size.
     """
-    return get_method(name, **options).attribute(inspection, inspector)
+    method = get_method(name, **options)
+    method.progress = progress
+    return method.attribute(inspection, inspector)
+
+
+PASS_BUDGET = 20  # extra model passes a method may cost and still run by default
+
+
+def default_methods(inspection: Inspection) -> tuple[list[str], dict[str, int]]:
+    """``inspect``'s default: every method that costs at most ``PASS_BUDGET`` extra
+    passes on this model and image (the ones that read the inspection's own
+    gradients cost none), and the others with their cost in passes.
+
+    Returns:
+        ``(names that run, {name: passes} of those left out)``, registry order.
+    """
+    chosen, left = [], {}
+    for name in method_names():
+        try:
+            cost = get_method(name).passes(inspection)
+        except AttributionError:  # e.g. no CAM layer: the method would say so itself
+            cost = 0
+        if cost <= PASS_BUDGET:
+            chosen.append(name)
+        else:
+            left[name] = cost
+    return chosen, left

@@ -12,7 +12,7 @@ with ``@register``, plus one import line in ``inspector/attribution/__init__.py`
 from __future__ import annotations
 
 import abc
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -79,6 +79,9 @@ class AttributionMethod(abc.ABC):
     title: ClassVar[str]
     citation: ClassVar[str]
     defaults: ClassVar[dict[str, Any]] = {}
+    # Set for one call by ``compute_attribution``: called with (passes done, passes in
+    # total) after each batch; the caller's callable may raise ``CancelledError``.
+    progress: Callable[[int, int], None] | None = None
 
     def __init__(self, **options: Any) -> None:
         unknown = sorted(set(options) - set(self.defaults))
@@ -99,6 +102,17 @@ class AttributionMethod(abc.ABC):
         """
         if "batch_size" in self.defaults:
             check_positive_int(self, "batch_size")
+
+    def passes(self, inspection: Inspection) -> int:
+        """How many images this method runs through the model beyond the inspection
+        itself (forward or forward+backward passes): 0 for the methods that read the
+        inspection's own gradients. What ``inspect``'s default budget counts."""
+        return 0
+
+    def report(self, done: int, total: int) -> None:
+        """Tell the caller ``done`` of ``total`` passes are finished (a no-op without one)."""
+        if self.progress is not None:
+            self.progress(done, total)
 
     @property
     def options(self) -> dict[str, Any]:

@@ -44,6 +44,9 @@ class GuidedBackprop(AttributionMethod):
     citation = "Springenberg et al., ICLR Workshop 2015"
     relu_rule: ClassVar[str] = "guided"
 
+    def passes(self, inspection: Inspection) -> int:
+        return 1  # one backward pass with the modified ReLU rule
+
     def attribute(self, inspection: Inspection, inspector: Inspector) -> Attribution:
         gradient = inspector.input_gradients(
             inspection.image[None],
@@ -51,4 +54,5 @@ class GuidedBackprop(AttributionMethod):
             inspection.output_index,
             relu_rule=self.relu_rule,
         )[0]
+        self.report(1, 1)
         return self._result(max_abs_over_channels(gradient), signed=False)

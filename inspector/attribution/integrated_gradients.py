@@ -10,6 +10,7 @@ from inspector.attribution._helpers import (
     baseline_image,
     batch_slices,
     batched_input_gradients,
+    memory_batch,
 )
 from inspector.attribution.base import (
     Attribution,
@@ -61,6 +62,9 @@ class IntegratedGradients(AttributionMethod):
         super().check_options()
         check_positive_int(self, "steps")
 
+    def passes(self, inspection: Inspection) -> int:
+        return self.steps + 2  # the path's steps + 1 gradients, and the baseline's score
+
     def attribute(self, inspection: Inspection, inspector: Inspector) -> Attribution:
         image = inspection.image
         baseline = baseline_image(self.baseline, inspection, inspector)
@@ -69,16 +73,18 @@ class IntegratedGradients(AttributionMethod):
         weights = np.full(alphas.shape, 1.0 / self.steps)
         weights[[0, -1]] /= 2.0
         path_sum = np.zeros(image.shape, np.float64)
-        for part in batch_slices(len(alphas), self.batch_size):
+        batch = memory_batch(inspection, self.batch_size, gradients=True)
+        for part in batch_slices(len(alphas), batch):
             a = alphas[part, None, None, None]
             points = baseline[None] + a * (image - baseline)[None]
-            grads = batched_input_gradients(inspector, inspection, points, self.batch_size)
+            grads = batched_input_gradients(inspector, inspection, points, batch)
             path_sum += np.tensordot(weights[part], grads, axes=1)
+            self.report(part.stop, self.passes(inspection))
         attributions = (image - baseline).astype(np.float64) * path_sum
         heatmap = attributions.sum(axis=-1)
-        return self._result(
-            heatmap, signed=True, details=_completeness(heatmap, baseline, inspection, inspector)
-        )
+        details = _completeness(heatmap, baseline, inspection, inspector)
+        self.report(self.passes(inspection), self.passes(inspection))
+        return self._result(heatmap, signed=True, details=details)
 
 
 def _completeness(heatmap, baseline, inspection: Inspection, inspector: Inspector) -> dict:

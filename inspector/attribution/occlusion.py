@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
-from inspector.attribution._helpers import baseline_image, batch_slices
+from inspector.attribution._helpers import baseline_image, batch_slices, memory_batch
 from inspector.attribution.base import (
     Attribution,
     AttributionError,
@@ -83,6 +83,10 @@ class Occlusion(AttributionMethod):
                 f"Received: score={self.score!r}."
             )
 
+    def passes(self, inspection: Inspection) -> int:
+        size = inspection.image.shape[:2]
+        return len(_corners(size, *self.window_and_stride(size))) + 1  # + the reference
+
     def attribute(self, inspection: Inspection, inspector: Inspector) -> Attribution:
         image = inspection.image
         window, stride = self.window_and_stride(image.shape[:2])
@@ -92,13 +96,15 @@ class Occlusion(AttributionMethod):
         column = 0 if self.score == "logit" else 1  # predict gives (logits, probabilities)
         reference = inspector.predict(image[None], output)[column][0, target]
         drops = np.empty(len(corners))
-        for part in batch_slices(len(corners), self.batch_size):
-            batch = np.repeat(image[None], part.stop - part.start, axis=0)
-            for occluded, (top, left) in zip(batch, corners[part], strict=True):
+        batch = memory_batch(inspection, self.batch_size, gradients=False)
+        for part in batch_slices(len(corners), batch):
+            occluded_images = np.repeat(image[None], part.stop - part.start, axis=0)
+            for occluded, (top, left) in zip(occluded_images, corners[part], strict=True):
                 rows, cols = slice(top, top + window[0]), slice(left, left + window[1])
                 occluded[rows, cols] = patch[rows, cols]
-            scores = inspector.predict(batch, output)[column][:, target]
+            scores = inspector.predict(occluded_images, output)[column][:, target]
             drops[part] = reference - scores
+            self.report(part.stop + 1, len(corners) + 1)
         heatmap = _average_over_windows(drops, corners, window, image.shape[:2])
         return self._result(heatmap, signed=True)
 

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
-from inspector.attribution._helpers import batch_slices, interpolation_matrix
+from inspector.attribution._helpers import batch_slices, interpolation_matrix, memory_batch
 from inspector.attribution.base import (
     Attribution,
     AttributionError,
@@ -84,16 +84,20 @@ class RISE(AttributionMethod):
                 f"Received: keep_probability={p!r}."
             )
 
+    def passes(self, inspection: Inspection) -> int:
+        return self.masks
+
     def attribute(self, inspection: Inspection, inspector: Inspector) -> Attribution:
         image = inspection.image
         draws = mask_draws(self.masks, self.grid, self.seed)
         total = np.zeros(image.shape[:2], np.float64)
-        for part in batch_slices(self.masks, self.batch_size):
+        for part in batch_slices(self.masks, memory_batch(inspection, self.batch_size, False)):
             masks = masks_from_draws(draws[part], image.shape[:2], self.grid, self.keep_probability)
             _, probabilities = inspector.predict(
                 image[None] * masks[..., None], inspection.output_index
             )
             total += np.tensordot(probabilities[:, inspection.target], masks, axes=1)
+            self.report(part.stop, self.masks)
         return self._result(total / (self.masks * self.keep_probability), signed=False)
 
 

@@ -6,7 +6,12 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
-from inspector.attribution._helpers import batch_slices, resize_bilinear, resize_bilinear_channels
+from inspector.attribution._helpers import (
+    batch_slices,
+    memory_batch,
+    resize_bilinear,
+    resize_bilinear_channels,
+)
 from inspector.attribution.base import Attribution, AttributionMethod, register
 from inspector.attribution.gradcam import cam_layer
 
@@ -53,6 +58,9 @@ class ScoreCAM(AttributionMethod):
     citation = "Wang et al., CVPR Workshops 2020"
     defaults: ClassVar[dict[str, Any]] = {"layer": None, "batch_size": 64}
 
+    def passes(self, inspection: Inspection) -> int:
+        return int(cam_layer(inspection, self.layer).output_shape[-1]) + 1  # + X o 0
+
     def attribute(self, inspection: Inspection, inspector: Inspector) -> Attribution:
         record = cam_layer(inspection, self.layer)
         activation = record.activation.astype(np.float64)
@@ -70,7 +78,8 @@ class ScoreCAM(AttributionMethod):
         varying = np.flatnonzero(flat.max(axis=0) > flat.min(axis=0))
         # Image 0 is X_b = X o 0, the rest X o H^k for the varying channels k.
         scores = np.empty(len(varying) + 1)
-        for part in batch_slices(len(varying) + 1, self.batch_size):
+        batch = memory_batch(inspection, self.batch_size, gradients=False)
+        for part in batch_slices(len(varying) + 1, batch):
             channels = varying[max(part.start - 1, 0) : part.stop - 1]
             masks = resize_bilinear_channels(activation[..., channels], image.shape[:2])
             low = masks.min(axis=(1, 2), keepdims=True)
@@ -80,6 +89,7 @@ class ScoreCAM(AttributionMethod):
                 masks = np.concatenate([np.zeros_like(masks[:1]), masks])
             _, probabilities = inspector.predict(image[None] * masks[..., None], output)
             scores[part] = probabilities[:, target]
+            self.report(part.stop, len(varying) + 1)
         weights = np.zeros(activation.shape[-1])
         weights[varying] = scores[1:] - scores[0]
         return weights

@@ -11,6 +11,7 @@ from inspector.attribution._helpers import (
     batch_slices,
     batched_input_gradients,
     max_abs_over_channels,
+    memory_batch,
 )
 from inspector.attribution.base import (
     Attribution,
@@ -73,6 +74,9 @@ class SmoothGrad(AttributionMethod):
                 f"value range). Received: noise_level={self.noise_level!r}."
             )
 
+    def passes(self, inspection: Inspection) -> int:
+        return self.samples
+
     def attribute(self, inspection: Inspection, inspector: Inspector) -> Attribution:
         mean, _ = self.noisy_gradient_moments(inspection, inspector)
         return self._result(max_abs_over_channels(mean), signed=False)
@@ -89,11 +93,13 @@ class SmoothGrad(AttributionMethod):
         sigma = self.noise_level * float(image.max() - image.min())
         rng = np.random.default_rng(self.seed)
         count, mean, squares = 0, np.zeros(image.shape), np.zeros(image.shape)
-        for part in batch_slices(self.samples, self.batch_size):
+        batch = memory_batch(inspection, self.batch_size, gradients=True)
+        # The noise is drawn per sample row, so any batch gives the same draws.
+        for part in batch_slices(self.samples, batch):
             size = part.stop - part.start
             noise = rng.normal(0.0, 1.0, (size, *image.shape)).astype(np.float32)
             noisy = image[None] + np.float32(sigma) * noise
-            grads = batched_input_gradients(inspector, inspection, noisy, self.batch_size)
+            grads = batched_input_gradients(inspector, inspection, noisy, batch)
             grads = grads.astype(np.float64)
             batch_mean = grads.mean(axis=0)
             # Chan et al.'s pairwise update of the sum of squared deviations:
@@ -104,4 +110,5 @@ class SmoothGrad(AttributionMethod):
             squares += ((grads - batch_mean) ** 2).sum(axis=0) + delta**2 * count * size / total
             mean += delta * size / total
             count = total
+            self.report(count, self.samples)
         return mean, squares / count

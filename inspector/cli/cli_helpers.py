@@ -87,10 +87,11 @@ def write_staged(out: Path, write: Callable[[Path], None]) -> None:
 
 class ProgressBar:
     """``mining  1200/5000 images  310 img/s  ETA 12 s`` on stderr, only on a terminal
-    (so that when a command fails, stderr still holds just the one error line)."""
+    (so that when a command fails, stderr still holds just the one error line). The
+    ETA comes from the rate since the first report."""
 
-    def __init__(self, label: str, stream=None) -> None:
-        self.label, self.stream = label, stream or sys.stderr
+    def __init__(self, label: str, stream=None, unit: str = "images") -> None:
+        self.label, self.stream, self.unit = label, stream or sys.stderr, unit
         self.enabled = bool(getattr(self.stream, "isatty", lambda: False)())
         self.started = time.perf_counter()
         self.first: tuple[int, float] | None = None
@@ -108,7 +109,7 @@ class ProgressBar:
         filled = int(width * done / max(total, 1))
         bar = "#" * filled + "-" * (width - filled)
         self.stream.write(
-            f"\r{self.label} [{bar}] {done}/{total} images  {rate:.0f} img/s  {eta}   "
+            f"\r{self.label} [{bar}] {done}/{total} {self.unit}  {rate:.0f}/s  {eta}   "
         )
         if done >= total:
             self.stream.write("\n")

@@ -2,7 +2,7 @@
 
     layer-inspector inspect IMAGE [--model PATH] [--unsafe] [--target N]
         [--output NAME_OR_INDEX] [--layers all|NAME,...]
-        [--methods all|none|gradcam,saliency,...] [--value-range LOW,HIGH]
+        [--methods default|all|none|gradcam,saliency,...] [--value-range LOW,HIGH]
         [--preprocess auto|none|tf|torch|caffe|0-1|0-255] [--labels FILE]
         [--input NAME_OR_INDEX] [--other-inputs FILE.npz] [--full]
         [--report FILE.png|FILE.pdf] --out DIR
@@ -28,7 +28,14 @@ from inspector.engine.quiet import import_tensorflow_quietly
 # reach stderr, whose contract here is one line per error.
 import_tensorflow_quietly()
 
-from inspector.attribution import AttributionError, compute_attribution, method_names  # noqa: E402
+from inspector.attribution import (  # noqa: E402
+    PASS_BUDGET,
+    AttributionError,
+    compute_attribution,
+    default_methods,
+    method_names,
+)
+from inspector.cli.cli_helpers import ProgressBar  # noqa: E402
 from inspector.cli.model_options import add_model_options, open_model  # noqa: E402
 from inspector.cli.runner import _one_line_errors, run_cli  # noqa: E402
 from inspector.engine.class_head import describe_score  # noqa: E402
@@ -83,9 +90,11 @@ def add_inspect_parser(subparsers) -> None:
     )
     parser.add_argument(
         "--methods",
-        default="all",
-        metavar="all|none|NAME,...",
-        help=f"'all' (default), 'none' or a comma list of: {', '.join(method_names())}",
+        default="default",
+        metavar="default|all|none|NAME,...",
+        help=f"'default': the methods within {PASS_BUDGET} extra model passes on this model "
+        f"(saliency, gradient x input and the CAMs cost none); 'all', 'none', or a comma "
+        f"list of: {', '.join(method_names())}",
     )
     parser.add_argument(
         "--full",
@@ -115,9 +124,12 @@ def _names(text: str) -> list[str]:
     return [part.strip() for part in text.split(",") if part.strip()]
 
 
-def _chosen_methods(text: str) -> tuple[list[str], bool]:
-    """(method names, whether the user named them) for ``--methods``."""
+def _chosen_methods(text: str) -> tuple[list[str] | None, bool]:
+    """(method names, whether the user named them) for ``--methods``; None for the
+    default, which depends on the model (``attribution.default_methods``)."""
     known = method_names()
+    if text.strip() == "default":
+        return None, False
     if text.strip() == "all":
         return list(known), False
     if text.strip() == "none":
@@ -126,8 +138,8 @@ def _chosen_methods(text: str) -> tuple[list[str], bool]:
     unknown = [name for name in names if name not in known]
     if unknown or not names:
         raise AttributionError(
-            f"Expected --methods 'all', 'none' or a comma list of: {', '.join(known)}. "
-            f"Received: --methods {text!r}"
+            f"Expected --methods 'default', 'all', 'none' or a comma list of: "
+            f"{', '.join(known)}. Received: --methods {text!r}"
             + (f" (unknown: {', '.join(unknown)})." if unknown else ".")
         )
     return names, True
@@ -145,12 +157,14 @@ def _check_paths(args: argparse.Namespace) -> None:
 
 
 def _attributions(methods, named: bool, inspection, inspector, timings) -> list:
-    """Compute each method; with ``--methods all`` a method that cannot apply is skipped."""
+    """Compute each method, a progress bar for each that runs the model; with
+    ``--methods default|all`` a method that cannot apply is skipped with a note."""
     results = []
     for name in methods:
         started = time.perf_counter()
+        bar = ProgressBar(name, unit="passes")
         try:
-            results.append(compute_attribution(name, inspection, inspector))
+            results.append(compute_attribution(name, inspection, inspector, progress=bar))
         except AttributionError as error:
             if named:
                 raise
@@ -205,6 +219,9 @@ def run_inspect(
     inspection = inspector.inspect(prepared, target=args.target, output=opened.output)
     compact = not args.full
     select_layers(inspection, layers, compact)  # wrong names fail before the slow methods run
+    left_out: dict[str, int] = {}
+    if methods is None:
+        methods, left_out = default_methods(inspection)
     attributions = _attributions(methods, named, inspection, inspector, timings)
     result = export_inspection(
         inspection,
@@ -217,6 +234,13 @@ def run_inspect(
     if args.report is not None:
         save_report(render_report(inspection, attributions), args.report)
     _print_summary(inspection, result, attributions, args.report)
+    if left_out:
+        costs = ", ".join(f"{name} ({passes:,} passes)" for name, passes in left_out.items())
+        print(
+            f"Left out by default (over {PASS_BUDGET} extra passes on this model): {costs}. "
+            "Run them with --methods all, or name them: --methods "
+            f"{','.join(left_out)}."
+        )
     return 0
 
 

@@ -124,11 +124,28 @@ def test_options_layers_target_value_range_and_report(files, tmp_path):
     assert report.read_bytes().startswith(b"%PDF")
 
 
-def test_all_methods_by_default_and_the_default_model(files, tmp_path):
+def test_the_cheap_methods_by_default_all_on_request_and_the_default_model(files, tmp_path, capsys):
     out = tmp_path / "out"
     assert run([files["image"], "--out", out], default_model=files["model"]) == 0
     written = {p.stem for p in (out / "attribution").glob("*.npy")}
-    assert written == set(method_names())
+    cheap = {
+        "saliency",
+        "gradient_x_input",
+        "gradcam",
+        "gradcam_plus_plus",
+        "layercam",
+        "guided_backprop",
+        "deconvnet",
+        "scorecam",  # this model's CAM layer has few channels: within 20 passes
+    }
+    assert written == cheap
+    printed = capsys.readouterr().out
+    assert "Left out by default (over 20 extra passes on this model): smoothgrad" in printed
+    assert "--methods all" in printed
+    out = tmp_path / "all"
+    argv = [files["image"], "--methods", "all", "--out", out]
+    assert run(argv, default_model=files["model"]) == 0
+    assert {p.stem for p in (out / "attribution").glob("*.npy")} == set(method_names())
 
 
 def test_unsafe_flag_loads_a_lambda_model(files, tmp_path):

@@ -130,16 +130,21 @@ def test_keras_applications_are_recognised_by_name_and_by_layer_names(tmp_path):
 
 
 def permute_model() -> keras.Model:
-    """conv (relu) on a square map -> PReLU -> Permute((2, 1, 3)) -> Flatten -> Dense,
-    as older detectors were exported."""
+    """conv -> PReLU -> Permute((2, 1, 3)) -> Flatten -> Dense on a square map, as older
+    detectors were exported; hand-set weights: the conv averages the pixels around each
+    one (three gains), and class 1's weights are all positive, so its map is not empty."""
     inputs = keras.Input((6, 6, 1))
-    x = keras.layers.Conv2D(3, 3, padding="same", name="conv")(inputs)
-    x = keras.layers.PReLU(name="prelu")(x)
+    conv = keras.layers.Conv2D(3, 3, padding="same", name="conv")
+    x = keras.layers.PReLU(name="prelu")(conv(inputs))
     x = keras.layers.Permute((2, 1, 3), name="permute")(x)
     x = keras.layers.Flatten(name="flatten")(x)
-    outputs = keras.layers.Dense(2, activation="softmax", name="head")(x)
-    keras.utils.set_random_seed(4)
-    return keras.Model(inputs, outputs)
+    head = keras.layers.Dense(2, activation="softmax", name="head")
+    model = keras.Model(inputs, head(x))
+    kernel = np.ones((3, 3, 1, 3), np.float32) * np.array([1, 2, 3], np.float32) / 9.0
+    conv.set_weights([kernel, np.zeros(3, np.float32)])
+    dense = np.stack([np.full(108, -0.1), np.linspace(0.05, 0.2, 108)], axis=1)
+    head.set_weights([dense.astype(np.float32), np.zeros(2, np.float32)])
+    return model
 
 
 def test_the_cam_default_looks_through_a_permute(tmp_path):
@@ -167,6 +172,7 @@ def test_the_cam_default_looks_through_a_permute(tmp_path):
     weights = grads.mean(axis=(0, 1))
     expected = np.maximum((acts * weights).sum(axis=-1), 0.0)  # 6x6: the input's size
     got = cam.heatmap
+    assert expected.max() > 0 and got.max() > 0  # a map, not zeros everywhere
     np.testing.assert_allclose(got / got.max(), expected / expected.max(), atol=1e-5)
     assert not np.allclose(got / got.max(), (expected / expected.max()).T, atol=1e-2)
 

@@ -1,0 +1,114 @@
+"""Where the time of one ``Inspector.inspect`` goes, stage by stage, against the floor.
+
+Stages, each a concrete graph called directly (no ``tf.function`` dispatch) with a
+1-image batch, interleaved call by call, medians of the per-call times:
+
+* ``floor``: the model's forward pass and d(score)/d(input) only (what
+  ``bench_inspect.py`` compares against);
+* ``walked``: the same two outputs through the Inspector's own graph walk
+  (``run_model`` with its recorder), so the walk itself is priced;
+* ``all tensors``: the Inspector's full pass (every activation and gradient
+  returned as tensors), not converted;
+* ``inspect``: the whole call: the pass, NumPy views, the layer records.
+
+Run in two processes to price the allocator too:
+    python benchmarks/profile_inspect.py --model mobilenet
+    TF_CPU_ALLOCATOR_USE_BFC=true python benchmarks/profile_inspect.py --model mobilenet
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from inspector import Inspector
+from inspector.engine.graph_walk import StepRecorder, run_model
+
+BUILDERS = {
+    "mobilenet": lambda: keras.applications.MobileNetV2(weights=None),
+    "resnet50": lambda: keras.applications.ResNet50(weights=None),
+    "efficientnet": lambda: keras.applications.EfficientNetB0(weights=None),
+    "small": None,  # bench_inspect's small face CNN
+}
+
+
+def concrete(fn, shape):
+    return tf.function(fn, input_signature=[tf.TensorSpec(shape, tf.float32)], autograph=False)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", default="mobilenet", choices=sorted(BUILDERS))
+    parser.add_argument("--repeats", type=int, default=25)
+    args = parser.parse_args()
+    keras.utils.set_random_seed(0)
+    model = BUILDERS[args.model]() if BUILDERS[args.model] else _small()
+    shape = (1, *model.inputs[0].shape[1:])
+    image = np.random.default_rng(0).uniform(0, 1, shape[1:]).astype(np.float32)
+    x = tf.constant(image[None])
+
+    def floor(x):
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            score = model(x, training=False)[0, 0]
+        return tape.gradient(score, x)
+
+    def walked(x):
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            recorder = StepRecorder()
+            recorder.mark_input(x)
+            out = run_model(model, x, recorder)
+            score = keras.tree.flatten(out)[0][0, 0]
+        return tape.gradient(score, x)
+
+    inspector = Inspector(model)
+    inspector.inspect(image)  # trace
+    full = inspector._traced_pass(0)
+    target = tf.constant(-1, tf.int32)
+    stages = {
+        "floor": (lambda f: lambda: f(x).numpy())(concrete(floor, shape).get_concrete_function()),
+        "walked": (lambda f: lambda: f(x).numpy())(concrete(walked, shape).get_concrete_function()),
+        "all tensors": lambda: full(x, target),
+        "inspect": lambda: inspector.inspect(image),
+    }
+    for call in stages.values():
+        call(), call()  # warm up
+    times = {name: [] for name in stages}
+    for _ in range(args.repeats):
+        for name, call in stages.items():
+            started = time.perf_counter()
+            result = call()
+            times[name].append(time.perf_counter() - started)
+            del result
+    floor_ms = statistics.median(times["floor"]) * 1e3
+    allocator = "BFC" if os.environ.get("TF_CPU_ALLOCATOR_USE_BFC") else "default"
+    print(f"{args.model} ({allocator} allocator), medians of {args.repeats}:")
+    for name, values in times.items():
+        ms = statistics.median(values) * 1e3
+        print(f"  {name:12s} {ms:8.1f} ms  {ms / floor_ms:5.2f}x floor")
+
+
+def _small():
+    inputs = keras.Input((64, 64, 1))
+    x = keras.layers.Rescaling(1 / 255)(inputs)
+    for filters in (16, 32, 64):
+        x = keras.layers.Conv2D(filters, 3, padding="same", activation="relu")(x)
+        x = keras.layers.MaxPooling2D()(x)
+    x = keras.layers.GlobalAveragePooling2D()(x)
+    return keras.Model(inputs, keras.layers.Dense(1, activation="sigmoid")(x))
+
+
+if __name__ == "__main__":
+    main()
