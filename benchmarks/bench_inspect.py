@@ -9,7 +9,10 @@ take NumPy in (converted with ``tf.constant``) and give NumPy out.
 is the price of seeing everything. Memory: the peak of what TensorFlow allocates
 during one inspection against the summed size of the arrays the Inspection holds.
 
-Run: python benchmarks/bench_inspect.py [--repeats 15] [--models small,mobilenet]
+The ratio is the median of per-pair ratios over ``--repeats`` interleaved pairs.
+
+Run: python benchmarks/bench_inspect.py [--repeats 31]
+     [--models small,mobilenet,resnet50,efficientnet]
 """
 
 from __future__ import annotations
@@ -47,7 +50,20 @@ def mobilenet() -> keras.Model:
     return keras.applications.MobileNetV2(input_shape=(224, 224, 3), weights=None)
 
 
-BUILDERS = {"small": small_face_cnn, "mobilenet": mobilenet}
+def resnet50() -> keras.Model:
+    return keras.applications.ResNet50(weights=None)
+
+
+def efficientnet() -> keras.Model:
+    return keras.applications.EfficientNetB0(weights=None)
+
+
+BUILDERS = {
+    "small": small_face_cnn,
+    "mobilenet": mobilenet,
+    "resnet50": resnet50,
+    "efficientnet": efficientnet,
+}
 
 
 def floor_fn(model):
@@ -62,16 +78,6 @@ def floor_fn(model):
 
     # The Inspector calls its concrete graph too: both sides skip the dispatch.
     return forward_backward.get_concrete_function()
-
-
-def median_seconds(call, repeats: int) -> float:
-    call()  # trace and warm up
-    times = []
-    for _ in range(repeats):
-        started = time.perf_counter()
-        call()
-        times.append(time.perf_counter() - started)
-    return statistics.median(times)
 
 
 def peak_tensor_bytes(name: str) -> tuple[int, int]:
@@ -113,21 +119,30 @@ def bench(name: str, model: keras.Model, repeats: int) -> dict:
     floor = floor_fn(model)
     batch = image[None]
     inspector = Inspector(model)
-    # Both take NumPy in and give NumPy out. Floor and inspect alternate in rounds
-    # so that machine noise hits both alike; the median round counts.
-    floor_times, inspect_times = [], []
-    for _ in range(3):
-        floor_times.append(median_seconds(lambda: floor(tf.constant(batch)).numpy(), repeats))
-        inspect_times.append(median_seconds(lambda: inspector.inspect(image), repeats))
-    floor_time = statistics.median(floor_times)
-    inspect_time = statistics.median(inspect_times)
+    # Both take NumPy in and give NumPy out. They alternate call by call, so machine
+    # noise hits both alike, and the median of the per-pair ratios counts.
+    floor_call = lambda: floor(tf.constant(batch)).numpy()  # noqa: E731
+    inspect_call = lambda: inspector.inspect(image)  # noqa: E731
+    for call in (floor_call, inspect_call, floor_call, inspect_call):
+        call()  # trace and warm up
+    ratios, floor_times, inspect_times = [], [], []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        floor_call()
+        middle = time.perf_counter()
+        result = inspect_call()
+        ended = time.perf_counter()
+        del result
+        floor_times.append(middle - started)
+        inspect_times.append(ended - middle)
+        ratios.append((ended - middle) / (middle - started))
     peak, held = peak_tensor_bytes(name)
     return {
         "model": name,
         "layers": len(inspector.inspect(image).layers),
-        "floor_ms": floor_time * 1e3,
-        "inspect_ms": inspect_time * 1e3,
-        "ratio": inspect_time / floor_time,
+        "floor_ms": statistics.median(floor_times) * 1e3,
+        "inspect_ms": statistics.median(inspect_times) * 1e3,
+        "ratio": statistics.median(ratios),
         "arrays_mb": held / 1e6,
         "peak_mb": peak / 1e6,
         "memory_ratio": peak / held,
@@ -136,8 +151,8 @@ def bench(name: str, model: keras.Model, repeats: int) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=15)
-    parser.add_argument("--models", default="small,mobilenet")
+    parser.add_argument("--repeats", type=int, default=31)
+    parser.add_argument("--models", default="small,mobilenet,resnet50,efficientnet")
     parser.add_argument("--memory-of", help=argparse.SUPPRESS)  # the child process's job
     args = parser.parse_args()
     if args.memory_of:
