@@ -17,7 +17,13 @@ time of the whole measurement (dissection plus the model and its three random
 copies), the median of ``--repeats`` runs in this process after one warm-up.
 Nothing here tunes a rule or a threshold.
 
+With ``--compare`` it measures both bundled networks, the face detector and the
+face recogniser (the same architecture up to the head, trained on the same ORL
+photos for two tasks), once each, and prints their tables side by side with the
+random copies' rates: which task makes face parts emerge.
+
 Run: python benchmarks/measure_hierarchy.py [--model M.keras] [--repeats 3]
+     python benchmarks/measure_hierarchy.py --compare [--chart both.png]
 """
 
 from __future__ import annotations
@@ -40,6 +46,7 @@ from inspector.units.probe import LayerProbe
 from inspector.units.selectivity import PERCENTILE, RANDOM_SEEDS
 from inspector.units.selectivity_report import measure_selectivity
 from models import default_model_path
+from models.default_model import bundled_models
 from models.unit_data import bundled_face_concepts
 
 GROUPS = ("edge", "part", "face")
@@ -90,11 +97,91 @@ def print_tables(layers, report) -> None:
         print(f"  {line}")
 
 
+def print_comparison(reports: dict) -> None:
+    """Both networks' detector fractions per layer, side by side, random rates beside."""
+    names = list(reports)
+    print(
+        f"Detectors: fraction of units above the {PERCENTILE:.0f}th percentile of "
+        f"{len(RANDOM_SEEDS)} random-init copies (their own rate in brackets)"
+    )
+    width = 12 * len(GROUPS) + len(GROUPS) - 1  # a cell is " 0.12 (0.08)"
+    header = " | ".join(f"{name:^{width}s}" for name in names)
+    print(f"{'':14s} | {header}")
+    kinds = " | ".join(" ".join(f"{g:>12s}" for g in GROUPS) for _ in names)
+    print(f"{'layer':14s} | {kinds}")
+    by_layer = [{s.layer: s for s in reports[name].layers} for name in names]
+    for layer in by_layer[0]:
+        cells = []
+        for layers in by_layer:
+            s = layers.get(layer)
+            if s is None:
+                cells.append(f"{'(not in this network)':^{width}s}")
+                continue
+            found, chance = s.fractions("trained"), s.fractions("random")
+            cells.append(" ".join(f"{found[g]:5.2f} ({chance[g]:4.2f})" for g in GROUPS))
+        print(f"{layer:14s} | " + " | ".join(cells))
+    for name in names:
+        print(f"\n{name}:")
+        for line in reports[name].hierarchy.sentences():
+            print(f"  {line}")
+        print("  The strongest unit of each kind:")
+        for line in strongest_lines(reports[name]):
+            print(f"    {line}")
+
+
+def comparison_chart(reports: dict):
+    """The detector chart of both networks: the first solid, the second dotted, the
+    random copies (the same for both: the same layers, the same seeds) dashed."""
+    from inspector.render.hierarchy_charts import Series, detector_chart
+
+    first, second = list(reports)
+    base = reports[first]
+    theirs = {s.layer: s.fractions("trained") for s in reports[second].layers}
+    series = [
+        Series(first, base.fractions("trained")),
+        Series("random-init copies", base.fractions("random"), "dashed"),
+        Series(second, [theirs.get(s.layer, {}) for s in base.layers], "dotted"),
+    ]
+    return detector_chart(
+        [s.layer for s in base.layers],
+        series,
+        title=f"Detectors per layer: {first} solid, {second} dotted, random-init dashed",
+    )
+
+
+def compare(chart: Path | None = None) -> None:
+    """Measure every bundled network once and print them side by side; ``chart``:
+    also draw both on one detector chart there."""
+    reports, seconds = {}, {}
+    for name, path in bundled_models().items():
+        probe = LayerProbe(load_model(path))
+        shape = probe.input_shape
+        concepts = combine(synthetic_edges(shape[0], shape[2]), bundled_face_concepts(shape))
+        start = time.perf_counter()
+        reports[name] = measure_selectivity(probe, concepts)
+        seconds[name] = time.perf_counter() - start
+    print_comparison(reports)
+    if chart is not None:
+        comparison_chart(reports).save(chart)
+        print(f"\nWrote {chart}")
+    times = ", ".join(f"{name} {value:.1f} s" for name, value in seconds.items())
+    print(f"\nOne measurement each (tracing included): {times}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", type=Path, default=default_model_path())
     parser.add_argument("--repeats", type=int, default=3, help="timed runs after a warm-up")
+    parser.add_argument(
+        "--compare", action="store_true", help="both bundled networks side by side, once each"
+    )
+    parser.add_argument(
+        "--chart", type=Path, help="with --compare: draw both on one chart (a .png)"
+    )
     args = parser.parse_args()
+    if args.compare:
+        compare(args.chart)
+        return
     probe = LayerProbe(load_model(args.model))
     shape = probe.input_shape
     concepts = combine(synthetic_edges(shape[0], shape[2]), bundled_face_concepts(shape))

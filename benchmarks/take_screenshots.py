@@ -135,6 +135,15 @@ def show_labelled_unit(window, app, layer: str = "") -> None:
     wait_for(app, lambda: chosen.layer in view.details, timeout=1800, what="the unit's crops")
 
 
+def overlay(window, app, path: Path) -> None:
+    """Choose ``path`` in the chart's *Compare with*, as the user would, and wait for
+    its dissection to be drawn dotted."""
+    view = window.units_view
+    window.units_jobs.compare_with(str(path))
+    wait_for(app, lambda: view.overlay is not None, timeout=1800, what="the overlaid dissection")
+    wait_for(app, lambda: not window.session.worker.is_busy, what="the overlay")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--train-seconds", type=float, default=40.0)
@@ -155,6 +164,11 @@ def main() -> None:
     )
     parser.add_argument(
         "--only", default="", help="comma-separated shot names (e.g. units,hierarchy)"
+    )
+    parser.add_argument(
+        "--compare-with",
+        type=Path,
+        help="a model whose detector lines the Units chart overlays (dotted)",
     )
     args = parser.parse_args()
     from PyQt6.QtCore import QSettings
@@ -192,6 +206,8 @@ def main() -> None:
     if wanted & {"units", "hierarchy"}:
         mine_and_dissect(window, app, args.units_data)
         show_labelled_unit(window, app, args.units_layer)
+        if args.compare_with:
+            overlay(window, app, args.compare_with)
     for index in range(window.tabs.count()):
         title = window.tabs.tabText(index)
         if names.get(title) in wanted:

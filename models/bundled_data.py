@@ -116,7 +116,7 @@ def _faces(size: int) -> tuple[list, list]:
                 size,
                 DATA_SEED,
                 masks=head_masks(photos[~held_mask], orl_landmarks[~held_mask]),
-                backgrounds=_backgrounds(size),
+                backgrounds=backgrounds(size),
             ),
             ["face/orl"] * (int((~held_mask).sum()) * FACE_COPIES),
             FACE,
@@ -137,7 +137,7 @@ def _faces(size: int) -> tuple[list, list]:
     return train, held
 
 
-def _backgrounds(size: int) -> np.ndarray:
+def backgrounds(size: int) -> np.ndarray:
     """Crops of the training photos to put behind ORL heads (never held-out sources)."""
     sources = tuple(name for name in NATURAL_SOURCES if name not in held_out_sources())
     return natural_crops(sources, BACKGROUNDS_PER_SOURCE, size, DATA_SEED + 50)

@@ -1,17 +1,52 @@
-"""Where the shipped, trained face CNN and its recorded training run live."""
+"""Where the shipped, trained networks and their recorded training runs live.
+
+Two bundled networks, the same architecture up to the head:
+
+* the **detector** (``models/default/``): face or not face, the default everywhere;
+* the **recognizer** (``models/recognizer/``): which of the 40 ORL people.
+
+``--model bundled:detector|bundled:recognizer`` names them in every command.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 DEFAULT_DIR = Path(__file__).resolve().parent / "default"
+RECOGNIZER_DIR = Path(__file__).resolve().parent / "recognizer"
 
 
 def default_model_path() -> Path:
-    """``models/default/face_cnn.keras``: the trained face CNN, labels inside."""
+    """``models/default/face_cnn.keras``: the trained face detector, labels inside."""
     return DEFAULT_DIR / "face_cnn.keras"
 
 
 def default_run_path() -> Path:
     """``models/default/run``: the recorded run that trained the default model."""
     return DEFAULT_DIR / "run"
+
+
+def recognizer_model_path() -> Path:
+    """``models/recognizer/face_recognizer.keras``: which of the 40 ORL people."""
+    return RECOGNIZER_DIR / "face_recognizer.keras"
+
+
+def recognizer_run_path() -> Path:
+    """``models/recognizer/run``: the recorded run that trained the recognizer."""
+    return RECOGNIZER_DIR / "run"
+
+
+BUNDLED_TITLES = {
+    "detector": "Face detector: face or not (the default)",
+    "recognizer": "Face recognizer: which of 40 ORL people",
+}
+
+
+def bundled_models() -> dict[str, Path]:
+    """name -> model file of every bundled network, the default first."""
+    return {"detector": default_model_path(), "recognizer": recognizer_model_path()}
+
+
+def bundled_runs() -> dict[str, Path]:
+    """name -> recorded training run of every bundled network."""
+    return {"detector": default_run_path(), "recognizer": recognizer_run_path()}

@@ -45,6 +45,7 @@ def build_face_cnn(
     *,
     input_size: int = INPUT_SIZE,
     channels: int = CHANNELS,
+    name: str = "face_cnn",
 ) -> keras.Model:
     """Build the (untrained) face CNN.
 
@@ -53,6 +54,8 @@ def build_face_cnn(
             ``labels[1]``; more give a softmax over all of them.
         input_size: height and width of the square input.
         channels: 1 (grayscale) or 3 (RGB).
+        name: the model's name (the recogniser is ``face_recognizer``: the same
+            layers up to the head, so that the two compare layer by layer).
 
     Returns:
         An uncompiled functional model: input ``(batch, input_size, input_size,
@@ -79,7 +82,7 @@ def build_face_cnn(
         outputs = keras.layers.Dense(len(labels), activation="softmax", name="class_probabilities")(
             x
         )
-    return keras.Model(inputs, outputs, name="face_cnn")
+    return keras.Model(inputs, outputs, name=name)
 
 
 def face_layers_needed(input_size: int) -> int:

@@ -11,7 +11,7 @@ import sys
 
 from inspector.cli.cli_helpers import positive_int
 from inspector.engine.errors import InspectorError
-from models.settings import BATCH_SIZE, DEFAULT_EPOCHS, STRATEGIES
+from models.settings import BATCH_SIZE, MODEL_NAMES, STRATEGIES, TASK_EPOCHS, TASKS
 
 
 def add_train_parser(subparsers) -> None:
@@ -29,12 +29,27 @@ def add_train_parser(subparsers) -> None:
         "--data", metavar="DIR", help="image folder, one subfolder per class (default: bundled)"
     )
     parser.add_argument(
-        "--epochs", type=positive_int, default=DEFAULT_EPOCHS, help="total epochs to reach"
+        "--epochs",
+        type=positive_int,
+        help="total epochs to reach (default: "
+        + ", ".join(f"{n} for the {task}" for task, n in TASK_EPOCHS.items())
+        + ")",
     )
-    parser.add_argument("--out", metavar="RUN_DIR", default="runs/face_cnn", help="run directory")
+    parser.add_argument(
+        "--out",
+        metavar="RUN_DIR",
+        help="run directory (default: runs/face_cnn, or runs/face_recognizer for the recognizer)",
+    )
     parser.add_argument("--resume", action="store_true", help="continue the run in --out")
     parser.add_argument("--seed", type=int, default=None, help="random seed (default 0)")
     parser.add_argument("--strategy", choices=STRATEGIES, default="default")
+    parser.add_argument(
+        "--task",
+        choices=TASKS,
+        default="detector",
+        help="with the bundled data: detector (face or not, the default) or recognizer "
+        "(which of the 40 ORL people); the same network up to its head",
+    )
     parser.add_argument(
         "--min-per-class",
         type=positive_int,
@@ -54,15 +69,16 @@ def run_train(args: argparse.Namespace) -> int:
     from models.training import train_face_model  # TensorFlow loads only when needed
 
     train_face_model(
-        run_dir=args.out,
+        run_dir=args.out or f"runs/{MODEL_NAMES[args.task]}",
         data_dir=args.data,
-        epochs=args.epochs,
+        epochs=args.epochs or TASK_EPOCHS[args.task],
         seed=args.seed,
         resume=args.resume,
         strategy=args.strategy,
         min_per_class=args.min_per_class,
         batch_size=args.batch_size,
         tensorboard=args.tensorboard,
+        task=args.task,
         verbose=0 if args.quiet else (1 if sys.stdout.isatty() else 2),
     )
     return 0

@@ -33,6 +33,7 @@ from models.checkpoint import (
 from models.face_cnn import INPUT_PRESET, INPUT_SIZE, build_face_cnn, loss_for, loss_function
 from models.face_data import SPLIT_SEED, FaceDataset, LabelledImages
 from models.folder_data import load_image_folder
+from models.recognizer_data import recognizer_data
 from models.settings import (
     BATCH_SIZE,
     DEFAULT_EPOCHS,
@@ -40,8 +41,10 @@ from models.settings import (
     GRADIENT_BATCH,
     LEARNING_RATE,
     MIN_IMAGES_PER_EPOCH,
+    MODEL_NAMES,
     PROBE_COUNT,
     STRATEGIES,
+    TASKS,
 )
 
 
@@ -60,6 +63,7 @@ def train_face_model(
     learning_rate: float = LEARNING_RATE,
     input_size: int = INPUT_SIZE,
     tensorboard: bool = False,
+    task: str = "detector",
 ) -> keras.Model:
     """Train (or resume training) the face CNN and record the run.
 
@@ -80,6 +84,9 @@ def train_face_model(
         min_per_class: for ``data_dir``, leave out classes with fewer images.
         batch_size, learning_rate, input_size: training settings (stored).
         tensorboard: also write TensorBoard histograms of weights and gradients.
+        task: with the bundled data, ``"detector"`` (faces against non-faces) or
+            ``"recognizer"`` (which of the 40 ORL people, ``models.recognizer_data``);
+            the same network up to its head either way.
 
     Returns:
         The trained model (also saved as ``run_dir/model.keras`` with its labels).
@@ -90,7 +97,15 @@ def train_face_model(
     """
     run_dir = Path(run_dir)
     _check_settings(epochs, strategy, batch_size)
+    if task not in TASKS:
+        raise InspectorError(f"Expected a task among {', '.join(TASKS)}. Received: {task!r}.")
+    if task != "detector" and data_dir is not None:
+        raise InspectorError(
+            f"Expected --data only for the detector (a folder's classes are its task). "
+            f"Received: --task {task} with --data {str(data_dir)!r}."
+        )
     requested = {
+        "task": task,
         "data": None if data_dir is None else str(Path(data_dir).resolve()),
         "seed": 0 if seed is None else int(seed),
         "min_per_class": min_per_class,
@@ -231,6 +246,8 @@ def _resume_config(run_dir: Path, requested: dict, seed, say) -> tuple[dict, int
 
 
 def _load_data(config: dict) -> FaceDataset:
+    if config.get("task", "detector") == "recognizer":
+        return recognizer_data(config["input_size"])
     if config["data"] is None:
         return bundled_face_data(config["input_size"])
     return load_image_folder(
@@ -272,7 +289,8 @@ def learning_rate_schedule(config: dict) -> keras.optimizers.schedules.LearningR
 
 
 def _new_model(data: FaceDataset, config: dict) -> keras.Model:
-    model = build_face_cnn(data.class_names, input_size=config["input_size"])
+    name = MODEL_NAMES[config.get("task", "detector")]
+    model = build_face_cnn(data.class_names, input_size=config["input_size"], name=name)
     model.compile(
         optimizer=keras.optimizers.Adam(learning_rate_schedule(config)),
         loss=loss_function(data.class_names),

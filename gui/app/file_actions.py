@@ -31,6 +31,8 @@ class FileActions:
         file_menu = self.menuBar().addMenu("&File")
         self._action(file_menu, "Open &model…", self.choose_model, QKeySequence.StandardKey.Open)
         self._action(file_menu, "Open &image…", self.choose_image, "Ctrl+I")
+        self.bundled_menu = file_menu.addMenu("&Bundled models")
+        self._fill_bundled_menu()
         self.samples_menu = file_menu.addMenu("&Sample images")
         self.samples_menu.aboutToShow.connect(self._fill_samples_menu)
         self._fill_samples_menu()
@@ -109,6 +111,25 @@ class FileActions:
             )
             return False
         return True
+
+    def open_bundled(self, name: str) -> None:
+        """Open the shipped network ``name`` and show the run that trained it."""
+        from models.default_model import bundled_models, bundled_runs
+
+        self.open_model_file(bundled_models()[name])
+        run = bundled_runs()[name]
+        if run.is_dir():  # Weight updates replays the training of the model now shown
+            self.weight_updates_view.open_run(run)
+
+    def _fill_bundled_menu(self) -> None:
+        from models.default_model import BUNDLED_TITLES, bundled_models
+
+        for name, path in bundled_models().items():
+            action = self.bundled_menu.addAction(
+                BUNDLED_TITLES.get(name, name), lambda n=name: self.open_bundled(n)
+            )
+            action.setEnabled(path.is_file())
+            action.setToolTip(f"--model bundled:{name}")
 
     def _fill_samples_menu(self) -> None:
         self.samples_menu.clear()

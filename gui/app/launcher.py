@@ -21,7 +21,11 @@ DESCRIPTION = (
 
 
 def _add_app_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--model", type=Path, help="a .keras or .h5 model (default: the face CNN)")
+    parser.add_argument(
+        "--model",
+        help="a .keras or .h5 model, or bundled:detector / bundled:recognizer "
+        "(default: the bundled face detector)",
+    )
     parser.add_argument("--image", type=Path, help="an image to open first")
     parser.add_argument("--run", type=Path, help="a training run directory to show")
     parser.add_argument(
@@ -41,41 +45,54 @@ def _run_app(args: argparse.Namespace) -> int:
     if problem is not None:  # before Qt: without a display it aborts the process
         print(problem, file=sys.stderr)
         return 2
+    from inspector.cli.model_options import BUNDLED_PREFIX, model_path
+    from inspector.engine.errors import ModelLoadError
+    from models.default_model import bundled_models, bundled_runs
+
+    try:  # a model file that is missing is the app's to report; a bad bundled name is ours
+        model = None if args.model is None else model_path(args.model, bundled_models())
+    except ModelLoadError as error:
+        print(f"{PROG} app: error: {error}", file=sys.stderr)
+        return 2
+    run = args.run
+    if run is None and args.model and args.model.startswith(BUNDLED_PREFIX):
+        # Weight updates replays the training of the bundled model that is shown
+        run = bundled_runs()[args.model[len(BUNDLED_PREFIX) :]]
     from gui.app.application import run_app
 
-    return run_app(args.model, args.image, args.unsafe, run_path=args.run)
+    return run_app(model, args.image, args.unsafe, run_path=run)
 
 
 def _run_inspect(args: argparse.Namespace) -> int:
     from inspector.cli.inspect_command import run_inspect
-    from models.default_model import default_model_path
+    from models.default_model import bundled_models
     from models.face_crop import face_crop_box
 
-    return run_inspect(args, default_model_path(), find_face=face_crop_box)
+    return run_inspect(args, bundled_models(), find_face=face_crop_box)
 
 
 def _run_evaluate(args: argparse.Namespace) -> int:
     from inspector.cli.evaluate_command import run_evaluate
-    from models.default_model import default_model_path
+    from models.default_model import bundled_models
     from models.face_crop import face_crop_box
 
-    return run_evaluate(args, default_model_path(), find_face=face_crop_box)
+    return run_evaluate(args, bundled_models(), find_face=face_crop_box)
 
 
 def _run_units(args: argparse.Namespace) -> int:
     from inspector.cli.units_command import run_units
-    from models.default_model import default_model_path
+    from models.default_model import bundled_models
     from models.unit_data import bundled_unit_set
 
-    return run_units(args, default_model_path(), bundled_unit_set)
+    return run_units(args, bundled_models(), bundled_unit_set)
 
 
 def _run_dissect(args: argparse.Namespace) -> int:
     from inspector.cli.dissect_command import run_dissect
-    from models.default_model import default_model_path
+    from models.default_model import bundled_models
     from models.unit_data import bundled_face_concepts
 
-    return run_dissect(args, default_model_path(), bundled_face_concepts)
+    return run_dissect(args, bundled_models(), bundled_face_concepts)
 
 
 def _run_train(args: argparse.Namespace) -> int:

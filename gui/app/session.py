@@ -257,6 +257,9 @@ def describe_state(state: SessionState) -> str:
     preset = f" · input {_input_words(inspection.preprocess)}" if inspection.preprocess else ""
     if getattr(inspection, "probability_rule", "softmax") == "none":
         said = f"values of {inspection.output_name}"  # a regression head predicts no class
+    elif getattr(inspection, "unknown", False):  # a recogniser: nobody it knows
+        said = f"unknown person (nearest {inspection.predicted_label}, "
+        said += f"{_predicted_probability(inspection)})"
     else:
         said = f"predicted {inspection.predicted_label} ({_predicted_probability(inspection)})"
     return (

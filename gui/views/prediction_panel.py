@@ -24,7 +24,7 @@ from PyQt6.QtWidgets import (
     QWidget,
 )
 
-from inspector.render.probability import format_probability
+from inspector.render.probability import format_probability, format_threshold
 
 if TYPE_CHECKING:
     from inspector import Inspection
@@ -78,9 +78,23 @@ def headline(inspection) -> str:
             f"probabilities (listed in unit order). Gradients of {target} ({score})."
         )
     predicted = format_probability(probabilities[inspection.predicted], rule)
+    if getattr(inspection, "unknown", False):
+        threshold = format_threshold(inspection.unknown_below)
+        return (
+            f"<b>Unknown person</b>: the top probability ({predicted}, "
+            f"{html.escape(inspection.predicted_label)}) is below {threshold}, the bar "
+            f"calibrated on faces the model never saw. Nearest five below. "
+            f"Gradients of {target} ({score})."
+        )
     where = " averaged over positions" if inspection.score_kind.endswith("positions") else ""
+    known = ""
+    if getattr(inspection, "unknown_below", None) is not None:
+        # Above the bar is not proof: a closed-set softmax gives some strangers a high
+        # top probability too (the README gives the share it catches).
+        bar = format_threshold(inspection.unknown_below)
+        known = f", above the {bar} bar for a known face"
     return (
-        f"Predicted <b>{html.escape(inspection.predicted_label)}</b> ({predicted}{where}). "
+        f"Predicted <b>{html.escape(inspection.predicted_label)}</b> ({predicted}{where}{known}). "
         f"Gradients of {target} ({score})."
     )
 

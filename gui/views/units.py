@@ -83,6 +83,8 @@ class UnitsView(QWidget):
         folder_requested(): the user picked "Folder…" (the controller opens the dialog).
         export_requested(what): "sheet", "chart" or "json".
         selection_changed(layer, channel): the unit shown changed.
+        compare_requested(choice): overlay another model on the chart: the data of a
+            *Compare with* entry (``set_compare_choices``), None for no overlay.
     """
 
     mine_requested = pyqtSignal(str)
@@ -93,12 +95,14 @@ class UnitsView(QWidget):
     folder_requested = pyqtSignal()
     export_requested = pyqtSignal(str)
     selection_changed = pyqtSignal(str, int)
+    compare_requested = pyqtSignal(object)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.mined = None  # MinedUnits for the current model and data
         self.details: dict = {}  # layer -> LayerDetail
         self.dissection = None  # DissectionReport for the current model
+        self.overlay, self.overlay_label = None, ""  # another model's, dotted on the chart
         self._layer_channels: dict[str, int] = {}  # before mining: from the inspection
         # False while another tab is shown: a layer's crops and visualisations take
         # minutes on a deep model, and the worker runs one job at a time, so browsing
@@ -179,6 +183,16 @@ class UnitsView(QWidget):
         self.chart_mode = QComboBox()
         for mode, text in CHART_MODES.items():
             self.chart_mode.addItem(text, mode)
+        self.compare_combo = QComboBox()
+        self.compare_combo.setToolTip(
+            "Overlay another network's detector lines (dotted), layer by layer by name: "
+            "e.g. the bundled face detector beside the face recogniser"
+        )
+        self.compare_combo.setSizeAdjustPolicy(
+            QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+        )
+        self.compare_combo.setMinimumContentsLength(14)
+        self.compare_combo.view().setMinimumWidth(300)
         self.chart = make_plot("", x_label="layer, first to last", y_label="fraction of units")
         self.layer_chart = LayerChart(self.chart)
         self.verdict = QLabel()
@@ -224,7 +238,8 @@ class UnitsView(QWidget):
         mode_row = QHBoxLayout()
         mode_row.addWidget(QLabel("Chart:"))
         mode_row.addWidget(self.chart_mode)
-        mode_row.addStretch(1)
+        mode_row.addWidget(QLabel("Compare with:"))
+        mode_row.addWidget(self.compare_combo, 1)
         right.addLayout(mode_row)
         right.addWidget(self.chart, 1)
         right.addWidget(self.verdict)
@@ -251,6 +266,9 @@ class UnitsView(QWidget):
         self.channel_spin.valueChanged.connect(lambda _: self._on_selection())
         self.show_me.activated.connect(self._on_show_me)
         self.chart_mode.currentIndexChanged.connect(lambda _: self._paint_chart())
+        self.compare_combo.activated.connect(
+            lambda index: self.compare_requested.emit(self.compare_combo.itemData(index))
+        )
 
     # --- selection -------------------------------------------------------------------
     def data(self) -> str:
@@ -258,6 +276,10 @@ class UnitsView(QWidget):
 
     def layer(self) -> str:
         return self.layer_combo.currentText()
+
+    def conv_layers(self) -> list[str]:
+        """The open model's conv layers, first to last."""
+        return list(self._layer_channels)
 
     def channel(self) -> int:
         return self.channel_spin.value()
@@ -382,8 +404,32 @@ class UnitsView(QWidget):
                 self.show_me.addItem(text, kind)
                 self.show_me.setItemData(self.show_me.count() - 1, tip, Qt.ItemDataRole.ToolTipRole)
 
+    def set_compare_choices(self, choices: list[tuple[str, object]]) -> None:
+        """The *Compare with* entries after "nothing": (text, data) each; the entry
+        chosen stays chosen while it is listed."""
+        chosen = self.compare_combo.currentData()
+        with QSignalBlocker(self.compare_combo):
+            self.compare_combo.clear()
+            self.compare_combo.addItem("nothing", None)
+            for text, data in choices:
+                self.compare_combo.addItem(text, data)
+            index = self.compare_combo.findData(chosen) if chosen is not None else 0
+            self.compare_combo.setCurrentIndex(max(index, 0))
+
+    def select_compare(self, data) -> None:
+        """Show entry ``data`` as chosen in *Compare with* (no signal; "nothing" if absent)."""
+        with QSignalBlocker(self.compare_combo):
+            self.compare_combo.setCurrentIndex(max(self.compare_combo.findData(data), 0))
+
+    def set_overlay(self, report, label: str = "") -> None:
+        """Draw ``report`` (another model's dissection) dotted on the chart; None: none."""
+        self.overlay, self.overlay_label = report, label
+        self._paint_chart()
+
     def _paint_chart(self) -> None:
-        self.layer_chart.paint(self.dissection, self.chart_mode.currentData())
+        self.layer_chart.paint(
+            self.dissection, self.chart_mode.currentData(), self.overlay, self.overlay_label
+        )
         self.layer_chart.mark(self.layer())
         self.verdict.setText(verdict_text(self.dissection, self.layer_chart.mode))
 

@@ -14,6 +14,10 @@ headline, draws per group the fraction of each layer's units that the
 selectivity measures count as detectors, the model solid and its random-init
 copies dashed (``inspector.units.selectivity``); ``labels`` draws Network
 Dissection's labels, the second view.
+
+The detectors chart can overlay a second model's dissection (``overlay``), its
+lines dotted, matched layer by layer by name: the face detector beside the face
+recogniser, which share their layer names up to the head.
 """
 
 from __future__ import annotations
@@ -164,10 +168,15 @@ class LayerChart:
         self.axis.setLabel(old.labelText)
         self.axis.setGrid(old.grid)
         self.axis.enableAutoSIPrefix(False)
+        # Top left, on white: the detector lines rise with depth, so the left top is
+        # the emptiest corner, and the lines under the legend stay hidden, not mixed in.
+        item.legend.anchor((0, 0), (0, 0), offset=(8, 8))
+        item.legend.setBrush(pg.mkBrush(255, 255, 255, 215))
         # A chart of categories: dragging or zooming it only hides layers.
         item.setMouseEnabled(x=False, y=False)
         item.hideButtons()
         self.report = None
+        self.overlay, self.overlay_label = None, ""
         self.mode = DETECTORS
         # The layer of the unit shown, named at the top (its tick may be unnamed).
         self.marker = pg.InfiniteLine(
@@ -180,18 +189,23 @@ class LayerChart:
         self._proxy = pg.SignalProxy(plot.scene().sigMouseMoved, rateLimit=30, slot=self._hover)
         self._hovered = -1
 
-    def paint(self, report, mode: str = DETECTORS) -> None:
+    def paint(self, report, mode: str = DETECTORS, overlay=None, overlay_label: str = "") -> None:
         """One line per group across ``report``'s layers (None: an empty chart).
 
         Args:
             report: a ``DissectionReport``.
             mode: ``DETECTORS`` (needs ``report.selectivity``; else the labels are
                 drawn) or ``LABELS``.
+            overlay: another model's ``DissectionReport`` (with selectivity), drawn
+                dotted on the detectors chart at the layers of the same name; None:
+                none. ``overlay_label`` names it in the legend and the tooltip.
         """
         item = self.plot.getPlotItem()
         item.clear()
         item.legend.clear()
         self.report = report
+        self.overlay = overlay if getattr(overlay, "selectivity", None) is not None else None
+        self.overlay_label = overlay_label
         selectivity = getattr(report, "selectivity", None)
         self.mode = DETECTORS if mode == DETECTORS and selectivity is not None else LABELS
         names = [d.layer for d in report.layers] if report is not None else []
@@ -210,20 +224,25 @@ class LayerChart:
         item.addItem(self.marker, ignoreBounds=True)
         self.fit_range()
 
-    def _line(self, y, colour: str, name: str | None, dashed: bool = False) -> None:
+    def _line(self, y, colour: str, name: str | None, style: str = "solid") -> None:
+        """One group's line: ``"solid"`` (the model), ``"dashed"`` (its random-init
+        copies) or ``"dotted"`` (the overlaid model; NaN where it has no such layer)."""
         count = len(self.axis.names)
         width = 3 if count <= 20 else 2
-        pen = pg.mkPen(colour, width=1.5 if dashed else width)
-        if dashed:
-            pen.setDashPattern([4, 3])
+        pen = pg.mkPen(colour, width=1.5 if style == "dashed" else width)
+        if style != "solid":
+            pen.setDashPattern([4, 3] if style == "dashed" else [1, 2])
+        symbol = {"solid": "o", "dotted": "t"}.get(style)
         self.plot.getPlotItem().plot(
             np.arange(count),
-            y,
+            np.asarray(y, dtype=float),
             pen=pen,
-            symbol=None if dashed else "o",
-            symbolBrush=colour,
+            symbol=symbol,
+            symbolBrush=colour if style == "solid" else "w",
+            symbolPen=colour,
             symbolSize=7 if count <= 20 else 4,  # 52 big dots would hide the lines
             name=name,
+            connect="finite",
         )
 
     def _paint_labels(self, report) -> None:
@@ -236,15 +255,36 @@ class LayerChart:
     def _paint_detectors(self, selectivity) -> float:
         """The trained and random lines of each group; returns the y range's top."""
         trained, random = selectivity.fractions("trained"), selectivity.fractions("random")
+        other = self.overlay_fractions()
         for group in DETECTOR_GROUPS:
             colour = GROUP_COLOURS[group]
             self._line([f[group] for f in trained], colour, group)
-            self._line([f[group] for f in random], colour, None, dashed=True)
+            self._line([f[group] for f in random], colour, None, style="dashed")
+            if other is not None:
+                self._line([f.get(group, np.nan) for f in other], colour, None, style="dotted")
+        legend = self.plot.getPlotItem().legend
         grey = pg.mkPen("#555", width=1.5)
         grey.setDashPattern([4, 3])
-        self.plot.getPlotItem().legend.addItem(pg.PlotDataItem(pen=grey), "random-init (dashed)")
-        highest = max((f[g] for f in trained + random for g in DETECTOR_GROUPS), default=0.0)
+        legend.addItem(pg.PlotDataItem(pen=grey), "random-init (dashed)")
+        if other is not None:
+            dots = pg.mkPen("#555", width=2)
+            dots.setDashPattern([1, 2])
+            legend.addItem(pg.PlotDataItem(pen=dots), f"{self.overlay_label} (dotted)")
+        values = [f[g] for f in trained + random for g in DETECTOR_GROUPS]
+        values += [v for f in other or () for v in f.values() if np.isfinite(v)]
+        highest = max(values, default=0.0)
         return min(1.03, max(0.25, math.ceil(highest * 10 + 0.5) / 10))
+
+    def overlay_fractions(self) -> list[dict] | None:
+        """The overlaid model's detector fractions at each of this chart's layers
+        (group -> fraction; empty where it has no layer of that name), or None."""
+        if self.overlay is None or self.report is None:
+            return None
+        theirs = {s.layer: s for s in self.overlay.selectivity.layers}
+        return [
+            theirs[d.layer].fractions("trained") if d.layer in theirs else {}
+            for d in self.report.layers
+        ]
 
     def fit_range(self) -> None:
         """The whole report in view with room for the end names (on every resize)."""
@@ -270,7 +310,12 @@ class LayerChart:
         count = len(self.report.layers)
         head = f"<b>{html.escape(layer.layer)}</b> (layer {index + 1} of {count}): "
         if self.mode == DETECTORS:
-            return head + detectors_text(self.report.selectivity.layers[index])
+            text = head + detectors_text(self.report.selectivity.layers[index])
+            other = self.overlay_fractions()
+            if other is not None:
+                said = " · ".join(f"{g} {100 * v:.0f}%" for g, v in other[index].items())
+                text += f"<br>{html.escape(self.overlay_label)}: {said or 'no such layer'}"
+            return text
         return (
             head
             + fractions_text(layer, scored=getattr(self.report, "scored", None))

@@ -19,15 +19,20 @@ from gui.views import units_export
 from gui.views.long_jobs import LongJobs
 from gui.views.units_jobs import (
     BUNDLED_SETS,
+    COMPARE_JOB,
     DEFAULT_DATA,
     DISSECT_JOB,
+    JOBS,
     LAYER_JOB,
     MINE_JOB,
     ConceptsProvider,
     ImagesProvider,
+    NetworksProvider,
     bundled_concepts,
     bundled_images,
+    bundled_networks,
     dissect,
+    dissect_file,
     layer_detail,
     mine,
 )
@@ -38,6 +43,11 @@ EXPORT_FILTERS = {
     "chart": "PNG image (*.png);;SVG drawing (*.svg)",
     "json": "JSON (*.json)",
 }
+
+
+def _resolved(path) -> str:
+    """One name per model file, however it was opened (relative, absolute, a link)."""
+    return str(Path(path).resolve())
 
 
 def with_suffix(path: str, chosen_filter: str) -> str:
@@ -56,6 +66,8 @@ class UnitsJobs(QObject):
         images: the bundled sets' provider, ``(name, shape)`` -> images and is_face
             (default: ``models.unit_data.bundled_unit_set``).
         concepts: the face concepts provider for dissection (None: edges only).
+        networks: name -> file of the networks *Compare with* offers before they
+            are dissected (default: the bundled ones).
         cache_dir: the mining cache root (None: the core's default).
 
     Signals:
@@ -71,10 +83,13 @@ class UnitsJobs(QObject):
         images: ImagesProvider = bundled_images,
         concepts: ConceptsProvider | None = bundled_concepts,
         cache_dir: Path | None = None,
+        networks: NetworksProvider = bundled_networks,
     ) -> None:
         super().__init__(window)
         self.window, self.session, self.view = window, window.session, window.units_view
         self.images, self.concepts, self.cache_dir = images, concepts, cache_dir
+        self.networks = networks
+        self._overlay_path: str | None = None  # the model file drawn dotted on the chart
         self.jobs = LongJobs(self.session, self)
         self.mined: dict[tuple, object] = {}
         self.details: dict[tuple, object] = {}
@@ -94,6 +109,7 @@ class UnitsJobs(QObject):
         view.cancel_requested.connect(self.cancel)
         view.folder_requested.connect(self.choose_folder)
         view.export_requested.connect(self.export)
+        view.compare_requested.connect(self.compare_with)
         window.feature_view.channel_selected.connect(view.select_unit)
         window.hierarchy_view.layer_selected.connect(view.select_layer)
         tabs = window.tabs
@@ -122,6 +138,10 @@ class UnitsJobs(QObject):
             if r.class_name in _CONV and len(r.output_shape) == 3
         }
         self.view.set_model(layers)
+        if self._overlay_path == _resolved(key[0]):  # the model overlaid is now the one open
+            self._overlay_path = None
+            self.view.set_overlay(None)
+        self._fill_compare()
         self._show_cached(self.view.data())
         self.dissection_ready.emit(self.dissections.get(key))
 
@@ -179,6 +199,67 @@ class UnitsJobs(QObject):
             DISSECT_JOB, lambda c, ctl: dissect(c, ctl, model_key, concepts, preprocess)
         )
 
+    def compare_with(self, path: str | None) -> None:
+        """Overlay the model file ``path`` on the chart, dissecting it first if this
+        session has not; None removes the overlay."""
+        path = None if path is None else _resolved(path)
+        self._overlay_path = path
+        self.view.select_compare(path)
+        if path is None:
+            self.view.set_overlay(None)
+            return
+        report = self._dissection_of(path)
+        if report is not None:
+            self._show_overlay(report, path)
+            return
+        concepts = self.concepts
+        self.view.set_running(True, f"Dissecting {Path(path).name} to compare…")
+        self.jobs.submit(COMPARE_JOB, lambda _c, ctl: dissect_file(ctl, path, concepts))
+
+    def _show_overlay(self, report, path: str) -> None:
+        """Draw ``report`` dotted, or say why not: the chart matches layers by name, and
+        another architecture may share none."""
+        mine = set(self.view.conv_layers())
+        shared = mine & {s.layer for s in report.selectivity.layers}
+        name = Path(path).name
+        if not shared:
+            self._overlay_path = None
+            self.view.select_compare(None)
+            self.view.set_overlay(None)
+            self.view.status_label.setText(
+                f"{name} shares no layer names with this model: nothing to overlay."
+            )
+            return
+        self.view.select_compare(path)
+        self.view.set_overlay(report, Path(path).stem)
+        self.view.status_label.setText(
+            f"{name} drawn dotted on the chart ({len(shared)} of {len(mine)} layers in common)."
+        )
+
+    def _dissection_of(self, path: str):
+        """This session's dissection (with the selectivity measures) of model file ``path``."""
+        for key, report in self.dissections.items():
+            if _resolved(key[0]) == path and report.selectivity is not None:
+                return report
+        return None
+
+    def _fill_compare(self) -> None:
+        """*Compare with*: every other model dissected this session, then the bundled
+        networks not dissected yet (choosing one dissects it)."""
+        current = _resolved(self._model_key[0]) if self._model_key else None
+        choices, seen = [], {current}
+        for key, report in self.dissections.items():
+            path = _resolved(key[0])
+            if path not in seen and report.selectivity is not None:
+                seen.add(path)
+                choices.append((Path(path).stem, path))
+        for name, path in self.networks().items():
+            path = _resolved(path)
+            if path not in seen:
+                seen.add(path)
+                choices.append((f"bundled {name} (dissects it first)", path))
+        self.view.set_compare_choices(choices)
+
     def show_me(self, kind: str) -> None:
         """Jump to the strongest unit of ``kind``: measure every unit first if that has
         not been done for this model, then mine the data set that shows it best (the
@@ -212,7 +293,7 @@ class UnitsJobs(QObject):
             self.view.status_label.setText(self._note)
 
     def cancel(self) -> None:
-        running = [k for k in (MINE_JOB, LAYER_JOB, DISSECT_JOB) if self.jobs.is_running(k)]
+        running = [k for k in JOBS if self.jobs.is_running(k)]
         for kind in running:
             self.jobs.cancel(kind)
         self._asked_layer = None
@@ -229,9 +310,7 @@ class UnitsJobs(QObject):
 
     # --- answers -----------------------------------------------------------------------
     def _on_finished(self, kind: str, request_id: int, result: object) -> None:
-        if kind not in (MINE_JOB, LAYER_JOB, DISSECT_JOB) or not self.jobs.finished(
-            kind, request_id
-        ):
+        if kind not in JOBS or not self.jobs.finished(kind, request_id):
             return
         self.view.set_running(self._any_running())
         if kind == MINE_JOB:
@@ -246,8 +325,14 @@ class UnitsJobs(QObject):
             self.view.status_label.setText(
                 self._note or f"{result.layer}: crops and visualisations ready."
             )
+        elif kind == COMPARE_JOB:
+            self.dissections[result.model_key] = result
+            self._fill_compare()
+            if _resolved(result.model_key[0]) == self._overlay_path:
+                self._show_overlay(result, self._overlay_path)
         else:
             self.dissections[result.model_key] = result
+            self._fill_compare()
             self.view.status_label.setText(
                 f"Dissected {len(result.layers)} layers on {result.concepts}."
             )
@@ -259,13 +344,17 @@ class UnitsJobs(QObject):
                     self.show_me(kind)
 
     def _on_failed(self, kind: str, request_id: int, message: str) -> None:
-        if kind in (MINE_JOB, LAYER_JOB, DISSECT_JOB) and self.jobs.finished(kind, request_id):
+        if kind in JOBS and self.jobs.finished(kind, request_id):
+            if kind == COMPARE_JOB:  # the chart keeps what it showed
+                self._overlay_path = None
+                self.view.set_compare_choices([])
+                self._fill_compare()
             self.view.set_running(self._any_running(), f"Failed: {message}")
             self._pending_kind = self._pending_unit = None
             self.window.show_error("Units", message)
 
     def _any_running(self) -> bool:
-        return any(self.jobs.is_running(k) for k in (MINE_JOB, LAYER_JOB, DISSECT_JOB))
+        return any(self.jobs.is_running(k) for k in JOBS)
 
     # --- export --------------------------------------------------------------------------
     def export(self, what: str) -> None:

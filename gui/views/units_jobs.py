@@ -1,6 +1,6 @@
 """The Units view's worker jobs and their frozen answers.
 
-Three jobs, each on the app's one worker with progress and Cancel
+Four jobs, each on the app's one worker with progress and Cancel
 (``gui.views.long_jobs``):
 
 * ``"units/mine"``: top-k mining of every conv layer over the chosen data set (a
@@ -13,7 +13,9 @@ Three jobs, each on the app's one worker with progress and Cancel
 * ``"units/dissect"``: Network Dissection of every conv layer (``Dissector``),
   on the synthetic oriented edges plus the face concepts when the app has them,
   then the three selectivity measures of the model and of its random-init copies
-  (``measure_selectivity``), which need the face concepts.
+  (``measure_selectivity``), which need the face concepts;
+* ``"units/compare"``: the same dissection of another model file (a bundled
+  network), which the hierarchy chart overlays on the open model's.
 
 TensorFlow, ``inspector`` and ``models`` are imported inside the jobs only: the
 window is built before TensorFlow loads.
@@ -24,6 +26,7 @@ from __future__ import annotations
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -38,6 +41,8 @@ if TYPE_CHECKING:
     from inspector.units.unit_gradients import TopCrops
 
 MINE_JOB, LAYER_JOB, DISSECT_JOB = "units/mine", "units/layer", "units/dissect"
+COMPARE_JOB = "units/compare"  # the dissection of another model, for the chart's overlay
+JOBS = (MINE_JOB, LAYER_JOB, DISSECT_JOB, COMPARE_JOB)
 # The Data picker's bundled sets, the default first (models.unit_data.BUNDLED_SETS).
 BUNDLED_SETS = {
     "bundled-natural": "Face photos and natural photos",
@@ -53,6 +58,8 @@ VISUALIZE_BATCH = 16  # channels per compiled ascent: one progress report each
 # and (H, W, C) -> ConceptSet.
 ImagesProvider = Callable[[str, tuple[int, int, int]], object]
 ConceptsProvider = Callable[[tuple[int, int, int]], object]
+# () -> name -> model file: the networks *Compare with* offers before they are dissected.
+NetworksProvider = Callable[[], dict]
 
 # Worker-side only: the probe (one traced pass over the conv layers) and the
 # tools built on it, per loaded model; weak keys free them with the model.
@@ -151,6 +158,13 @@ def bundled_images(name: str, shape: tuple[int, int, int]):
     return bundled_unit_set(name, shape)
 
 
+def bundled_networks() -> dict[str, Path]:
+    """name -> file of every bundled network that is installed (``models.default_model``)."""
+    from models.default_model import bundled_models
+
+    return {name: path for name, path in bundled_models().items() if path.is_file()}
+
+
 def bundled_concepts(shape: tuple[int, int, int]):
     """Eye, nose, mouth and face masks on the bundled faces (``models.unit_data``)."""
     from models.unit_data import bundled_face_concepts
@@ -228,15 +242,34 @@ def layer_detail(context, control: JobControl, key, mined: MinedUnits, layer: st
 def dissect(
     context, control: JobControl, model_key, concepts_provider, preprocess
 ) -> DissectionReport:
-    """The dissection job: edges always, face parts and faces when a provider is given;
-    then the selectivity measures (model and random-init copies) on the face concepts."""
+    """The dissection job of the open model (``dissect_probe``)."""
+    tools = _tools_of(context.model, preprocess)
+    return dissect_probe(tools, control, model_key, concepts_provider)
+
+
+def dissect_file(control: JobControl, path, concepts_provider) -> DissectionReport:
+    """The dissection of a model file that is not the open one (the chart's *Compare
+    with*), fed as its own file says (``decide_preprocessing``), keyed as the
+    session keys it once opened: (path, unsafe False, preset)."""
+    from inspector.engine.model_loading import load_model
+    from inspector.engine.preprocessing import decide_preprocessing
+
+    control.progress(0, 0, f"loading {Path(path).name}")
+    model = load_model(path)
+    preprocess = decide_preprocessing(model)
+    key = (str(path), False, preprocess.preset)
+    return dissect_probe(_tools_of(model, preprocess), control, key, concepts_provider)
+
+
+def dissect_probe(tools: _Tools, control: JobControl, model_key, concepts_provider):
+    """Edges always, face parts and faces when a provider is given; then the
+    selectivity measures (model and random-init copies) on the face concepts."""
     from inspector.engine.errors import DatasetError
     from inspector.units.concepts import combine, synthetic_edges
     from inspector.units.dissection import Dissector
     from inspector.units.exemplars import strongest_units
     from inspector.units.selectivity_report import measure_selectivity
 
-    tools = _tools_of(context.model, preprocess)
     shape = tools.probe.input_shape
     control.progress(0, 0, "building the concept masks")
     edges = concepts = synthetic_edges(shape[0], shape[2])

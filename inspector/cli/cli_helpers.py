@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from contextlib import nullcontext
 from pathlib import Path
 
@@ -33,7 +33,7 @@ def layer_names(text: str | None) -> list[str] | None:
     return names
 
 
-def open_probe(args: argparse.Namespace, default_model: Path | None):
+def open_probe(args: argparse.Namespace, models: Mapping[str, Path] | None):
     """What ``units`` and ``dissect`` do first: check ``--out``, ``--layers`` and the
     form of ``--scheduler`` (before the model loads), then load the model with the
     shared model options (``model_options.open_model``).
@@ -49,7 +49,7 @@ def open_probe(args: argparse.Namespace, default_model: Path | None):
     layers = layer_names(args.layers)
     if args.scheduler:
         parse_scheduler(args.scheduler)  # a malformed address fails before the model loads
-    opened = open_model(args, default_model)
+    opened = open_model(args, models)
     return opened, opened.probe(layers)
 
 

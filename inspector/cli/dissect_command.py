@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import argparse
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import numpy as np
@@ -97,10 +97,10 @@ def _concepts(text: str, shape, bundled: BundledConcepts | None) -> ConceptSet:
 
 
 def run_dissect(
-    args: argparse.Namespace, default_model: Path | None, bundled: BundledConcepts | None
+    args: argparse.Namespace, models: Mapping[str, Path] | None, bundled: BundledConcepts | None
 ) -> int:
     """Run ``dissect`` for parsed ``args``; raises ``InspectorError`` for bad input."""
-    opened, probe = open_probe(args, default_model)
+    opened, probe = open_probe(args, models)
     spec = ProbeSpec.of(opened.path, probe, args.unsafe)
     concepts = _concepts(args.concepts, probe.input_shape, bundled)
     with cluster_client(args.scheduler) as client:

@@ -18,7 +18,7 @@ import argparse
 import json
 import shutil
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -191,17 +191,18 @@ def _check_out(out: Path) -> None:
 
 
 def run_evaluate(
-    args: argparse.Namespace, default_model: Path | None, find_face: FaceFinder | None = None
+    args: argparse.Namespace, models: Mapping[str, Path] | None, find_face: FaceFinder | None = None
 ) -> int:
     """Run ``evaluate`` for parsed ``args``; raises ``InspectorError`` for bad input.
 
+    ``models`` maps ``bundled:NAME`` to the shipped files, the default first.
     ``find_face(rgb_uint8, aspect) -> box | None`` serves ``--crop auto`` (the
     launcher passes the face model's finder; the core has none of its own).
     """
     methods, named = chosen_methods(args.methods)
     _check_out(args.out)
     files = image_files(args.images)
-    opened = open_model(args, default_model)
+    opened = open_model(args, models)
     inspector = opened.inspector()
     finder = find_face if args.crop == "auto" else None
     images, skipped = _load_images(files, opened, inspector.input_shape, finder)

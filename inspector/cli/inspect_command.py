@@ -17,7 +17,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -42,7 +42,7 @@ from inspector.engine.class_head import describe_score  # noqa: E402
 from inspector.engine.errors import ExportError  # noqa: E402
 from inspector.engine.image_loading import open_image, prepare_image  # noqa: E402
 from inspector.render.exporting import export_inspection, select_layers  # noqa: E402
-from inspector.render.probability import format_probability  # noqa: E402
+from inspector.render.probability import format_probability, format_threshold  # noqa: E402
 from inspector.render.report import render_report, save_report  # noqa: E402
 
 
@@ -189,22 +189,24 @@ def _crop_box(args: argparse.Namespace, picture, shape, find_face: FaceFinder | 
 
 def run_inspect(
     args: argparse.Namespace,
-    default_model: Path | None,
+    models: Mapping[str, Path] | None,
     find_face: FaceFinder | None = None,
 ) -> int:
     """Run ``inspect`` for parsed ``args``; raises ``InspectorError`` for bad input.
 
     Every check that needs no model runs before the model is loaded, and the
     export is written last and atomically, so bad input leaves DIR untouched.
-    ``find_face(rgb_uint8, aspect) -> box | None`` serves ``--crop auto``; the core
-    has none of its own (face detection belongs to the face model's package).
+    ``models`` maps ``bundled:NAME`` to the shipped files, the default first
+    (``model_options.model_path``). ``find_face(rgb_uint8, aspect) -> box | None``
+    serves ``--crop auto``; the core has none of its own (face detection belongs
+    to the face model's package).
     """
     methods, named = _chosen_methods(args.methods)
     layers = "all" if args.layers.strip() == "all" else _names(args.layers)
     _check_paths(args)
     picture = open_image(args.image)  # a missing or broken image fails before the model loads
     started = time.perf_counter()
-    opened = open_model(args, default_model)
+    opened = open_model(args, models)
     inspector = opened.inspector()
     crop = _crop_box(args, picture, inspector.input_shape, find_face)
     prepared = prepare_image(
@@ -244,6 +246,19 @@ def run_inspect(
     return 0
 
 
+def unknown_verdict(inspection) -> str:
+    """A recogniser's open-set line: known or unknown, and the five nearest names."""
+    probabilities = np.asarray(inspection.probabilities, dtype=float)
+    order = np.argsort(-probabilities, kind="stable")[:5]
+    nearest = ", ".join(
+        f"{inspection.labels[i]} {format_probability(probabilities[i], 'softmax')}" for i in order
+    )
+    threshold = format_threshold(inspection.unknown_below)
+    if inspection.unknown:
+        return f"Unknown person: top probability below {threshold}. Nearest: {nearest}."
+    return f"Known person (top probability at least {threshold}). Top 5: {nearest}."
+
+
 def _print_summary(inspection, result, attributions, report: Path | None) -> None:
     value = float(inspection.probabilities[inspection.predicted])
     rule = inspection.probability_rule
@@ -252,6 +267,8 @@ def _print_summary(inspection, result, attributions, report: Path | None) -> Non
         f"Predicted: {inspection.predicted_label} ({shown}); target "
         f"{inspection.target_label} ({inspection.score_kind} {inspection.score:.4g})."
     )
+    if inspection.unknown_below is not None:
+        print(unknown_verdict(inspection))
     print(f"Preprocessing: {inspection.preprocessing[-1]}")
     if inspection.probability_rule == "none":
         print("Output: raw values (linear output: no softmax or sigmoid), not probabilities.")

@@ -1,6 +1,6 @@
 """The model options every command shares, defined once.
 
-    --model PATH  --unsafe  --preprocess auto|none|tf|torch|caffe|0-1|0-255
+    --model PATH|bundled:NAME  --unsafe  --preprocess auto|none|tf|torch|caffe|0-1|0-255
     --value-range LOW,HIGH  --labels FILE  --output NAME_OR_INDEX
     --input NAME_OR_INDEX  --other-inputs FILE.npz
 
@@ -16,11 +16,14 @@ it); ``--labels`` names that output's classes.
 from __future__ import annotations
 
 import argparse
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from inspector.engine.errors import LabelsError, ModelLoadError
 from inspector.engine.preprocessing import PRESETS, Preprocessing, decide_preprocessing
+
+BUNDLED_PREFIX = "bundled:"
 
 
 def value_range(text: str) -> tuple[float, float]:
@@ -48,7 +51,10 @@ def preset(text: str) -> str:
 def add_model_options(parser: argparse.ArgumentParser) -> None:
     """Add the shared model options to a sub-command's parser."""
     parser.add_argument(
-        "--model", type=Path, metavar="PATH", help=".keras or .h5 file (default: bundled)"
+        "--model",
+        metavar="PATH",
+        help=".keras or .h5 file, or bundled:detector / bundled:recognizer "
+        "(default: the bundled face detector)",
     )
     parser.add_argument(
         "--unsafe", action="store_true", help="allow Lambda layers (runs the file's code)"
@@ -143,24 +149,56 @@ class OpenedModel:
         return {**self.preprocess.record(), "output": self.output_name}
 
 
-def open_model(args: argparse.Namespace, default_model: Path | None) -> OpenedModel:
+def model_path(given: str | Path | None, bundled: Mapping[str, Path] | None) -> Path:
+    """The file ``--model`` names: a path, ``bundled:NAME``, or (None) the first
+    bundled model, which is the default.
+
+    Args:
+        given: what the user typed, or None.
+        bundled: name -> file of the networks the project ships (the default first);
+            None or empty when the caller ships none.
+
+    Raises:
+        ModelLoadError: ``bundled:NAME`` with a name not in ``bundled``, or no model
+            at all; the message lists the valid names.
+    """
+    bundled = dict(bundled or {})
+    if given is None:
+        if not bundled:
+            raise ModelLoadError(
+                "Expected --model PATH. Received: no --model given and no default model "
+                "is installed."
+            )
+        return Path(next(iter(bundled.values())))
+    text = str(given)
+    if not text.startswith(BUNDLED_PREFIX):
+        return Path(text)
+    name = text[len(BUNDLED_PREFIX) :]
+    if name not in bundled:
+        valid = " or ".join(BUNDLED_PREFIX + known for known in bundled) or "a model file"
+        raise ModelLoadError(f"Expected --model {valid}. Received: {text!r}.")
+    return Path(bundled[name])
+
+
+def open_model(args: argparse.Namespace, bundled: Mapping[str, Path] | None) -> OpenedModel:
     """Load the model the shared options name; files they name are read first, so a
     bad labels or inputs file fails before the (slow) model load.
 
+    Args:
+        args: the parsed shared options.
+        bundled: name -> file of the shipped networks, the default first
+            (``model_path``); None when there are none.
+
     Raises:
-        ModelLoadError: no model; LabelsError: unreadable labels; and the engine's
-            errors for a bad preset, output or input name.
+        ModelLoadError: no model or an unknown bundled name; LabelsError: unreadable
+            labels; and the engine's errors for a bad preset, output or input name.
     """
     from inspector.engine.extraction import Inspector
     from inspector.engine.labels import load_labels
     from inspector.engine.model_inputs import load_other_inputs
     from inspector.engine.model_loading import load_model
 
-    path = args.model or default_model
-    if path is None:
-        raise ModelLoadError(
-            "Expected --model PATH. Received: no --model given and no default model is installed."
-        )
+    path = model_path(args.model, bundled)
     labels = load_labels(args.labels) if args.labels else None
     others = load_other_inputs(args.other_inputs) if args.other_inputs else None
     model = load_model(path, unsafe=args.unsafe)

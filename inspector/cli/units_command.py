@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
@@ -70,10 +71,10 @@ def add_units_parser(subparsers) -> None:
 
 
 def run_units(
-    args: argparse.Namespace, default_model: Path | None, bundled: BundledProvider | None
+    args: argparse.Namespace, models: Mapping[str, Path] | None, bundled: BundledProvider | None
 ) -> int:
     """Run ``units`` for parsed ``args``; raises ``InspectorError`` for bad input."""
-    opened, probe = open_probe(args, default_model)
+    opened, probe = open_probe(args, models)
     source = open_source(args.data, probe.input_shape, probe.preprocess, bundled)
     with cluster_client(args.scheduler) as client:
         shard_map = (

@@ -322,7 +322,16 @@ class Inspector:
             probability_rule=layout.probability_rule,
             top_class=int(top),
             inputs_note=self._plan.note,
+            unknown_below=self._unknown_below(index, layout.probability_rule),
         )
+
+    def _unknown_below(self, index: int, rule: str) -> float | None:
+        """The model's calibrated "unknown person" threshold, for its first softmax
+        output only: it was calibrated on that output's probabilities."""
+        threshold = getattr(self.model, "unknown_below", None)
+        if threshold is None or index != 0 or rule != "softmax":
+            return None
+        return float(threshold)
 
     @staticmethod
     def _shown(layout: _LayerLayout, logits: np.ndarray, shown: np.ndarray) -> np.ndarray:

@@ -130,6 +130,9 @@ class Inspection:
             automatic target (-1: not known, then the argmax of ``probabilities``).
         inputs_note: for a multi-input model, which input is the image and what
             the others were fed; ``""`` for a one-input model.
+        unknown_below: for a recogniser shipped with a calibrated threshold
+            (``model.unknown_below``, stored in its file): a top probability
+            below it means a person it does not know. None for other models.
     """
 
     image: np.ndarray
@@ -151,6 +154,7 @@ class Inspection:
     probability_rule: str = "softmax"
     top_class: int = -1
     inputs_note: str = ""
+    unknown_below: float | None = None
 
     @property
     def preset(self) -> str:
@@ -169,6 +173,14 @@ class Inspection:
     @property
     def predicted_label(self) -> str:
         return self.labels[self.predicted]
+
+    @property
+    def unknown(self) -> bool:
+        """True when the model has an "unknown" threshold and its top probability is
+        below it: the face is of nobody it was trained on (open-set recognition)."""
+        if self.unknown_below is None:
+            return False
+        return bool(self.probabilities[self.predicted] < self.unknown_below)
 
     @property
     def layer_names(self) -> tuple[str, ...]:

@@ -104,6 +104,9 @@ def _as_sidecar(value) -> dict:
         labels = _as_labels(value.get("labels"))
         if isinstance(value.get("preprocess"), str):
             found["preprocess"] = value["preprocess"]
+        threshold = value.get("unknown_below")
+        if isinstance(threshold, (int, float)) and not isinstance(threshold, bool):
+            found["unknown_below"] = float(threshold)
     else:
         labels = _as_labels(value)
     if labels:
@@ -172,6 +175,10 @@ def load_model(path: str | Path, *, unsafe: bool = False, compile: bool = False)
     if stored.get("preprocess"):
         # Checked when an image is prepared, so a bad value names the sidecar's key.
         model.preprocess_preset = stored["preprocess"]
+    if "unknown_below" in stored:
+        # A recogniser's calibrated threshold: a top probability below it means a
+        # person it does not know (models/recognizer_evaluation.py).
+        model.unknown_below = stored["unknown_below"]
     return model
 
 
@@ -180,6 +187,7 @@ def save_model(
     path: str | Path,
     labels: tuple[str, ...] | None,
     preprocess: str | None = None,
+    unknown_below: float | None = None,
 ) -> None:
     """Save ``model`` as ``.keras`` with its class names and preprocessing inside,
     atomically, so that loading it back says both as facts (``source`` ``sidecar``).
@@ -188,14 +196,20 @@ def save_model(
         labels: class names, or None.
         preprocess: the preset its inputs need (``inspector.engine.preprocessing``);
             None keeps the one the model was loaded with, if any.
+        unknown_below: for a recogniser, the top probability below which the face is
+            of nobody it knows; None keeps the model's own, if any.
     """
     path = Path(path)
     partial = path.with_name(path.name + ".partial.keras")
     model.save(partial)
     preprocess = preprocess or getattr(model, "preprocess_preset", None)
+    if unknown_below is None:
+        unknown_below = getattr(model, "unknown_below", None)
     stored = {"labels": list(labels)} if labels else {}
     if preprocess:
         stored["preprocess"] = check_preset(preprocess)
+    if unknown_below is not None:
+        stored["unknown_below"] = float(unknown_below)
     if stored:
         with zipfile.ZipFile(partial, "a") as archive:
             archive.writestr(LABELS_ENTRY, json.dumps(stored))

@@ -107,10 +107,16 @@ class _Axes:
             self.image.paste(label.rotate(90, expand=True), (round(x) - 7, top + self.plot_h + 8))
 
     def lines(self, fractions: Sequence[dict], group: str, colour, style: str) -> None:
-        points = [(self.x(i), self.y(f.get(group, 0.0))) for i, f in enumerate(fractions)]
-        if len(points) > 1:
-            _dashes(self.draw, points, colour, style, 3 if style == "solid" else 2)
-        for x, y in points:
+        """One group's line; a layer whose dict lacks ``group`` (a second model without
+        that layer) breaks the line there instead of reading as zero."""
+        points = [
+            (self.x(i), self.y(f[group])) if group in f else None for i, f in enumerate(fractions)
+        ]
+        for present, run in itertools.groupby(points, key=lambda p: p is not None):
+            run = list(run)
+            if present and len(run) > 1:
+                _dashes(self.draw, run, colour, style, 3 if style == "solid" else 2)
+        for x, y in (p for p in points if p is not None):
             r = 4 if style == "solid" else 3
             shape = self.draw.ellipse if style in ("solid", "dashed") else self.draw.rectangle
             shape(

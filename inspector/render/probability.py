@@ -39,3 +39,9 @@ def format_probability(value: float, rule: str = "softmax") -> str:
     if text == "100.0" and value < 1.0:
         return ">99.9 %"
     return f"{text} %"
+
+
+def format_threshold(value: float) -> str:
+    """A probability bar to two decimals of a percent (``"99.93 %"``): a calibrated
+    threshold can sit closer to 100 % than ``format_probability``'s ``">99.9 %"`` says."""
+    return f"{100 * value:.2f} %"

@@ -60,8 +60,9 @@ def prediction_panel(inspection: Inspection, width: int) -> Image.Image:
     order = np.argsort(-inspection.probabilities, kind="stable")[:TOP_LABELS]
     rule = inspection.probability_rule
     shown = len(order)
+    said = "unknown person, nearest " if inspection.unknown else ""
     lines = [
-        f"Predicted: {inspection.predicted_label}  "
+        f"Predicted: {said}{inspection.predicted_label}  "
         f"({format_probability(inspection.probabilities[inspection.predicted], rule)})",
         f"Target: {inspection.target_label}  ·  score = {inspection.score_kind} "
         f"{inspection.score:.4g}  (gradients are of this score)",

@@ -69,6 +69,9 @@ def summary_dict(
         "labels": list(inspection.labels),
         "probabilities": [float(p) for p in inspection.probabilities],
         "probability_rule": inspection.probability_rule,
+        # A recogniser's open-set verdict: null threshold for every other model.
+        "unknown_below": inspection.unknown_below,
+        "unknown": inspection.unknown,
         "preprocess": inspection.preset,
         # Where the preset came from: sidecar, model_name, layer_names, user or default
         # (a guess); "" for an array given as is.

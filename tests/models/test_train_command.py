@@ -19,15 +19,29 @@ def parse(*argv: str) -> argparse.Namespace:
     return parser.parse_args(["train", *argv])
 
 
-def test_defaults_and_options():
-    args = parse()
+@pytest.mark.parametrize(
+    ("task", "epochs", "out"),
+    [("detector", DEFAULT_EPOCHS, "runs/face_cnn"), ("recognizer", 40, "runs/face_recognizer")],
+)
+def test_defaults_follow_the_task(task, epochs, out, monkeypatch):
+    import models.training
+    from models.train_command import run_train
+
+    called = {}
+    monkeypatch.setattr(models.training, "train_face_model", lambda **kw: called.update(kw))
+    args = parse("--task", task)
     assert (args.data, args.epochs, args.resume, args.seed, args.strategy) == (
         None,
-        DEFAULT_EPOCHS,
+        None,
         False,
         None,
         "default",
     )
+    assert run_train(args) == 0
+    assert (called["epochs"], called["run_dir"], called["task"]) == (epochs, out, task)
+
+
+def test_options():
     args = parse(
         "--data",
         "d",

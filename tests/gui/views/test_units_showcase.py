@@ -151,3 +151,65 @@ def test_show_me_measures_first_then_jumps_to_the_unit_on_the_face_photos(qtbot,
     wait_idle(qtbot, window)
     assert (view.layer(), view.channel()) == (face.layer, face.channel)
     assert not controller.jobs.is_running("units/dissect")
+
+
+def test_the_chart_overlays_a_second_networks_dissection(qtbot, showcase, tmp_path):
+    import keras
+
+    from inspector.engine.model_loading import save_model
+    from tests.gui.conftest import LABELS, tiny_cnn
+
+    window, _ = showcase
+    view, controller = window.units_view, window.units_jobs
+    keras.utils.set_random_seed(5)  # the same layers, other weights
+    other = tmp_path / "other.keras"
+    save_model(tiny_cnn(), other, LABELS)
+    controller.networks = lambda: {"other": other}
+    view.dissect_button.click()
+    qtbot.waitUntil(lambda: view.dissection is not None, timeout=WAIT_MS)
+    wait_idle(qtbot, window)
+    texts = [view.compare_combo.itemText(i) for i in range(view.compare_combo.count())]
+    assert texts == ["nothing", "bundled other (dissects it first)"]
+    view.compare_combo.activated.emit(1)  # the user picks it: dissected, then drawn dotted
+    qtbot.waitUntil(lambda: view.overlay is not None, timeout=WAIT_MS)
+    wait_idle(qtbot, window)
+    theirs = view.overlay.selectivity
+    mine = view.dissection.selectivity
+    items = view.chart.getPlotItem().listDataItems()
+    assert len(items) == 9  # per group: the model, its random copies, the other network
+    dotted = items[2::3]
+    for group, item in zip(("edge", "part", "face"), dotted, strict=True):
+        expected = [f[group] for f in theirs.fractions("trained")]
+        np.testing.assert_allclose(item.yData, expected)
+        assert item.opts["pen"].dashPattern() == [1.0, 2.0]
+    assert theirs.fractions("trained") != mine.fractions("trained")  # two networks, two lines
+    legend = [label.text for _, label in view.chart.getPlotItem().legend.items]
+    assert "other (dotted)" in legend
+    assert "other: edge" in view.layer_chart.hover_text(1.0)
+    # Both dissections are kept: the other network is now offered by name.
+    assert view.compare_combo.currentText() == "other"
+    view.compare_combo.activated.emit(0)  # "nothing"
+    assert view.overlay is None and len(view.chart.getPlotItem().listDataItems()) == 6
+
+
+def test_an_overlay_with_no_layer_in_common_is_refused_in_words(qtbot, showcase, tmp_path):
+    import keras
+
+    from inspector.engine.model_loading import save_model
+    from tests.gui.conftest import LABELS, SIZE
+
+    window, _ = showcase
+    view, controller = window.units_view, window.units_jobs
+    inputs = keras.Input((SIZE, SIZE, 3))
+    x = keras.layers.Conv2D(3, 3, activation="relu", name="elsewhere")(inputs)
+    x = keras.layers.GlobalAveragePooling2D()(x)
+    other = tmp_path / "stranger.keras"
+    save_model(keras.Model(inputs, keras.layers.Dense(len(LABELS))(x)), other, LABELS)
+    controller.networks = lambda: {"stranger": other}
+    view.dissect_button.click()
+    qtbot.waitUntil(lambda: view.dissection is not None, timeout=WAIT_MS)
+    wait_idle(qtbot, window)
+    view.compare_combo.activated.emit(1)
+    qtbot.waitUntil(lambda: "no layer names" in view.status_label.text(), timeout=WAIT_MS)
+    assert view.overlay is None and view.compare_combo.currentIndex() == 0
+    assert len(view.chart.getPlotItem().listDataItems()) == 6

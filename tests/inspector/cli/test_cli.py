@@ -23,13 +23,18 @@ from tests.inspector.export_fixtures import lambda_model, write_image, write_mod
 REPO = Path(__file__).resolve().parents[3]
 
 
+def _bundled(model: Path | None) -> dict[str, Path] | None:
+    """The launcher's ``bundled:NAME`` table with ``model`` as the default."""
+    return None if model is None else {"detector": model}
+
+
 def make_parser(default_model: Path | None = None, find_face=None) -> argparse.ArgumentParser:
     """The parser as the launcher builds it, with its own default-model handler."""
     parser = argparse.ArgumentParser(prog="layer-inspector")
     subparsers = parser.add_subparsers(dest="command")
     add_inspect_parser(subparsers)
     subparsers.choices["inspect"].set_defaults(
-        handler=lambda a: run_inspect(a, default_model, find_face=find_face)
+        handler=lambda a: run_inspect(a, _bundled(default_model), find_face=find_face)
     )
     return parser
 

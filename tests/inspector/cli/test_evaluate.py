@@ -21,13 +21,18 @@ from tests.inspector.export_fixtures import write_image, write_model
 REPO = Path(__file__).resolve().parents[3]
 
 
+def _bundled(model: Path | None) -> dict[str, Path] | None:
+    """The launcher's ``bundled:NAME`` table with ``model`` as the default."""
+    return None if model is None else {"detector": model}
+
+
 def make_parser(default_model: Path | None = None, find_face=None) -> argparse.ArgumentParser:
     """The parser as the launcher builds it, with its own default-model handler."""
     parser = argparse.ArgumentParser(prog="layer-inspector")
     subparsers = parser.add_subparsers(dest="command")
     add_evaluate_parser(subparsers)
     subparsers.choices["evaluate"].set_defaults(
-        handler=lambda a: run_evaluate(a, default_model, find_face=find_face)
+        handler=lambda a: run_evaluate(a, _bundled(default_model), find_face=find_face)
     )
     return parser
 

@@ -28,14 +28,20 @@ def eye_concepts(shape):
     return face_concepts()
 
 
+def _bundled(model: Path | None) -> dict[str, Path] | None:
+    """The launcher's ``bundled:NAME`` table with ``model`` as the default."""
+    return None if model is None else {"detector": model}
+
+
 def make_parser(model: Path | None, bundled=None, concepts=None) -> argparse.ArgumentParser:
     """The parser as the launcher builds it, with the bundled model and data passed in."""
     parser = argparse.ArgumentParser(prog="layer-inspector")
     subparsers = parser.add_subparsers(dest="command")
     add_units_parser(subparsers)
-    subparsers.choices["units"].set_defaults(handler=lambda a: run_units(a, model, bundled))
+    models = _bundled(model)
+    subparsers.choices["units"].set_defaults(handler=lambda a: run_units(a, models, bundled))
     add_dissect_parser(subparsers)
-    subparsers.choices["dissect"].set_defaults(handler=lambda a: run_dissect(a, model, concepts))
+    subparsers.choices["dissect"].set_defaults(handler=lambda a: run_dissect(a, models, concepts))
     return parser
 
 
