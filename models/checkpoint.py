@@ -10,12 +10,12 @@ the new checkpoint, never a broken one.
 from __future__ import annotations
 
 import json
-import os
 import zipfile
 from pathlib import Path
 
 import keras
 
+from inspector.engine.atomic_files import write_file
 from inspector.engine.errors import ModelLoadError, RunDirectoryError
 from inspector.engine.model_loading import load_model, save_model
 from models.face_cnn import INPUT_PRESET
@@ -27,15 +27,15 @@ STATE_ENTRY = "training_state.json"
 
 def save_checkpoint(model: keras.Model, run_dir: Path, labels, epochs_done: int) -> None:
     """Atomically write the model, its optimizer and ``epochs_done`` to the run."""
-    partial = run_dir / f".{CHECKPOINT_FILE}.partial.keras"
-    save_model(model, partial, labels, INPUT_PRESET)
     step = int(keras.ops.convert_to_numpy(model.optimizer.iterations))
     state = {"epochs_done": epochs_done, "step": step}
-    with zipfile.ZipFile(partial, "a") as archive:
-        archive.writestr(STATE_ENTRY, json.dumps(state))
-    with open(partial, "rb") as handle:
-        os.fsync(handle.fileno())
-    os.replace(partial, run_dir / CHECKPOINT_FILE)
+
+    def write(partial: Path) -> None:
+        save_model(model, partial, labels, INPUT_PRESET)
+        with zipfile.ZipFile(partial, "a") as archive:
+            archive.writestr(STATE_ENTRY, json.dumps(state))
+
+    write_file(run_dir / CHECKPOINT_FILE, write, sync=True)
 
 
 def read_checkpoint_state(run_dir: Path) -> dict:

@@ -140,14 +140,16 @@ def sample_verdicts(model: keras.Model) -> list[dict]:
         One dict per sample: ``file``, ``crop`` (the box used), ``expected``,
         ``predicted`` and ``p_face``.
     """
+    from inspector.engine.crop_policy import choose_crop
     from inspector.engine.image_loading import open_image, prepare_image
-    from models.face_crop import face_crop_box
 
     verdicts = []
+    size = tuple(model.inputs[0].shape[1:3])
     for name, crop, expected in SAMPLE_VERDICTS:
         path = SAMPLES_DIR / name
         picture = open_image(path)
-        box = face_crop_box(np.asarray(picture.convert("RGB")), 1.0) if crop == "auto" else crop
+        user = None if crop == "auto" else crop
+        box = choose_crop(np.asarray(picture.convert("RGB")), size, box=user).loader_box
         prepared = prepare_image(picture, path, model, crop=box)
         p = float(face_probabilities(model, np.asarray(prepared.pixels)[None])[0])
         verdicts.append(

@@ -8,7 +8,7 @@ Two sources, both inside the repository or its dependencies:
 * The 100 faces of ``skimage.data.lfw_subset()``, 25x25.
 
 **Framing.** ``inspect --crop auto`` and the app crop a photo to the LBP cascade's
-face box grown by 25 % per side (``models.face_crop``). Training faces must look
+face box grown by 25 % per side (``inspector.engine.face_crop``). Training faces must look
 like that, so every face is cut out with the same framing, expressed through its
 landmarks: the part file records the cascade's box on the 267 ORL photos where it
 fires, and ``framing()`` is the mean of that box relative to the eyes and the mouth
@@ -30,7 +30,7 @@ from PIL import Image, ImageFilter
 from models.face_parts import PART_FILE, bundled_parts, map_boxes, part_boxes, read_part_file
 
 ORL_FILE = PART_FILE.parent / "orl_faces.npz"
-APP_MARGIN = 0.25  # models.face_crop.face_crop_box's default margin per side
+APP_MARGIN = 0.25  # inspector.engine.face_crop.face_crop_box's default margin per side
 
 
 @dataclass(frozen=True)

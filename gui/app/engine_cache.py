@@ -122,7 +122,8 @@ class EngineCache:
     def __init__(self) -> None:
         self._models: OrderedDict[tuple, _ModelEntry] = OrderedDict()
         self._images: OrderedDict[tuple, _ImageEntry] = OrderedDict()
-        self._last: tuple[_ModelEntry, _ImageEntry, SessionState] | None = None
+        # The last answer's model entry, image, state and inspector (labelled as asked).
+        self._last: tuple | None = None
 
     @staticmethod
     def import_engine() -> EngineInfo:
@@ -157,11 +158,12 @@ class EngineCache:
                 "(File > Open image...) or drop one on the window."
             )
         image = self._image(request.image_path, request.crop, entry, request.preprocess)
-        inspection = entry.inspector.inspect(
-            image.prepared, target=request.target, output=request.output
-        )
+        inspector = entry.inspector
         if request.labels_path is not None:
-            inspection = relabelled(inspection, request.labels_path)
+            from inspector.engine.labels import load_labels
+
+            inspector = inspector.with_labels(load_labels(request.labels_path), request.output)
+        inspection = inspector.inspect(image.prepared, target=request.target, output=request.output)
         state = SessionState(
             request=request,
             summary=entry.summary,
@@ -172,7 +174,7 @@ class EngineCache:
             seconds=time.perf_counter() - started,
             outputs=entry.outputs,
         )
-        self._last = (entry, image, state)
+        self._last = (entry, image, state, inspector)
         return state
 
     def context(self) -> EngineContext:
@@ -183,8 +185,8 @@ class EngineCache:
             raise InspectorError(
                 "Expected a model and an image to be open. Received: nothing open yet."
             )
-        entry, image, state = self._last
-        return EngineContext(entry.model, entry.inspector, image.prepared, state)
+        entry, image, state, inspector = self._last
+        return EngineContext(entry.model, inspector, image.prepared, state)
 
     # --- models -----------------------------------------------------------------
     def _model(self, path: Path, unsafe: bool) -> _ModelEntry:
@@ -221,6 +223,7 @@ class EngineCache:
     def _load_image(
         path: Path, crop: Box | None, entry: _ModelEntry, preprocess: str = "auto"
     ) -> _ImageEntry:
+        from inspector.engine.crop_policy import choose_crop
         from inspector.engine.image_loading import open_image, prepare_image
         from inspector.engine.inspection import read_only
 
@@ -228,86 +231,11 @@ class EngineCache:
         # the decoded picture itself is prepared for the model.
         picture = open_image(path)
         original = read_only(np.asarray(picture.convert("RGB")))
-        height, width = entry.inspector.input_shape[:2]
-        if crop is not None:
-            box, kind = checked_box(crop, original.shape), "user"
-        else:
-            box, kind = automatic_box(original, height, width)
-        prepared = prepare_image(picture, path, entry.model, crop=box, preprocess=preprocess)
-        return _ImageEntry(original, prepared, box, kind)
-
-
-def relabelled(inspection, labels_path: Path):
-    """``inspection`` with the class names of ``labels_path`` (txt or json).
-
-    Raises:
-        LabelsError: an unreadable file, or not one name per class.
-    """
-    from dataclasses import replace
-
-    from inspector.engine.errors import LabelsError
-    from inspector.engine.labels import load_labels
-
-    labels = load_labels(labels_path)
-    classes = len(inspection.labels) or int(np.asarray(inspection.probabilities).shape[-1])
-    if len(labels) != classes:
-        raise LabelsError(
-            f"Expected {classes} class names, one per class of the model. Received: "
-            f"{len(labels)} in {Path(labels_path).name!r}."
+        choice = choose_crop(original, entry.inspector.input_shape[:2], box=crop)
+        prepared = prepare_image(
+            picture, path, entry.model, crop=choice.loader_box, preprocess=preprocess
         )
-    return replace(inspection, labels=tuple(labels))
-
-
-def checked_box(box: Box, shape: tuple[int, ...]) -> Box:
-    """``box`` clipped to an image of ``shape`` ``(H, W, ...)``.
-
-    Raises:
-        ImageLoadError: nothing of the box lies inside the image.
-    """
-    from inspector.engine.errors import ImageLoadError
-
-    left, top, right, bottom = (int(v) for v in box)
-    clipped = (max(0, left), max(0, top), min(shape[1], right), min(shape[0], bottom))
-    if clipped[2] - clipped[0] < 1 or clipped[3] - clipped[1] < 1:
-        raise ImageLoadError(
-            f"Expected a crop box (left, top, right, bottom) inside the "
-            f"{shape[1]}x{shape[0]} image. Received: box={tuple(box)}."
-        )
-    return clipped
-
-
-def automatic_box(
-    original: np.ndarray, height: int | None, width: int | None
-) -> tuple[Box | None, str]:
-    """The crop to use without a user box: the face if the image is bigger than the
-    model input and a face is found, else the centre at the model's aspect.
-
-    Returns:
-        ``(box, kind)`` with kind ``"face"``, ``"centre"`` or ``"none"``.
-    """
-    image_h, image_w = original.shape[:2]
-    if height is None or width is None:
-        return None, "none"
-    aspect = width / height
-    if image_w > width or image_h > height:
-        box = _face_box(original, aspect)
-        if box is not None:
-            return checked_box(box, original.shape), "face"
-    if abs(image_w / image_h - aspect) <= 1e-3:
-        return None, "none"
-    if image_w / image_h > aspect:  # too wide: full height, trimmed width
-        crop_w, crop_h = round(image_h * aspect), image_h
-    else:
-        crop_w, crop_h = image_w, round(image_w / aspect)
-    left, top = (image_w - crop_w) // 2, (image_h - crop_h) // 2
-    return (left, top, left + crop_w, top + crop_h), "centre"
-
-
-def _face_box(original: np.ndarray, aspect: float) -> Box | None:
-    from models.face_crop import face_crop_box
-
-    box = face_crop_box(original, aspect)
-    return None if box is None else tuple(int(v) for v in box)
+        return _ImageEntry(original, prepared, choice.box, choice.kind)
 
 
 def bundled_paths() -> tuple[Path | None, Path | None]:

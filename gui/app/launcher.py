@@ -66,17 +66,15 @@ def _run_app(args: argparse.Namespace) -> int:
 def _run_inspect(args: argparse.Namespace) -> int:
     from inspector.cli.inspect_command import run_inspect
     from models.default_model import bundled_models
-    from models.face_crop import face_crop_box
 
-    return run_inspect(args, bundled_models(), find_face=face_crop_box)
+    return run_inspect(args, bundled_models())
 
 
 def _run_evaluate(args: argparse.Namespace) -> int:
     from inspector.cli.evaluate_command import run_evaluate
     from models.default_model import bundled_models
-    from models.face_crop import face_crop_box
 
-    return run_evaluate(args, bundled_models(), find_face=face_crop_box)
+    return run_evaluate(args, bundled_models())
 
 
 def _run_units(args: argparse.Namespace) -> int:

@@ -61,10 +61,10 @@ class ViewJobs(QObject):
 
         def job(context, control):
             from inspector.attribution import compute_attribution
-            from inspector.trust.progress import check_cancelled
+            from inspector.engine.progress import check_cancelled
 
-            def progress(done: int, total: int) -> None:
-                control.progress(done, total, f"passes of {method}")
+            def progress(done: int, total: int, what: str) -> None:
+                control.progress(done, total, what)
                 check_cancelled(control.cancelled, f"the {method} map")
 
             inspection = context.state.inspection

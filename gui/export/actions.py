@@ -13,8 +13,6 @@ the file and the reason; the main window shows it in a message box.
 
 from __future__ import annotations
 
-import os
-import tempfile
 import threading
 from collections.abc import Sequence
 from pathlib import Path
@@ -26,6 +24,7 @@ from PyQt6.QtCore import QObject, QRectF, QSize, Qt, pyqtSignal
 from PyQt6.QtGui import QPainter
 from PyQt6.QtWidgets import QProgressDialog, QWidget
 
+from inspector.engine.atomic_files import write_file
 from inspector.engine.errors import ExportError, InspectorError
 
 if TYPE_CHECKING:
@@ -42,40 +41,21 @@ class ExportCancelled(ExportError):
     """The user cancelled an export; nothing was written."""
 
 
-def _temporary_sibling(path: Path) -> Path:
-    """A hidden file beside ``path`` with the same suffix (exporters go by suffix)."""
-    handle, name = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix, dir=path.parent)
-    os.close(handle)
-    return Path(name)
-
-
 def _atomic_write(path: Path, write) -> Path:
-    """Run ``write(temporary_path)``, then rename the file to ``path``.
+    """Run ``write(temporary_path)``, then rename the file to ``path``
+    (``inspector.engine.atomic_files``).
 
     Raises:
         ExportError: the folder is not writable or ``write`` failed.
     """
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        partial = _temporary_sibling(path)
-    except OSError as error:
-        raise ExportError(
-            f"Expected a writable folder for {str(path)!r}. Received: {error}."
-        ) from None
-    try:
-        write(partial)
-        if partial.stat().st_size == 0:
-            raise OSError("nothing was written")
-        os.replace(partial, path)
+        return write_file(path, write)
     except Exception as error:  # exporters raise plain Exceptions (e.g. an empty view)
         if isinstance(error, InspectorError):
             raise
         raise ExportError(
             f"Expected to write {str(path)!r}. Received: {type(error).__name__}: {error}."
         ) from None
-    finally:
-        partial.unlink(missing_ok=True)
-    return path
 
 
 def _graphics_item(target: Any) -> Any:
@@ -262,7 +242,7 @@ class ExportAllTask(QObject):
         attributions = tuple(attributions)
         out_dir = Path(out_dir)
 
-        def report(done: int, total: int) -> None:
+        def report(done: int, total: int, _what: str) -> None:
             # Runs on the worker thread; raising here aborts before the folder moves.
             if cancel.is_set() and done < total:
                 raise ExportCancelled(

@@ -21,7 +21,6 @@ from gui.widgets.elided_label import ElidedLabel
 from gui.widgets.image_helpers import (
     DEFAULT_COLORMAP,
     DIVERGING_COLORMAP,
-    as_maps,
     colorize,
     grayscale_rgb,
     image_box,
@@ -29,6 +28,7 @@ from gui.widgets.image_helpers import (
     show_rgb,
     signed_unit,
 )
+from inspector.render.figures import as_maps
 
 if TYPE_CHECKING:
     from inspector import Inspection, LayerRecord

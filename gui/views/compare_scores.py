@@ -25,7 +25,8 @@ import numpy as np
 from PyQt6.QtCore import QObject
 
 from gui.views.long_jobs import JobControl, LongJobs
-from gui.views.trust_jobs import CURVE_STEPS, trust_key
+from gui.views.trust_jobs import trust_key
+from inspector.defaults import CURVE_STEPS
 
 if TYPE_CHECKING:
     from inspector.trust import TrustCurves
@@ -57,8 +58,8 @@ def score_maps(
         CancelledError: Cancel was pressed between two methods.
     """
     from inspector.attribution import REGISTRY
+    from inspector.engine.progress import check_cancelled
     from inspector.trust import TrustCurves, control_faithfulness, faithfulness
-    from inspector.trust.progress import check_cancelled
     from inspector.trust.substrates import substrate_image
 
     inspection, inspector = context.state.inspection, context.inspector

@@ -37,9 +37,7 @@ from gui.widgets.elided_label import ElidedLabel
 from gui.widgets.image_helpers import (
     COLORMAPS,
     MosaicLayout,
-    as_maps,
     caption_label,
-    channel_order,
     image_box,
     mosaic_layout,
     normalise,
@@ -48,6 +46,7 @@ from gui.widgets.image_helpers import (
 )
 from gui.widgets.tile_labels import TileNumbers
 from gui.widgets.vector_bars import VectorBars
+from inspector.render.figures import as_maps, channel_order
 
 if TYPE_CHECKING:
     from inspector import Inspection, LayerRecord

@@ -3,7 +3,7 @@
 The worker (``gui.app.worker``) runs one job at a time and drops superseded
 results, but it has no progress channel and cannot stop a job that runs. The
 trust checks and unit mining are long loops that take a ``progress`` callback
-and a ``cancelled()`` check (``inspector.trust.progress``,
+and a ``cancelled()`` check (``inspector.engine.progress``,
 ``inspector.units.run``). This helper gives every job it submits both:
 
 * progress crosses from the worker thread to the GUI thread as a queued Qt

@@ -21,12 +21,12 @@ from typing import TYPE_CHECKING
 from PyQt6.QtCore import QObject
 
 from gui.views.long_jobs import JobControl, LongJobs
+from inspector.defaults import CURVE_STEPS
 
 if TYPE_CHECKING:
     from inspector.trust import RandomizationResult, TrustCurves
 
 TRUST_JOB = "trust"
-CURVE_STEPS = 20  # the paper's figures and the `evaluate` command use 20 steps
 
 # Worker-side only: one randomisable copy per loaded model. Cloning and tracing
 # the copy costs more than a cascade on a small model, and the copy restores its

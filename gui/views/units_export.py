@@ -15,25 +15,9 @@ import base64
 import html
 import io
 import json
-import os
-import tempfile
-from collections.abc import Callable
 from pathlib import Path
 
-
-def atomic_write(path: Path, write: Callable[[Path], None]) -> None:
-    """Call ``write(temporary)`` in ``path``'s folder, then rename it to ``path``."""
-    path = Path(path)
-    descriptor, temporary = tempfile.mkstemp(
-        prefix=f".{path.stem}.", suffix=path.suffix, dir=path.parent
-    )
-    os.close(descriptor)
-    try:
-        write(Path(temporary))
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+from inspector.engine.atomic_files import write_file
 
 
 def channel_picture(
@@ -89,15 +73,15 @@ def units_document(mined, model: str, dissection=None) -> dict:
 
 
 def save_json(path: Path, document: dict) -> None:
-    atomic_write(path, lambda p: p.write_text(json.dumps(document, indent=1)))
+    write_file(path, lambda p: p.write_text(json.dumps(document, indent=1)))
 
 
 def save_picture(path: Path, picture) -> None:
     """A Pillow image as PNG, or as SVG when ``path`` ends in ``.svg`` (``svg_document``)."""
     if Path(path).suffix.lower() == ".svg":
-        atomic_write(path, lambda p: p.write_text(svg_document(picture), encoding="utf-8"))
+        write_file(path, lambda p: p.write_text(svg_document(picture), encoding="utf-8"))
     else:
-        atomic_write(path, lambda p: picture.save(p, format="PNG"))
+        write_file(path, lambda p: picture.save(p, format="PNG"))
 
 
 def svg_document(picture, title: str = "") -> str:

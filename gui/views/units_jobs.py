@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from gui.views.long_jobs import JobControl
+from inspector.defaults import BATCH_SIZE, TOP_K
 
 if TYPE_CHECKING:
     from inspector.units.dissection import LayerDissection
@@ -50,8 +51,6 @@ BUNDLED_SETS = {
     "bundled": "Everything bundled (synthetic too)",
 }
 DEFAULT_DATA = "bundled-natural"
-TOP_K = 9
-BATCH_SIZE = 64
 VISUALIZE_BATCH = 16  # channels per compiled ascent: one progress report each
 
 # (set name, (H, W, C)) -> uint8 images and is_face (inspector.units.sources.BundledProvider);
@@ -196,7 +195,7 @@ def mine(
         k=TOP_K,
         batch_size=BATCH_SIZE,
         cache_dir=cache_dir,
-        progress=lambda done, total: control.progress(done, total, "images mined"),
+        progress=control.progress,
         cancelled=control.cancelled,
     )
     if result.images == 0:
@@ -211,7 +210,7 @@ def mine(
 def layer_detail(context, control: JobControl, key, mined: MinedUnits, layer: str, provider):
     # The probe the layer was mined with: the same preprocessing, whatever changed since.
     """The layer job: crops and gradients of every channel, then the visualisations."""
-    from inspector.trust.progress import check_cancelled
+    from inspector.engine.progress import check_cancelled
     from inspector.units.feature_visualization import Visualizations
     from inspector.units.unit_gradients import top_crops
 
@@ -285,7 +284,7 @@ def dissect_probe(tools: _Tools, control: JobControl, model_key, concepts_provid
     layers = Dissector(tools.probe).dissect(
         concepts,
         cancelled=control.cancelled,
-        progress=lambda done, total: control.progress(done, total, "image passes (dissection)"),
+        progress=control.progress,
     )
     scored = tuple(g for g in ("edge", "part", "face") if g in concepts.groups.values())
     selectivity = None
@@ -293,9 +292,7 @@ def dissect_probe(tools: _Tools, control: JobControl, model_key, concepts_provid
         selectivity = measure_selectivity(
             tools.probe,
             faces,
-            progress=lambda done, total: control.progress(
-                done, total, "image passes (selectivity: the model and 3 random-init copies)"
-            ),
+            progress=control.progress,
             cancelled=control.cancelled,
         )
     exemplars = strongest_units(selectivity) if selectivity is not None else {}

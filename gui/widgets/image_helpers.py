@@ -93,29 +93,6 @@ def signed_unit(values: np.ndarray) -> np.ndarray:
     return 0.5 + 0.5 * values / top if top > 0 else np.full_like(values, 0.5)
 
 
-def as_maps(activation: np.ndarray) -> np.ndarray:
-    """Any activation as ``(H, W, C)``: a vector ``(C,)`` becomes ``C`` 1x1 maps."""
-    activation = np.asarray(activation)
-    if activation.ndim == 3:
-        return activation
-    if activation.ndim == 1:
-        return activation.reshape(1, 1, -1)
-    if activation.ndim == 2:  # (steps, features): each feature a 1-pixel-wide strip
-        return activation[:, None, :]
-    return activation.reshape(1, 1, -1)  # anything else: every value a unit
-
-
-def channel_order(maps: np.ndarray, sort_by: str) -> np.ndarray:
-    """Channel indices of ``maps`` ``(H, W, C)``: as is, or by descending mean or max."""
-    if sort_by == "mean":
-        return np.argsort(-maps.mean(axis=(0, 1)), kind="stable")
-    if sort_by == "max":
-        return np.argsort(-maps.max(axis=(0, 1)), kind="stable")
-    if sort_by == "index":
-        return np.arange(maps.shape[-1])
-    raise ValueError(f"Expected sort_by in ('index', 'mean', 'max'). Received: {sort_by!r}.")
-
-
 @dataclass(frozen=True)
 class MosaicLayout:
     """Where each channel's tile sits in a mosaic image.

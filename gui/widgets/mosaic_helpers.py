@@ -15,12 +15,12 @@ from gui.widgets.image_helpers import (
     DEFAULT_COLORMAP,
     DIVERGING_COLORMAP,
     GAP_COLOUR,
-    as_maps,
     mosaic_layout,
     normalise,
     paint_mosaic,
     signed_unit,
 )
+from inspector.render.figures import as_maps
 
 
 def kernel_maps(kernel: np.ndarray) -> np.ndarray:

@@ -7,7 +7,6 @@ decorated by ``@register``, plus one import line below.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from inspector.attribution.base import (
@@ -17,6 +16,7 @@ from inspector.attribution.base import (
     AttributionMethod,
     register,
 )
+from inspector.engine.progress import Progress
 
 # One line per method: importing the module registers its class.
 from inspector.attribution import saliency  # noqa: F401  isort: skip
@@ -74,7 +74,7 @@ def compute_attribution(
     name: str,
     inspection: Inspection,
     inspector: Inspector,
-    progress: Callable[[int, int], None] | None = None,
+    progress: Progress | None = None,
     **options: Any,
 ) -> Attribution:
     """Compute the ``name`` attribution map for ``inspection``.
@@ -83,8 +83,9 @@ def compute_attribution(
         name: a registry name, e.g. ``"gradcam"`` (see ``method_names()``).
         inspection: the result of ``inspector.inspect`` for one image.
         inspector: the inspector that produced ``inspection``.
-        progress: called with (passes done, passes in total) after each batch of a
-            method that runs the model; it may raise ``CancelledError`` to stop.
+        progress: ``inspector.engine.progress``'s callable, with (passes done, passes
+            in total, what) after each batch of a method that runs the model; it may
+            raise ``CancelledError`` to stop.
         **options: method options, e.g. ``steps=128`` or ``layer="conv2d_1"``.
 
     Returns:

@@ -12,7 +12,7 @@ with ``@register``, plus one import line in ``inspector/attribution/__init__.py`
 from __future__ import annotations
 
 import abc
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -21,6 +21,7 @@ import numpy as np
 
 from inspector.engine.errors import AttributionError
 from inspector.engine.inspection import read_only
+from inspector.engine.progress import Progress, report
 
 if TYPE_CHECKING:
     from inspector.engine.extraction import Inspector
@@ -79,9 +80,10 @@ class AttributionMethod(abc.ABC):
     title: ClassVar[str]
     citation: ClassVar[str]
     defaults: ClassVar[dict[str, Any]] = {}
-    # Set for one call by ``compute_attribution``: called with (passes done, passes in
-    # total) after each batch; the caller's callable may raise ``CancelledError``.
-    progress: Callable[[int, int], None] | None = None
+    # Set for one call by ``compute_attribution``: ``inspector.engine.progress``'s
+    # progress(passes done, passes in total, "passes of <name>") after each batch; the
+    # caller's callable may raise ``CancelledError``.
+    progress: Progress | None = None
 
     def __init__(self, **options: Any) -> None:
         unknown = sorted(set(options) - set(self.defaults))
@@ -111,8 +113,7 @@ class AttributionMethod(abc.ABC):
 
     def report(self, done: int, total: int) -> None:
         """Tell the caller ``done`` of ``total`` passes are finished (a no-op without one)."""
-        if self.progress is not None:
-            self.progress(done, total)
+        report(self.progress, done, total, f"passes of {self.name}")
 
     @property
     def options(self) -> dict[str, Any]:

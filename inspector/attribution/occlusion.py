@@ -37,10 +37,13 @@ class Occlusion(AttributionMethod):
     score every gradient method here differentiates, so the maps compare; with
     ``score="probability"`` it is the softmax (or sigmoid) probability, as in the
     paper's Fig. 7 probability maps. The probability saturates: near p = 1 hiding
-    a decisive patch may barely move it, while the logit still drops. The
-    reference ``s_c(x)`` goes through the same ``inspector.predict`` as the
-    occluded images (one extra pass), so a patch that changes nothing scores 0
-    to within float rounding.
+    a decisive patch may barely move it, while the logit still drops.
+
+    The reference ``s_c(x)`` is computed in a batch of the same shape as the
+    occluded images, at the same row: every pass holds the same number of
+    images, and one extra pass of unoccluded copies gives the reference for
+    each row. So a patch the score does not read scores 0 exactly, not a few
+    float rounding steps off (see ``attribute``).
 
     Options:
         window: patch side in pixels, an int or ``(rows, cols)``; default 1/8 of
@@ -50,7 +53,8 @@ class Occlusion(AttributionMethod):
         baseline: the patch content: ``"grey"`` (default, the middle of the
             model's pixel range), ``"black"``, ``"mean"``, a number or an array.
         score: ``"logit"`` (default) or ``"probability"``.
-        batch_size: occluded images per prediction pass (default 64).
+        batch_size: images per prediction pass (default 64); the occluded images
+            are split into equal passes, the last one padded with unoccluded copies.
 
     Heatmap: float32 ``(H, W)`` at input size, positive where hiding the region
     lowers the target's score; ``signed`` is True. In logit units (unbounded)
@@ -85,7 +89,11 @@ class Occlusion(AttributionMethod):
 
     def passes(self, inspection: Inspection) -> int:
         size = inspection.image.shape[:2]
-        return len(_corners(size, *self.window_and_stride(size))) + 1  # + the reference
+        count, batch = _batches(
+            len(_corners(size, *self.window_and_stride(size))),
+            memory_batch(inspection, self.batch_size, gradients=False),
+        )
+        return (count + 1) * batch  # + one pass of unoccluded references
 
     def attribute(self, inspection: Inspection, inspector: Inspector) -> Attribution:
         image = inspection.image
@@ -94,17 +102,33 @@ class Occlusion(AttributionMethod):
         corners = _corners(image.shape[:2], window, stride)
         target, output = inspection.target, inspection.output_index
         column = 0 if self.score == "logit" else 1  # predict gives (logits, probabilities)
-        reference = inspector.predict(image[None], output)[column][0, target]
+        count, batch = _batches(
+            len(corners), memory_batch(inspection, self.batch_size, gradients=False)
+        )
+        total = (count + 1) * batch  # what passes() says
+        # Why the reference is a whole batch, row for row: oneDNN (and Eigen) promise
+        # no bit-equal results across batch shapes, nor across the rows of one batch
+        # (a GEMM's tail rows take another kernel, e.g. on AVX2), so s_c(x) from a
+        # pass of another shape, or from another row, can differ from an occluded
+        # image's score by a few ulps even where the patch changes nothing the score
+        # reads. A row's score depends only on its own pixels, its row and the batch
+        # shape (kernels and reduction orders are picked from shapes, never from
+        # values), so every pass has ``batch`` rows and occluded image i is compared
+        # with the unoccluded image at its own row of such a pass: untouched is 0
+        # exactly, by construction.
+        unoccluded = np.repeat(image[None], batch, axis=0)
+        reference = inspector.predict(unoccluded, output)[column][:, target]
+        self.report(batch, total)
         drops = np.empty(len(corners))
-        batch = memory_batch(inspection, self.batch_size, gradients=False)
-        for part in batch_slices(len(corners), batch):
-            occluded_images = np.repeat(image[None], part.stop - part.start, axis=0)
-            for occluded, (top, left) in zip(occluded_images, corners[part], strict=True):
+        for index, part in enumerate(batch_slices(len(corners), batch)):
+            occluded_images = unoccluded.copy()  # rows past the last corner stay unoccluded
+            for occluded, (top, left) in zip(occluded_images, corners[part], strict=False):
                 rows, cols = slice(top, top + window[0]), slice(left, left + window[1])
                 occluded[rows, cols] = patch[rows, cols]
             scores = inspector.predict(occluded_images, output)[column][:, target]
-            drops[part] = reference - scores
-            self.report(part.stop + 1, len(corners) + 1)
+            rows_used = part.stop - part.start
+            drops[part] = reference[:rows_used] - scores[:rows_used]
+            self.report((index + 2) * batch, total)
         heatmap = _average_over_windows(drops, corners, window, image.shape[:2])
         return self._result(heatmap, signed=True)
 
@@ -122,6 +146,16 @@ class Occlusion(AttributionMethod):
                 f"covered. Received: window={window}, stride={stride}."
             )
         return window, stride
+
+
+def _batches(images: int, most: int) -> tuple[int, int]:
+    """``(passes, images per pass)`` for ``images`` in equal passes of at most ``most``.
+
+    Equal, so that every pass has the same batch shape (the last one is padded) and
+    padding wastes fewer than one image per pass.
+    """
+    count = -(-images // most)
+    return count, -(-images // count)
 
 
 def _is_size(value) -> bool:

@@ -9,8 +9,8 @@ from collections.abc import Callable, Mapping
 from contextlib import nullcontext
 from pathlib import Path
 
+from inspector.engine.atomic_files import write_folder
 from inspector.engine.errors import ExportError
-from inspector.render.exporting import _move_into_place, _staging_folder
 
 
 def positive_int(text: str) -> int:
@@ -72,17 +72,10 @@ def write_staged(out: Path, write: Callable[[Path], None]) -> None:
 
     Nothing appears in ``out`` unless ``write`` finished.
     """
-    staged = _staging_folder(out)
     try:
-        write(staged)
-        _move_into_place(staged, out)
+        write_folder(out, write)
     except OSError as error:
         raise ExportError(f"Expected to write into {str(out)!r}. Received: {error}.") from None
-    finally:
-        if staged.exists():
-            import shutil
-
-            shutil.rmtree(staged, ignore_errors=True)
 
 
 class ProgressBar:
@@ -96,7 +89,8 @@ class ProgressBar:
         self.started = time.perf_counter()
         self.first: tuple[int, float] | None = None
 
-    def __call__(self, done: int, total: int) -> None:
+    def __call__(self, done: int, total: int, what: str = "") -> None:
+        """One ``inspector.engine.progress`` report; the bar shows its own label."""
         if not self.enabled:
             return
         now = time.perf_counter()

@@ -16,9 +16,8 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
 import sys
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -29,21 +28,21 @@ from inspector.engine.quiet import import_tensorflow_quietly
 import_tensorflow_quietly()
 
 from inspector.attribution import AttributionError, method_names  # noqa: E402
-from inspector.cli.cli_helpers import positive_int  # noqa: E402
+from inspector.cli.cli_helpers import positive_int, write_staged  # noqa: E402
 from inspector.cli.evaluation import Evaluation, evaluate_images  # noqa: E402
 from inspector.cli.model_options import add_model_options, open_model  # noqa: E402
 from inspector.cli.runner import _one_line_errors, run_cli  # noqa: E402
+from inspector.defaults import CURVE_STEPS  # noqa: E402
+from inspector.engine.crop_policy import FaceFinder, choose_crop  # noqa: E402
 from inspector.engine.errors import (  # noqa: E402
     DatasetError,
     ExportError,
     ImageLoadError,
 )
 from inspector.engine.image_loading import open_image, prepare_image  # noqa: E402
-from inspector.render.exporting import _move_into_place, _staging_folder  # noqa: E402
 from inspector.render.trust_figures import curves_figure, randomization_figure  # noqa: E402
 
 BASELINES = ("blur", "zero", "mean")
-FaceFinder = Callable[[np.ndarray, float], "tuple[int, int, int, int] | None"]
 
 
 def _class_index(text: str) -> int:
@@ -73,7 +72,13 @@ def add_evaluate_parser(subparsers) -> None:
         help=f"'all' (default) or a comma list of: {', '.join(method_names())}",
     )
     parser.add_argument("--target", type=_class_index, metavar="N", help="default: top class")
-    parser.add_argument("--steps", type=positive_int, default=20, metavar="N", help="default 20")
+    parser.add_argument(
+        "--steps",
+        type=positive_int,
+        default=CURVE_STEPS,
+        metavar="N",
+        help=f"default {CURVE_STEPS}",
+    )
     parser.add_argument("--baseline", choices=BASELINES, default="blur", help="default: blur")
     parser.add_argument(
         "--randomization", choices=("cascade", "none"), default="cascade", help="default: cascade"
@@ -127,23 +132,24 @@ def image_files(paths: Sequence[Path]) -> list[Path]:
     return files
 
 
-def _load_images(files: list[Path], opened, shape, find_face: FaceFinder | None) -> tuple:
-    """Each readable file prepared for the model (its one preprocessing; cropped to
-    its largest face if a finder is given, as ``inspect --crop auto`` does), and the
+def _load_images(
+    files: list[Path], opened, shape, automatic: bool, find_face: FaceFinder | None
+) -> tuple:
+    """Each readable file prepared for the model (its one preprocessing; cropped by
+    ``crop_policy.choose_crop``, the rule of ``inspect`` and the app), and the
     unreadable ones."""
     images, skipped = [], []
-    height, width = shape[:2]
-    aspect = width / height if height and width else 1.0
     for path in files:
         try:
             picture = open_image(path)
-            box = find_face(np.asarray(picture.convert("RGB")), aspect) if find_face else None
+            rgb = np.asarray(picture.convert("RGB"))
+            choice = choose_crop(rgb, shape[:2], automatic=automatic, find_face=find_face)
             prepared = prepare_image(
                 picture,
                 path,
                 opened.model,
                 input_shape=shape,
-                crop=box,
+                crop=choice.loader_box,
                 preprocess=opened.preprocess,
             )
             images.append(prepared)
@@ -196,16 +202,17 @@ def run_evaluate(
     """Run ``evaluate`` for parsed ``args``; raises ``InspectorError`` for bad input.
 
     ``models`` maps ``bundled:NAME`` to the shipped files, the default first.
-    ``find_face(rgb_uint8, aspect) -> box | None`` serves ``--crop auto`` (the
-    launcher passes the face model's finder; the core has none of its own).
+    ``find_face(rgb_uint8, aspect) -> box | None`` replaces the LBP cascade of
+    ``--crop auto`` (tests; None: the cascade).
     """
     methods, named = chosen_methods(args.methods)
     _check_out(args.out)
     files = image_files(args.images)
     opened = open_model(args, models)
     inspector = opened.inspector()
-    finder = find_face if args.crop == "auto" else None
-    images, skipped = _load_images(files, opened, inspector.input_shape, finder)
+    images, skipped = _load_images(
+        files, opened, inspector.input_shape, args.crop == "auto", find_face
+    )
     bar = ProgressBar(len(images) * len(methods))
     evaluation = evaluate_images(
         inspector,
@@ -239,8 +246,7 @@ def run_evaluate(
 
 
 def _write_outputs(out: Path, evaluation: Evaluation, opened, skipped: list[dict]) -> None:
-    staged = _staging_folder(out)
-    try:
+    def write(staged: Path) -> None:
         document = {
             "model": str(opened.path),
             **opened.record(),
@@ -255,12 +261,8 @@ def _write_outputs(out: Path, evaluation: Evaluation, opened, skipped: list[dict
         rows, labels = evaluation.randomization_rows()
         picture = evaluation.first_picture
         randomization_figure(rows, labels, picture).save(staged / "randomization.png")
-        _move_into_place(staged, out)
-    except OSError as error:
-        raise ExportError(f"Expected to write {str(out)!r}. Received: {error}.") from None
-    finally:
-        if staged.exists():  # only after a failure: a success renamed it into place
-            shutil.rmtree(staged, ignore_errors=True)
+
+    write_staged(out, write)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

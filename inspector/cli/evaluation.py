@@ -8,7 +8,7 @@ derives the JSON document and the figures' data from them.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,6 +16,7 @@ import numpy as np
 
 from inspector.attribution import AttributionError, compute_attribution
 from inspector.engine.extraction import Inspector
+from inspector.engine.progress import Progress, report
 from inspector.render.trust_figures import CurveLine
 from inspector.trust.controls import CONTROL_NAMES, control_faithfulness
 from inspector.trust.curves import Faithfulness, faithfulness
@@ -158,7 +159,7 @@ def evaluate_images(
     baseline: str,
     randomization: bool,
     output: int = 0,
-    progress: Callable[[int, int, str], None] | None = None,
+    progress: Progress | None = None,
 ) -> Evaluation:
     """Run every method on every image (``PreparedImage``s); see the module docstring.
 
@@ -202,7 +203,6 @@ def evaluate_images(
                 cascade = run_cascade(copy, method, inspection)
                 result.cascades.setdefault(method, []).append(cascade)
             done += 1
-            if progress is not None:
-                total = len(images) * len(result.methods)
-                progress(done, total, f"{result.sources[-1]}: {method}")
+            total = len(images) * len(result.methods)
+            report(progress, done, total, f"{result.sources[-1]}: {method}")
     return result

@@ -17,7 +17,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -39,6 +39,7 @@ from inspector.cli.cli_helpers import ProgressBar  # noqa: E402
 from inspector.cli.model_options import add_model_options, open_model  # noqa: E402
 from inspector.cli.runner import _one_line_errors, run_cli  # noqa: E402
 from inspector.engine.class_head import describe_score  # noqa: E402
+from inspector.engine.crop_policy import FaceFinder, choose_crop  # noqa: E402
 from inspector.engine.errors import ExportError  # noqa: E402
 from inspector.engine.image_loading import open_image, prepare_image  # noqa: E402
 from inspector.render.exporting import export_inspection, select_layers  # noqa: E402
@@ -106,8 +107,9 @@ def add_inspect_parser(subparsers) -> None:
         type=_crop,
         default="auto",
         metavar="auto|none|L,T,R,B",
-        help="'auto' (default) crops to the largest face when a face finder is available, "
-        "else the centre; 'none' centre-crops to the model's aspect; or a box in file pixels",
+        help="'auto' (default) crops a photo larger than the model's input to its largest "
+        "face, else the centre; 'none' centre-crops to the model's aspect; or a box in "
+        "file pixels",
     )
     parser.add_argument(
         "--report", type=Path, metavar="FILE", help="also write a one-page report (.png/.pdf)"
@@ -173,18 +175,15 @@ def _attributions(methods, named: bool, inspection, inspector, timings) -> list:
     return results
 
 
-FaceFinder = Callable[[np.ndarray, float], "tuple[int, int, int, int] | None"]
-
-
 def _crop_box(args: argparse.Namespace, picture, shape, find_face: FaceFinder | None):
-    """The crop for ``--crop``: a given box, the largest face, or None (centre)."""
-    if isinstance(args.crop, tuple):
-        return args.crop
-    if args.crop == "none" or find_face is None:
-        return None
-    height, width = shape[:2]
-    aspect = width / height if height and width else 1.0
-    return find_face(np.asarray(picture.convert("RGB")), aspect)
+    """The box ``prepare_image`` crops to for ``--crop`` (``crop_policy.choose_crop``:
+    the rule the app follows too); None: its own centre crop."""
+    user = args.crop if isinstance(args.crop, tuple) else None
+    rgb = np.asarray(picture.convert("RGB"))
+    choice = choose_crop(
+        rgb, shape[:2], box=user, automatic=args.crop == "auto", find_face=find_face
+    )
+    return choice.loader_box
 
 
 def run_inspect(
@@ -198,8 +197,7 @@ def run_inspect(
     export is written last and atomically, so bad input leaves DIR untouched.
     ``models`` maps ``bundled:NAME`` to the shipped files, the default first
     (``model_options.model_path``). ``find_face(rgb_uint8, aspect) -> box | None``
-    serves ``--crop auto``; the core has none of its own (face detection belongs
-    to the face model's package).
+    replaces the LBP cascade of ``--crop auto`` (tests; None: the cascade).
     """
     methods, named = _chosen_methods(args.methods)
     layers = "all" if args.layers.strip() == "all" else _names(args.layers)

@@ -125,12 +125,10 @@ class OpenedModel:
         """The ``Inspector`` of this model, with these labels and inputs."""
         from inspector.engine.extraction import Inspector
 
-        return Inspector(
-            self.model,
-            self.labels,
-            image_input=self.image_input,
-            other_inputs=self.other_inputs,
+        inspector = Inspector(
+            self.model, image_input=self.image_input, other_inputs=self.other_inputs
         )
+        return inspector.with_labels(self.labels, self.output) if self.labels else inspector
 
     def probe(self, layers: list[str] | None):
         """A ``LayerProbe`` of ``layers`` fed with this preprocessing and these inputs."""
@@ -205,11 +203,11 @@ def open_model(args: argparse.Namespace, bundled: Mapping[str, Path] | None) -> 
     preprocess = decide_preprocessing(model, args.preprocess, args.value_range)
     inspector = Inspector(model, image_input=args.image_input, other_inputs=others)
     output = inspector.output_index(args.output)
-    if labels is not None and len(labels) != inspector.num_classes(output):
-        raise LabelsError(
-            f"Expected {inspector.num_classes(output)} class names for output "
-            f"{inspector.output_names[output]!r}. Received: {len(labels)} names in --labels."
-        )
+    if labels is not None:
+        try:
+            inspector.with_labels(labels, output)  # the check the app makes too
+        except LabelsError as error:
+            raise LabelsError(f"{error} (in --labels)") from None
     return OpenedModel(
         Path(path),
         model,

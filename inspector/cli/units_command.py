@@ -32,6 +32,7 @@ from inspector.cli.cli_helpers import (
     write_staged,
 )
 from inspector.cli.model_options import add_model_options
+from inspector.defaults import BATCH_SIZE, TOP_K
 from inspector.engine.errors import DatasetError
 from inspector.render.exporting import file_stem
 from inspector.render.unit_sheets import channel_row, picture, unit_sheet
@@ -62,10 +63,10 @@ def add_units_parser(subparsers) -> None:
         "image folder (any layout)",
     )
     parser.add_argument("--layers", default="all-conv", metavar="a,b|all-conv")
-    parser.add_argument("--top-k", type=positive_int, default=9, metavar="K")
+    parser.add_argument("--top-k", type=positive_int, default=TOP_K, metavar="K")
     parser.add_argument("--visualize", action="store_true", help="also run feature visualisation")
     parser.add_argument("--scheduler", metavar="local:N|tcp://HOST:PORT", help="mine on Dask")
-    parser.add_argument("--batch-size", type=positive_int, default=64, metavar="B")
+    parser.add_argument("--batch-size", type=positive_int, default=BATCH_SIZE, metavar="B")
     parser.add_argument("--out", type=Path, required=True, metavar="OUT")
     parser.set_defaults(handler=lambda args: run_units(args, None, None))
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import functools
 import time
 from dataclasses import dataclass
@@ -16,7 +17,7 @@ from inspector.engine.errors import TargetError
 from inspector.engine.graph_walk import StepRecorder, graph_of, is_graph_model, run_model
 from inspector.engine.image_loading import PreparedImage, display_from_array
 from inspector.engine.inspection import Inspection, LayerRecord, read_only
-from inspector.engine.labels import IMAGENET_CLASSES, imagenet_labels
+from inspector.engine.labels import IMAGENET_CLASSES, checked_labels, imagenet_labels
 from inspector.engine.model_inputs import plan_inputs
 from inspector.engine.preprocessing import family_of
 from inspector.engine.receptive_field import receptive_fields
@@ -139,6 +140,20 @@ class Inspector:
         return Inspector(
             model, self._labels, image_input=self._plan.image_index, other_inputs=others
         )
+
+    def with_labels(self, labels: tuple[str, ...], output: int | str | None = None) -> Inspector:
+        """This inspector naming ``output``'s classes ``labels``: the one way a user's
+        class names reach a result (the command line's ``--labels``, the app's *Load
+        labels*). It shares this inspector's traced passes, so nothing is retraced.
+
+        Raises:
+            LabelsError: not one name per class of ``output``.
+        """
+        index = self.output_index(output)
+        labels = checked_labels(labels, self.num_classes(index), self.output_names[index])
+        named = copy.copy(self)  # the caches of traced passes are shared on purpose
+        named._labels = labels
+        return named
 
     # --- model facts -------------------------------------------------------------
     @property

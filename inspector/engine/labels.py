@@ -25,6 +25,20 @@ def imagenet_labels() -> tuple[str, ...]:
     return tuple(str(name) for name in names)
 
 
+def checked_labels(labels, classes: int, output: str) -> tuple[str, ...]:
+    """``labels`` as a tuple when there is one per class of ``output``.
+
+    Raises:
+        LabelsError: another count, with both numbers and the output's name.
+    """
+    labels = tuple(labels)
+    if len(labels) != classes:
+        raise LabelsError(
+            f"Expected {classes} class names for output {output!r}. Received: {len(labels)} names."
+        )
+    return labels
+
+
 def load_labels(path: str | Path) -> tuple[str, ...]:
     """Class names from a ``.txt`` (one per line) or ``.json`` (list or object) file.
 

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import keras
 
+from inspector.engine.atomic_files import write_file
 from inspector.engine.errors import ModelLoadError, UnsafeModelError
 from inspector.engine.preprocessing import check_preset
 
@@ -199,9 +200,6 @@ def save_model(
         unknown_below: for a recogniser, the top probability below which the face is
             of nobody it knows; None keeps the model's own, if any.
     """
-    path = Path(path)
-    partial = path.with_name(path.name + ".partial.keras")
-    model.save(partial)
     preprocess = preprocess or getattr(model, "preprocess_preset", None)
     if unknown_below is None:
         unknown_below = getattr(model, "unknown_below", None)
@@ -210,10 +208,14 @@ def save_model(
         stored["preprocess"] = check_preset(preprocess)
     if unknown_below is not None:
         stored["unknown_below"] = float(unknown_below)
-    if stored:
-        with zipfile.ZipFile(partial, "a") as archive:
-            archive.writestr(LABELS_ENTRY, json.dumps(stored))
-    partial.replace(path)
+
+    def write(partial: Path) -> None:
+        model.save(partial)
+        if stored:
+            with zipfile.ZipFile(partial, "a") as archive:
+                archive.writestr(LABELS_ENTRY, json.dumps(stored))
+
+    write_file(path, write)
 
 
 def _first_line(error: Exception) -> str:

@@ -26,6 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
+from inspector.engine.atomic_files import write_bytes
 from inspector.engine.errors import RunDirectoryError
 
 FORMAT_NAME = "layer-inspector run"
@@ -57,17 +58,11 @@ def _json_safe(value):
 
 
 def write_bytes_atomically(path: Path, data: bytes, *, sync: bool = True) -> None:
-    """Write ``data`` to ``path`` through a temporary file and a rename."""
-    partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
+    """Write ``data`` to ``path`` through a temporary file and a rename
+    (``inspector.engine.atomic_files``)."""
     try:
-        with open(partial, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            if sync:
-                os.fsync(handle.fileno())
-        os.replace(partial, path)
+        write_bytes(path, data, sync=sync)
     except OSError as error:
-        partial.unlink(missing_ok=True)
         raise RunDirectoryError(
             f"Expected to write {path.name!r} in the run directory {str(path.parent)!r}. "
             f"Received: {type(error).__name__}: {error}."

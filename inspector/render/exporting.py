@@ -19,8 +19,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
-import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,13 +27,14 @@ import numpy as np
 from PIL import Image
 
 from inspector.attribution import Attribution
+from inspector.engine.atomic_files import write_folder
 from inspector.engine.errors import ExportError
 from inspector.engine.inspection import Inspection, LayerRecord
+from inspector.engine.progress import Progress, report
 from inspector.render.colormaps import canonical_name
 from inspector.render.figures import attribution_overlay, feature_map_grid
 from inspector.render.summary import summary_dict
 
-Progress = Callable[[int, int], object]
 _UNSAFE_CHARACTERS = re.compile(r"[^A-Za-z0-9._@+=-]")
 _RESERVED_KEYS = ("input",)
 # zlib level 3 encodes the big grids ~40% faster than Pillow's default 6 for
@@ -265,8 +264,9 @@ def export_inspection(
             already exist there are replaced; other files are left alone.
         layers: ``"all"`` or the names of the layers to write.
         attributions: maps for ``attribution/``; heatmaps must be at input size.
-        progress: called as ``progress(done, total)`` after each file and once
-            more when the folder is in place (then ``done == total``).
+        progress: ``progress(done, total, file name)`` after each file and once
+            more when the folder is in place (then ``done == total``;
+            ``inspector.engine.progress``).
         timings: extra phases (seconds) to record beside the inspection's own.
         normalise, colormap, order: how the feature-map grids are drawn (see
             ``feature_map_grid``; ``order`` is None, ``"mean"`` or ``"max"``).
@@ -290,25 +290,33 @@ def export_inspection(
 
     def tick(name: str) -> None:
         written.append(name)
-        if progress is not None:
-            progress(len(written), total)
+        report(progress, len(written), total, name)
 
-    staged = _staging_folder(out_dir)
-    try:
+    flushed: dict = {}
+
+    def write(staged: Path) -> None:
         all_timings = {**inspection.timings, **(timings or {})}
-        flushed = _write_all(
-            staged, inspection, records, attributions, figure_options, tick, all_timings, compact
+        flushed.update(
+            _write_all(
+                staged,
+                inspection,
+                records,
+                attributions,
+                figure_options,
+                tick,
+                all_timings,
+                compact,
+            )
         )
-        _move_into_place(staged, out_dir)
+
+    try:
+        write_folder(out_dir, write)
     except OSError as error:
         raise ExportError(
             f"Expected to write the export into {str(out_dir)!r}. Received: "
             f"{type(error).__name__}: {error}. Nothing was written."
         ) from None
-    finally:
-        shutil.rmtree(staged, ignore_errors=True)
-    if progress is not None:
-        progress(total, total)
+    report(progress, total, total, "in place")
     return ExportResult(out_dir, tuple(written), tuple(r.name for r in records), flushed)
 
 
@@ -324,57 +332,3 @@ def _figure_options(normalise: str, colormap: str, order: str | None) -> dict:
             f"Received: normalise={normalise!r}, order={order!r}."
         )
     return {"normalise": normalise, "colormap": colormap, "order": order}
-
-
-def _staging_folder(out_dir: Path) -> Path:
-    """A hidden sibling of ``out_dir`` on the same file system, so moves are renames."""
-    try:
-        out_dir.parent.mkdir(parents=True, exist_ok=True)
-        staged = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.partial-", dir=out_dir.parent))
-        staged.chmod(0o755)  # mkdtemp makes it private; the export is an ordinary folder
-        return staged
-    except OSError as error:
-        raise ExportError(
-            f"Expected a writable folder for {str(out_dir)!r}. Received: {error}."
-        ) from None
-
-
-def _move_into_place(staged: Path, out_dir: Path) -> None:
-    """Rename ``staged`` to ``out_dir``, or swap its entries into an existing folder."""
-    if out_dir.is_dir() and not any(out_dir.iterdir()):
-        out_dir.rmdir()
-    if not out_dir.exists():
-        staged.rename(out_dir)
-        return
-    old = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.old-", dir=out_dir.parent))
-    placed: list[Path] = []
-    keep_old = False
-    try:
-        for entry in sorted(staged.iterdir()):
-            target = out_dir / entry.name
-            if target.exists():
-                target.rename(old / entry.name)
-            entry.rename(target)
-            placed.append(target)
-    except OSError as error:
-        # Put the previous export back as it was before reporting the failure.
-        for target in placed:
-            shutil.rmtree(target, ignore_errors=True) if target.is_dir() else target.unlink(
-                missing_ok=True
-            )
-        stuck = []
-        for entry in sorted(old.iterdir()):
-            try:
-                entry.rename(out_dir / entry.name)
-            except OSError:
-                stuck.append(entry.name)
-        if stuck:
-            keep_old = True  # never delete the only copy of the user's previous files
-            raise OSError(
-                f"{error}; the previous {', '.join(stuck)} could not be put back and "
-                f"are kept in {old}"
-            ) from None
-        raise
-    finally:
-        if not keep_old:
-            shutil.rmtree(old, ignore_errors=True)

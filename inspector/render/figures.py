@@ -50,7 +50,8 @@ def upsample(values: np.ndarray, size: tuple[int, int], *, smooth: bool = False)
 
 def as_maps(array: np.ndarray) -> np.ndarray:
     """View any activation as ``(H, W, C)`` maps: ``(C,)`` -> ``(1, 1, C)``, ``(L, C)`` ->
-    ``(1, L, C)``; higher ranks are flattened into the first axis."""
+    ``(1, L, C)``; higher ranks are flattened into the first axis. The app's views
+    and the export both read maps through here, so they show the same grid."""
     array = np.asarray(array, dtype=np.float32)
     if array.ndim == 0:
         return array.reshape(1, 1, 1)
@@ -62,18 +63,21 @@ def as_maps(array: np.ndarray) -> np.ndarray:
 
 
 def channel_order(activation: np.ndarray, by: str = "mean") -> np.ndarray:
-    """Channel indices from strongest to weakest.
+    """Channel indices from strongest to weakest (or as they are).
 
     Args:
         activation: ``(..., C)``, e.g. ``(H, W, C)``.
-        by: ``"mean"`` or ``"max"`` of each channel over its units.
+        by: ``"mean"`` or ``"max"`` of each channel over its units; ``"index"``
+            keeps the model's order.
 
     Returns:
         int array ``(C,)``; ties keep ascending index order.
     """
-    if by not in ("mean", "max"):
-        raise ValueError(f"Expected by='mean' or by='max'. Received: by={by!r}.")
+    if by not in ("mean", "max", "index"):
+        raise ValueError(f"Expected by='mean', 'max' or 'index'. Received: by={by!r}.")
     maps = as_maps(activation)
+    if by == "index":
+        return np.arange(maps.shape[-1])
     flat = maps.reshape(-1, maps.shape[-1])
     strength = flat.mean(axis=0) if by == "mean" else flat.max(axis=0)
     return np.argsort(-strength, kind="stable")

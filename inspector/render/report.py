@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -11,6 +9,7 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from inspector.attribution import Attribution
+from inspector.engine.atomic_files import write_file
 from inspector.engine.errors import ExportError
 from inspector.engine.inspection import Inspection, LayerRecord
 from inspector.render.colormaps import colorize
@@ -193,14 +192,7 @@ def save_report(image: Image.Image, path: str | Path) -> Path:
             f"Expected a report file name ending in .png or .pdf. Received: {path.name!r}."
         )
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handle, partial = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-        os.close(handle)
-        try:
-            image.convert("RGB").save(partial, kind, resolution=150.0)
-            os.replace(partial, path)
-        finally:
-            Path(partial).unlink(missing_ok=True)
+        write_file(path, lambda partial: image.convert("RGB").save(partial, kind, resolution=150.0))
     except OSError as error:
         raise ExportError(
             f"Expected to write the report to {str(path)!r}. Received: {error}."

@@ -1,7 +1,7 @@
 """Trust: deletion/insertion curves with random and centre controls (Petsiuk 2018),
 the cascading model-randomisation check and its map similarities (Adebayo 2018).
 It may import ``inspector.engine`` and ``inspector.attribution``, never ``render``,
-``cli`` or Qt.
+``cli`` or Qt. Its long jobs take ``inspector.engine.progress``'s progress and cancel.
 """
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ from inspector.trust.controls import (
 )
 from inspector.trust.curves import Curve, Faithfulness, faithfulness, trapezoid_auc
 from inspector.trust.model_copy import RandomizableCopy
-from inspector.trust.progress import CancelCheck, ProgressCallback
 from inspector.trust.randomization import (
     PASS_THRESHOLD,
     RandomizationResult,
@@ -28,10 +27,8 @@ __all__ = [
     "CONTROL_NAMES",
     "PASS_THRESHOLD",
     "SUBSTRATE_NAMES",
-    "CancelCheck",
     "Curve",
     "Faithfulness",
-    "ProgressCallback",
     "RandomizableCopy",
     "RandomizationResult",
     "TrustCurves",

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from inspector.defaults import CURVE_STEPS
 from inspector.trust.curves import Faithfulness, faithfulness
 from inspector.trust.substrates import substrate_image
 
@@ -54,7 +55,7 @@ def control_faithfulness(
     inspection: Inspection,
     inspector: Inspector,
     *,
-    steps: int = 20,
+    steps: int = CURVE_STEPS,
     baseline: str = "blur",
     seed: int = 0,
     substrate: np.ndarray | None = None,
@@ -104,7 +105,7 @@ def curves_with_controls(
     inspection: Inspection,
     inspector: Inspector,
     *,
-    steps: int = 20,
+    steps: int = CURVE_STEPS,
     baseline: str = "blur",
     seed: int = 0,
 ) -> TrustCurves:

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from inspector.defaults import CURVE_STEPS
 from inspector.engine.errors import AttributionError
 from inspector.engine.inspection import read_only
 from inspector.trust.substrates import substrate_image
@@ -128,7 +129,7 @@ def faithfulness(
     inspection: Inspection,
     inspector: Inspector,
     *,
-    steps: int = 20,
+    steps: int = CURVE_STEPS,
     baseline: str = "blur",
     seed: int = 0,
     substrate: np.ndarray | None = None,

@@ -35,8 +35,8 @@ import numpy as np
 
 from inspector.attribution import compute_attribution
 from inspector.engine.inspection import read_only
+from inspector.engine.progress import Cancelled, Progress, check_cancelled, report
 from inspector.trust.model_copy import MAX_STEPS, RandomizableCopy
-from inspector.trust.progress import CancelCheck, ProgressCallback, check_cancelled, report
 from inspector.trust.similarity import spearman, ssim
 
 if TYPE_CHECKING:
@@ -98,8 +98,8 @@ def run_cascade(
     inspection: Inspection,
     *,
     options: Mapping[str, Any] | None = None,
-    progress: ProgressCallback | None = None,
-    cancelled: CancelCheck | None = None,
+    progress: Progress | None = None,
+    cancelled: Cancelled | None = None,
 ) -> RandomizationResult:
     """Run the cascade for one method on the copy; the copy is restored after.
 
@@ -166,8 +166,8 @@ def randomization_check(
     *,
     max_steps: int = MAX_STEPS,
     seed: int = 0,
-    progress: ProgressCallback | None = None,
-    cancelled: CancelCheck | None = None,
+    progress: Progress | None = None,
+    cancelled: Cancelled | None = None,
 ) -> dict[str, RandomizationResult]:
     """The cascade for several methods on one image; ``model`` is never modified.
 

@@ -8,7 +8,6 @@ map over shards plus an associative merge. It may import ``inspector.engine`` an
 from inspector.units.concepts import ConceptSet, combine, synthetic_edges
 from inspector.units.dissection import Dissector, LayerDissection
 from inspector.units.feature_visualization import FeatureVisualizer, Visualizations
-from inspector.units.mining import MiningCancelled
 from inspector.units.probe import LayerProbe
 from inspector.units.results import LayerUnits, UnitsResult
 from inspector.units.run import mine_units
@@ -26,7 +25,6 @@ __all__ = [
     "LayerDissection",
     "LayerProbe",
     "LayerUnits",
-    "MiningCancelled",
     "TopCrops",
     "UnitGradients",
     "UnitsResult",

@@ -15,11 +15,11 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
+from inspector.engine.atomic_files import write_bytes, write_file
 from inspector.units.topk_state import LayerState, MiningState
 
 # Part of every key: a change in what a cached field means must never reuse old
@@ -67,19 +67,8 @@ def write_state(state: MiningState, folder: Path, stem: str) -> None:
     """Write ``stem.npz`` then ``stem.json`` atomically; the JSON marks the pair complete."""
     folder.mkdir(parents=True, exist_ok=True)
     arrays, header = _arrays_of(state)
-    _atomic(folder / f"{stem}.npz", lambda handle: np.savez(handle, **arrays))
-    _atomic(folder / f"{stem}.json", lambda handle: handle.write(json.dumps(header).encode()))
-
-
-def _atomic(path: Path, write) -> None:
-    descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(descriptor, "wb") as handle:
-            write(handle)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    write_file(folder / f"{stem}.npz", lambda path: np.savez(path, **arrays))
+    write_bytes(folder / f"{stem}.json", json.dumps(header).encode())
 
 
 def read_state(folder: Path, stem: str) -> MiningState | None:

@@ -38,12 +38,12 @@ compiled call; with a ``ShardMap`` it runs as each shard's result arrives.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import numpy as np
 import tensorflow as tf
 
-from inspector.engine.errors import CancelledError
+from inspector.engine.progress import Cancelled, Progress, check_cancelled, report
 from inspector.units.concepts import ConceptSet
 from inspector.units.dissection_scoring import (
     IOU_THRESHOLD,
@@ -69,7 +69,7 @@ from inspector.units.run import shard_ranges
 
 TOP_QUANTILE = 0.02
 __all__ = ["IOU_THRESHOLD", "TOP_QUANTILE", "Dissector", "LayerDissection", "ShardMap"]
-Cancelled = Callable[[], bool]  # True when the caller wants the dissection to stop
+PASSES = "image passes (dissection)"  # what the progress reports count
 
 
 # Pass 2 holds a layer's maps upsampled to the input and their thresholded copy,
@@ -87,13 +87,6 @@ def batch_for(probe: LayerProbe, wanted: int) -> int:
     widest = max(layer.shape[2] for layer in probe.layers)
     per_image = 2 * 4 * height * width * widest
     return max(1, min(int(wanted), LAYER_BUDGET_BYTES // per_image))
-
-
-def _check_cancelled(cancelled: Cancelled | None) -> None:
-    if cancelled is not None and cancelled():
-        raise CancelledError(
-            "Expected the dissection to run to the end. Received: a cancel request."
-        )
 
 
 class Dissector:
@@ -185,7 +178,7 @@ class Dissector:
         """
         kept: list[np.ndarray | None] = [None] * len(self.probe.layers)
         for low in range(0, len(images), self.batch_size):
-            _check_cancelled(cancelled)
+            check_cancelled(cancelled, "the dissection")
             floors = [
                 floor_of(values, m, layer.shape[2])
                 for values, m, layer in zip(kept, wanted, self.probe.layers, strict=True)
@@ -206,7 +199,7 @@ class Dissector:
         """
         totals = None
         for low in range(0, len(images), self.batch_size):
-            _check_cancelled(cancelled)
+            check_cancelled(cancelled, "the dissection")
             part = slice(low, low + self.batch_size)
             result = self._counts(
                 self._scaled(images[part]),
@@ -242,14 +235,14 @@ class Dissector:
         seed: int = 0,
         cancelled: Cancelled | None = None,
         shard_map: ShardMap | None = None,
-        progress: Callable[[int, int], None] | None = None,
+        progress: Progress | None = None,
     ) -> list[LayerDissection]:
         """Label every unit of every chosen layer; controls included.
 
         Args:
             concepts: the images and their concept masks.
             seed: seeds the shuffled-masks control.
-            progress: called with (image passes done, in total) as each shard is done:
+            progress: ``(image passes done, in total, what)`` as each shard is done:
                 the threshold pass, then the counts (real masks, shuffled, non-faces).
             cancelled: polled before every batch of every pass in this process, or
                 as each shard's result arrives from a ``shard_map`` (None: never stop).
@@ -263,19 +256,18 @@ class Dissector:
         kinds = ["real", "shuffled"] + (["negatives"] if len(data.negatives) else [])
         total, done = data.rows("top") + sum(data.rows(kind) for kind in kinds), [0]
 
-        def report(rows: int) -> None:
+        def passed(rows: int) -> None:
             done[0] += rows
-            if progress is not None:
-                progress(done[0], total)
+            report(progress, done[0], total, PASSES)
 
         if shard_map is None:
             run = self._in_process(data, cancelled)
         else:
             run = _polled(shard_map(data, self.batch_size), cancelled)
-        (top,) = self._passes(run, data, [ShardTask("top", self._wanted(len(data.images)))], report)
+        (top,) = self._passes(run, data, [ShardTask("top", self._wanted(len(data.images)))], passed)
         levels = tuple(levels_of(top))
         tasks = [ShardTask(kind, levels=levels) for kind in kinds]
-        counts = dict(zip(kinds, self._passes(run, data, tasks, report), strict=True))
+        counts = dict(zip(kinds, self._passes(run, data, tasks, passed), strict=True))
         # Mask areas from per-image areas: a donor lends its masks to several negatives.
         per_image = data.masks.sum(axis=(1, 2), dtype=np.int64)  # (N, K)
         mask_area, negative_area = per_image.sum(axis=0), per_image[data.donors].sum(axis=0)
@@ -298,9 +290,9 @@ class Dissector:
 
         return run
 
-    def _passes(self, run: PassMap, data: DissectionData, tasks: list[ShardTask], report) -> list:
+    def _passes(self, run: PassMap, data: DissectionData, tasks: list[ShardTask], passed) -> list:
         """Every shard of every task in one go (independent passes overlap on a
-        cluster); per task, the merge of its shards' results. ``report(rows)`` after each."""
+        cluster); per task, the merge of its shards' results. ``passed(rows)`` after each."""
         jobs, owner = [], []  # owner: the index of each job's task
         for t, task in enumerate(tasks):
             for start, stop in shard_ranges(data.rows(task.kind), self.shard_size):
@@ -310,7 +302,7 @@ class Dissector:
         for index, result in run(jobs):
             t = owner[index]
             merged[t] = result if merged[t] is None else merge_shards(tasks[t], merged[t], result)
-            report(jobs[index][2] - jobs[index][1])
+            passed(jobs[index][2] - jobs[index][1])
         return merged
 
 
@@ -319,7 +311,7 @@ def _polled(run: PassMap, cancelled: Cancelled | None) -> PassMap:
 
     def polled(jobs: list[Job]) -> Iterator[tuple[int, list]]:
         for item in run(jobs):
-            _check_cancelled(cancelled)
+            check_cancelled(cancelled, "the dissection")
             yield item
 
     return polled

@@ -65,7 +65,6 @@ receptive field grey.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -73,8 +72,9 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from inspector.engine.errors import CancelledError
+from inspector.defaults import BATCH_SIZE
 from inspector.engine.inspection import read_only
+from inspector.engine.progress import Cancelled, Progress, check_cancelled, report
 from inspector.units.probe import LayerProbe
 
 
@@ -278,10 +278,10 @@ class FeatureVisualizer:
         self,
         layer: str,
         channels: np.ndarray,
-        batch_size: int = 64,
+        batch_size: int = BATCH_SIZE,
         *,
-        cancelled: Callable[[], bool] | None = None,
-        progress: Callable[[int, int], None] | None = None,
+        cancelled: Cancelled | None = None,
+        progress: Progress | None = None,
     ) -> Visualizations:
         """Optimise one image per channel of ``layer``, ``batch_size`` channels per compiled call.
 
@@ -290,7 +290,8 @@ class FeatureVisualizer:
 
         Args:
             cancelled: polled before every step; True stops with ``CancelledError``.
-            progress: called with (steps done, steps in total) every 10 steps.
+            progress: ``(steps done, steps in total, what)`` every 10 steps
+                (``inspector.engine.progress``).
 
         Returns:
             ``Visualizations`` with images in the model's value range.
@@ -299,24 +300,20 @@ class FeatureVisualizer:
         channels = np.asarray(channels, np.int32)
         batches = [channels[low : low + batch_size] for low in range(0, len(channels), batch_size)]
         total = len(batches) * self.settings.steps
+        what = f"ascent steps ({layer})"
         images, acts = [], []
         for number, chosen in enumerate(batches):
             done = number * self.settings.steps
 
-            def report(step: int, done=done) -> None:
-                if cancelled is not None and cancelled():
-                    raise CancelledError(
-                        f"Expected the feature visualisation of {layer} to finish. "
-                        "Received: a cancel request."
-                    )
-                if progress is not None and step % 10 == 0:
-                    progress(done + step, total)
+            def stepped(step: int, done=done) -> None:
+                check_cancelled(cancelled, f"the feature visualisation of {layer}")
+                if step % 10 == 0:
+                    report(progress, done + step, total, what)
 
-            image = self._optimise(index, chosen, report)
+            image = self._optimise(index, chosen, stepped)
             images.append(image)
             acts.append(self._activation(index, image, chosen))
-        if progress is not None:
-            progress(total, total)
+        report(progress, total, total, what)
         return Visualizations(
             layer,
             read_only(channels),

@@ -19,18 +19,14 @@ from collections.abc import Callable
 import numba
 import numpy as np
 
-from inspector.engine.errors import CancelledError
+from inspector.defaults import BATCH_SIZE, TOP_K
+from inspector.engine.progress import Cancelled, check_cancelled
 from inspector.units.channel_stats import batch_statistics
 from inspector.units.probe import LayerProbe
 from inspector.units.sources import ImageSource, batches
 from inspector.units.topk_state import LayerState, MiningState
 
-Progress = Callable[[int], None]  # called with the number of images just finished
-Cancelled = Callable[[], bool]
-
-
-class MiningCancelled(CancelledError):
-    """Raised inside a shard when the cancel check says stop; the shard is discarded."""
+BatchDone = Callable[[int], None]  # called with the number of images just finished
 
 
 @numba.njit(nogil=True, boundscheck=False, cache=False)
@@ -76,7 +72,7 @@ class ShardMiner:
         batch_size: images per compiled call.
     """
 
-    def __init__(self, probe: LayerProbe, k: int = 9, batch_size: int = 64) -> None:
+    def __init__(self, probe: LayerProbe, k: int = TOP_K, batch_size: int = BATCH_SIZE) -> None:
         self.probe, self.k, self.batch_size = probe, int(k), int(batch_size)
 
     def empty_state(self) -> MiningState:
@@ -90,27 +86,30 @@ class ShardMiner:
         source: ImageSource,
         start: int,
         stop: int,
-        progress: Progress | None = None,
+        batch_done: BatchDone | None = None,
         cancelled: Cancelled | None = None,
     ) -> MiningState:
         """The state of images ``[start, stop)``: batches in order, each merged as it comes.
 
+        ``batch_done(images)`` counts each finished batch (``mine_units`` turns the
+        counts into ``inspector.engine.progress`` reports).
+
         Raises:
-            MiningCancelled: when ``cancelled()`` turns True between batches.
+            CancelledError: when ``cancelled()`` turns True between batches; the
+                shard is discarded.
         """
         state = self.empty_state()
         layers = state.layers
         read = 0
         with contextlib.closing(batches(source, start, stop, self.batch_size)) as pipeline:
             for images, index_of in pipeline:
-                if cancelled is not None and cancelled():
-                    raise MiningCancelled
+                check_cancelled(cancelled, "mining")
                 results = batch_statistics(self.probe.forward(images))
                 for layer, values in zip(self.probe.layers, results, strict=True):
                     self._merge_batch(layers[layer.name], values, index_of, start)
                 read += len(index_of)
-                if progress is not None:
-                    progress(len(index_of))
+                if batch_done is not None:
+                    batch_done(len(index_of))
         return MiningState(layers, ((start, stop),), read, self.k)
 
     def _merge_batch(self, state: LayerState, values, index_of: np.ndarray, start: int) -> None:

@@ -12,6 +12,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
+from inspector.defaults import BATCH_SIZE, TOP_K
+from inspector.engine.progress import Cancelled, Progress, check_cancelled, report
 from inspector.units.cache import (
     cache_key,
     default_cache_root,
@@ -21,17 +23,17 @@ from inspector.units.cache import (
     weights_hash,
     write_state,
 )
-from inspector.units.mining import MiningCancelled, ShardMiner
+from inspector.units.mining import ShardMiner
 from inspector.units.probe import LayerProbe
 from inspector.units.results import UnitsResult, finish
 from inspector.units.sources import ImageSource
 from inspector.units.topk_state import MiningState, merge_states
 
-ProgressReport = Callable[[int, int], None]  # (images done, images in total)
 # Given the shard ranges still to do, yields each one's MiningState as it finishes.
 ShardMap = Callable[[list[tuple[int, int]]], Iterable[MiningState]]
 
-__all__ = ["MiningCancelled", "mine_units", "shard_ranges"]
+__all__ = ["mine_units", "shard_ranges"]
+MINED = "images mined"  # what the progress reports count
 
 
 def shard_ranges(count: int, shard_size: int) -> list[tuple[int, int]]:
@@ -43,12 +45,12 @@ def mine_units(
     probe: LayerProbe,
     source: ImageSource,
     *,
-    k: int = 9,
-    batch_size: int = 64,
+    k: int = TOP_K,
+    batch_size: int = BATCH_SIZE,
     shard_size: int = 1024,
     cache_dir: Path | bool | None = None,
-    progress: ProgressReport | None = None,
-    cancelled: Callable[[], bool] | None = None,
+    progress: Progress | None = None,
+    cancelled: Cancelled | None = None,
     shard_map: ShardMap | None = None,
 ) -> UnitsResult:
     """Top-k images and statistics of every channel of ``probe``'s layers over ``source``.
@@ -60,8 +62,9 @@ def mine_units(
         batch_size: images per compiled forward pass.
         shard_size: images per shard: the unit of caching, resuming and distribution.
         cache_dir: cache root (None: ``default_cache_root()``; False: no cache).
-        progress: called with (images done, total) after every batch or shard.
-        cancelled: polled between batches; True stops with ``MiningCancelled``,
+        progress: ``(images done, total, "images mined")`` after every batch or shard
+            (``inspector.engine.progress``).
+        cancelled: polled between batches; True stops with ``CancelledError``,
             keeping every finished shard in the cache.
         shard_map: runs the remaining shards elsewhere (``cluster.dask_shard_map``).
 
@@ -75,8 +78,8 @@ def mine_units(
         miner_state = _mine_missing(
             probe, source, ranges, folder, k, batch_size, progress, cancelled, shard_map
         )
-    elif progress is not None:
-        progress(len(source), len(source))
+    else:
+        report(progress, len(source), len(source), MINED)
     return finish(miner_state, probe, source.name_of)
 
 
@@ -136,17 +139,15 @@ def _local_states(miner, source, todo, counter, cancelled) -> Iterator[MiningSta
 
 def _remote_states(states: Iterable[MiningState], counter, cancelled) -> Iterator[MiningState]:
     for state in states:
-        if cancelled is not None and cancelled():
-            raise MiningCancelled
+        check_cancelled(cancelled, "mining")
         counter.add(state.images_listed)
         yield state
 
 
 class _Counter:
-    def __init__(self, total: int, report: ProgressReport | None) -> None:
-        self.done, self.total, self.report = 0, total, report
+    def __init__(self, total: int, progress: Progress | None) -> None:
+        self.done, self.total, self.progress = 0, total, progress
 
     def add(self, count: int) -> None:
         self.done += count
-        if self.report is not None:
-            self.report(self.done, self.total)
+        report(self.progress, self.done, self.total, MINED)

@@ -18,7 +18,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from inspector.engine.errors import CancelledError, DatasetError
+from inspector.defaults import BATCH_SIZE
+from inspector.engine.errors import DatasetError
+from inspector.engine.progress import Cancelled, Progress, check_cancelled, report
 from inspector.units.concepts import ConceptSet
 from inspector.units.gratings import Gratings, gratings
 from inspector.units.probe import LayerProbe
@@ -43,7 +45,7 @@ from inspector.units.unit_responses import LayerResponses, merge, variant_meter
 
 TOP_K = 9  # the "k of 9 top face images on the part" of the Show-me list
 SHARD_ROWS = 256
-Progress = Callable[[int, int], None]  # (image passes done, in total)
+PASSES = "image passes (selectivity: the model and its random-init copies)"
 ResponseJob = tuple["int | None", int, int]  # (variant seed or None, start, stop)
 # Runs jobs; yields (job index, its per-layer responses) as each finishes.
 ResponsePass = Callable[[list[ResponseJob]], Iterable[tuple[int, list[LayerResponses]]]]
@@ -333,10 +335,10 @@ def measure_selectivity(
     concepts: ConceptSet,
     *,
     seeds: tuple[int, ...] = RANDOM_SEEDS,
-    batch_size: int = 64,
+    batch_size: int = BATCH_SIZE,
     response_map: ResponseMap | None = None,
     progress: Progress | None = None,
-    cancelled: Callable[[], bool] | None = None,
+    cancelled: Cancelled | None = None,
 ) -> SelectivityReport:
     """Score every unit of ``probe``'s layers and of ``len(seeds)`` random copies.
 
@@ -346,7 +348,8 @@ def measure_selectivity(
         seeds: one re-initialised copy of the architecture per seed.
         batch_size: images per compiled call.
         response_map: runs the response jobs elsewhere (None: here, in turn).
-        progress: called with (image passes done, total) after every job.
+        progress: ``(image passes done, total, what)`` after every job
+            (``inspector.engine.progress``).
         cancelled: polled after every job; True stops with ``CancelledError``.
 
     Raises:
@@ -364,12 +367,8 @@ def measure_selectivity(
     for index, result in run(jobs):
         results[index] = result
         done += jobs[index][2] - jobs[index][1]
-        if progress is not None:
-            progress(done, total)
-        if cancelled is not None and cancelled():
-            raise CancelledError(
-                "Expected the selectivity measures to run to the end. Received: a cancel request."
-            )
+        report(progress, done, total, PASSES)
+        check_cancelled(cancelled, "the selectivity measures")
     by_variant = {
         seed: merge([r for r, (s, _, _) in zip(results, jobs, strict=True) if s == seed])
         for seed in (None, *seeds)

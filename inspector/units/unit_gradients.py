@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 import tensorflow as tf
 
+from inspector.defaults import BATCH_SIZE
 from inspector.engine.inspection import read_only
 from inspector.units.probe import LayerProbe
 from inspector.units.results import LayerUnits
@@ -98,7 +99,7 @@ def top_crops(
     units: LayerUnits,
     source: ImageSource,
     gradients: UnitGradients,
-    batch_size: int = 64,
+    batch_size: int = BATCH_SIZE,
     channels: Sequence[int] | None = None,
 ) -> TopCrops:
     """Crops and gradient maps of the channels' top images (one batch per ``batch_size``).

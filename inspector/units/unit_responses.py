@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import tensorflow as tf
 
+from inspector.defaults import BATCH_SIZE
 from inspector.engine.inspection import read_only
 from inspector.engine.model_copy import reinitialized_copy
 from inspector.units.probe import LayerProbe
@@ -58,7 +59,7 @@ class ResponseMeter:
         batch_size: images per compiled call.
     """
 
-    def __init__(self, probe: LayerProbe, batch_size: int = 64) -> None:
+    def __init__(self, probe: LayerProbe, batch_size: int = BATCH_SIZE) -> None:
         self.probe, self.batch_size = probe, batch_size
         spec = tf.TensorSpec((None, *probe.input_shape), tf.float32)
         self._pass = tf.function(self._responses, input_signature=[spec], autograph=False)

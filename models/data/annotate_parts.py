@@ -11,7 +11,7 @@ centred in the image is kept, mapped back to raw pixels. A face it misses gets t
 it found, and is marked ``"method": "template"``.
 
 For the ORL photos the file also records the box that the app's own face detector
-(``models.face_crop.detect_face``, the LBP cascade) finds, so that training crops
+(``inspector.engine.face_crop.detect_face``, the LBP cascade) finds, so that training crops
 can frame faces the way ``inspect --crop auto`` frames a photo.
 """
 
@@ -23,7 +23,7 @@ import sys
 import numpy as np
 from PIL import Image
 
-from models.face_crop import detect_face
+from inspector.engine.face_crop import detect_face
 from models.face_parts import LANDMARK_NAMES, PART_FILE, part_boxes
 
 ORL_FACTORS = (2, 3, 1)

@@ -38,7 +38,6 @@ def test_the_inspect_command_gives_the_same_verdicts(tmp_path, verdicts):
     # The command's own path: open, --crop auto (or the box), prepare, inspect.
     from inspector.cli.inspect_command import add_inspect_parser, run_inspect
     from models.default_model import bundled_models
-    from models.face_crop import face_crop_box
 
     parser = argparse.ArgumentParser()
     add_inspect_parser(parser.add_subparsers(dest="command"))
@@ -48,7 +47,7 @@ def test_the_inspect_command_gives_the_same_verdicts(tmp_path, verdicts):
         command = ["inspect", str(SAMPLES_DIR / name), "--crop", crop_text]
         options = ["--methods", "none", "--layers", "face_probability", "--out", str(out)]
         args = parser.parse_args([*command, *options])
-        assert run_inspect(args, bundled_models(), find_face=face_crop_box) == 0
+        assert run_inspect(args, bundled_models()) == 0
         summary = json.loads((out / "summary.json").read_text())
         assert summary["predicted_label"] == expected["predicted"], name
         assert summary["probabilities"][1] == pytest.approx(expected["p_face"], abs=1e-4)

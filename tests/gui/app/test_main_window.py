@@ -12,7 +12,6 @@ from PyQt6.QtCore import QMimeData, QPointF, Qt, QThread, QUrl
 from PyQt6.QtGui import QDragEnterEvent, QDropEvent
 from PyQt6.QtWidgets import QMessageBox
 
-from gui.app.engine_cache import automatic_box
 from gui.app.recent_files import RecentFiles
 from tests.gui.conftest import running_qthreads
 
@@ -251,17 +250,6 @@ def test_big_image_is_cropped_automatically_and_user_crop_applies(qtbot, open_wi
     state = blocker.args[0]
     assert (state.crop_kind, state.crop) == ("user", (0, 0, 30, 30))
     assert any("cropped to box (0, 0, 30, 30)" in step for step in state.inspection.preprocessing)
-
-
-def test_automatic_box_uses_the_face_when_found(monkeypatch):
-    import gui.app.engine_cache as engine_cache
-
-    picture = np.zeros((100, 200, 3), np.uint8)
-    monkeypatch.setattr(engine_cache, "_face_box", lambda image, aspect: (80, 10, 140, 70))
-    assert automatic_box(picture, 24, 24) == ((80, 10, 140, 70), "face")
-    monkeypatch.setattr(engine_cache, "_face_box", lambda image, aspect: None)
-    assert automatic_box(picture, 24, 24) == ((50, 0, 150, 100), "centre")
-    assert automatic_box(np.zeros((24, 24, 3), np.uint8), 24, 24) == (None, "none")
 
 
 def test_a_crop_outside_the_image_is_an_error(qtbot, open_window, message_boxes):

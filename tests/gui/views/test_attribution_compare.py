@@ -135,7 +135,8 @@ def test_auc_labels_show_the_cores_numbers_under_each_map(qtbot, view, tiny):
 
 def test_auc_job_in_the_window_matches_the_core_and_reuses_its_cache(qtbot, open_window):
     from gui.views.compare_scores import BASELINE
-    from gui.views.trust_jobs import CURVE_STEPS, trust_key
+    from gui.views.trust_jobs import trust_key
+    from inspector.defaults import CURVE_STEPS
     from inspector.trust import curves_with_controls
 
     compare = open_window.attribution_view.compare_view

@@ -10,8 +10,8 @@ from skimage import data
 
 from gui.views.crop import DISPLAY_MAX_SIDE, CropView, clip_box, read_original
 from inspector.engine.errors import ImageLoadError
+from inspector.engine.face_crop import face_crop_box
 from inspector.engine.image_loading import load_image
-from models.face_crop import face_crop_box
 from tests.gui.extras_models import inspected
 
 

@@ -15,8 +15,6 @@ from gui.views.model_panel import ModelPanel, format_receptive_field, receptive_
 from gui.views.model_summary import summarise
 from gui.views.prediction_panel import PredictionPanel
 from gui.widgets.image_helpers import (
-    as_maps,
-    channel_order,
     colorize,
     lookup_table,
     mosaic_layout,
@@ -24,6 +22,7 @@ from gui.widgets.image_helpers import (
     paint_mosaic,
     signed_unit,
 )
+from inspector.render.figures import as_maps, channel_order
 
 
 # --- image helpers: known answers -------------------------------------------------------
@@ -52,7 +51,7 @@ def test_channel_order_by_mean_and_max():
     assert list(channel_order(maps, "mean")) == [1, 2, 0]
     assert list(channel_order(maps, "max")) == [1, 2, 0]
     assert list(channel_order(maps, "index")) == [0, 1, 2]
-    with pytest.raises(ValueError, match="sort_by"):
+    with pytest.raises(ValueError, match="by="):
         channel_order(maps, "median")
 
 
@@ -318,3 +317,27 @@ def test_prediction_panel_bars_and_target_picker(qtbot, tiny_inspection):
     with qtbot.waitSignal(panel.target_selected) as blocker:
         panel.select_target(None)
     assert blocker.args == [None]
+
+
+def test_a_sequence_activation_is_drawn_as_the_export_draws_it(qtbot):
+    """(L, C) steps x features: one row of L units per channel, in the app as in the
+    exported grid (both read it through ``render.figures.as_maps``)."""
+    import keras
+
+    from inspector import Inspector
+
+    inputs = keras.Input((4, 4, 3))
+    x = keras.layers.Conv2D(2, 3, padding="same", name="conv")(inputs)
+    x = keras.layers.Reshape((16, 2), name="steps")(x)
+    x = keras.layers.GlobalAveragePooling1D(name="pool")(x)
+    model = keras.Model(inputs, keras.layers.Dense(2, activation="softmax")(x))
+    image = np.random.default_rng(0).random((4, 4, 3)).astype(np.float32)
+    inspection = Inspector(model).inspect(image)
+    record = inspection.layer("steps")
+    assert record.activation.shape == (16, 2)
+    view = FeatureMapView()
+    qtbot.addWidget(view)
+    view.set_inspection(inspection)
+    view.set_layer("steps")
+    layout = view.mosaic_layout
+    assert (layout.tile_h, layout.tile_w) == as_maps(record.activation).shape[:2] == (1, 16)

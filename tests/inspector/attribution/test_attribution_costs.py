@@ -66,7 +66,7 @@ def test_a_wide_layer_gets_smaller_gradient_batches(monkeypatch):
 
 
 def calls_into(calls: list):
-    return lambda done, total: calls.append((done, total))
+    return lambda done, total, _what: calls.append((done, total))
 
 
 def test_every_model_pass_is_reported_up_to_its_total():
@@ -99,7 +99,7 @@ def test_every_model_pass_is_reported_up_to_its_total():
 def test_a_progress_callback_can_stop_a_method():
     inspector, inspection = inspect(conv_model(), image((12, 12, 3), seed=2))
 
-    def stop(done, total):
+    def stop(done, total, what):
         raise CancelledError("Expected the map to finish. Received: a cancel request.")
 
     with pytest.raises(CancelledError):

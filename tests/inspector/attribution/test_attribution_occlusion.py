@@ -130,6 +130,106 @@ def test_occlusion_is_zero_where_no_window_touches_the_region(region):
     assert np.all(heatmap[REGION] > 0)
 
 
+def blind_linear_model():
+    """Three linear logits over a (6, 7, 2) image that read only rows 1..2, cols 2..4.
+
+    Wide enough (84 inputs, 3 outputs) that oneDNN's GEMM kernels differ with the
+    batch shape, and on AVX2 with the row of the batch, by an ulp or two.
+    """
+    shape = (6, 7, 2)
+    model, weights = linear_model(shape, classes=3, seed=7)
+    seen = np.zeros(shape, bool)
+    seen[1:3, 2:5] = True
+    weights = np.where(seen.reshape(-1, 1), weights, 0.0).astype(np.float32)
+    dense = model.get_layer("logits")
+    dense.set_weights([weights, dense.get_weights()[1]])
+    return model, shape
+
+
+def untouched(shape, window) -> np.ndarray:
+    """Pixels no window of side ``window`` (stride ``window``) overlapping rows 1..2,
+    cols 2..4 covers, for ``blind_linear_model``."""
+    far = np.ones(shape[:2], bool)
+    rows, cols = [], []
+    for size, low, high, out in ((shape[0], 1, 2, rows), (shape[1], 2, 4, cols)):
+        starts = sorted({*range(0, size - window + 1, window), size - window})
+        out.extend(s for s in starts if s <= high and s + window > low)
+    for top in rows:
+        for left in cols:
+            far[top : top + window, left : left + window] = False
+    return far
+
+
+@pytest.mark.parametrize("batch_size", [1, 2, 3, 5, 7, 13, 64])
+@pytest.mark.parametrize("score", ["logit", "probability"])
+def test_occlusion_is_exactly_zero_far_from_what_the_model_reads(batch_size, score):
+    """Exact zeros for every batch size: the reference shares each occluded image's
+    batch shape and row, so no cross-batch rounding difference can show."""
+    model, shape = blind_linear_model()
+    inspector, inspection = inspect(model, image(shape, seed=8), target=2)
+    window = 2
+    heatmap = compute_attribution(
+        "occlusion",
+        inspection,
+        inspector,
+        window=window,
+        stride=window,
+        baseline="black",
+        score=score,
+        batch_size=batch_size,
+    ).heatmap
+    far = untouched(shape, window)
+    assert far.sum() == 26  # rows 4..5, and cols 0..1 and 6 of rows 0..3
+    assert np.all(heatmap[far] == 0), heatmap[far]
+    assert np.all(heatmap[~far] != 0)
+
+
+class ShapeDependentRounding:
+    """Wraps an inspector so that ``predict`` rounds like a backend that promises no
+    bit-equal results across batch shapes or rows: a tiny offset that depends on the
+    batch size and the row, never on the values of the other rows."""
+
+    def __init__(self, inspector):
+        self.inspector = inspector
+        self.images = 0
+
+    def __getattr__(self, name):
+        return getattr(self.inspector, name)
+
+    def predict(self, batch, output=None):
+        logits, shown = self.inspector.predict(batch, output)
+        rows = np.arange(len(batch))[:, None]
+        offset = np.float32(2e-6) * ((3 * len(batch) + rows) % 4).astype(np.float32)
+        self.images += len(batch)
+        return logits + offset, shown + offset
+
+
+@pytest.mark.parametrize("batch_size", [1, 4, 5, 64])
+def test_occlusion_compares_each_image_with_a_reference_of_its_own_shape_and_row(
+    region, batch_size
+):
+    """Would fail for a reference from a pass of another shape (batch 1), or from one
+    row of each batch: the wrapped backend rounds differently in both."""
+    inspector, inspection, _ = region
+    rounding = ShapeDependentRounding(inspector)
+    method = get_method("occlusion", window=2, stride=2, baseline="black", batch_size=batch_size)
+    heatmap = method.attribute(inspection, rounding).heatmap
+    assert np.all(heatmap[6:, :] == 0) and np.all(heatmap[:, :2] == 0)
+    assert np.all(heatmap[REGION] > 0)
+    # passes() counts every image run, the reference pass and the padding included.
+    assert rounding.images == method.passes(inspection)
+
+
+def test_occlusion_passes_are_equal_batches_and_one_reference_batch(region):
+    _, inspection, _ = region  # 8x8: 16 windows of 2 at stride 2
+    costs = {
+        size: get_method("occlusion", window=2, stride=2, batch_size=size).passes(inspection)
+        for size in (1, 5, 16, 64)
+    }
+    # 16 in 16 passes of 1, in 4 of 4 (not 5, 5, 5, 1), in one of 16; + a reference pass.
+    assert costs == {1: 17, 5: 20, 16: 32, 64: 32}
+
+
 def test_occlusion_default_window_and_stride():
     method = get_method("occlusion")
     assert method.window_and_stride((224, 224)) == ((28, 28), (14, 14))

@@ -136,7 +136,10 @@ def test_progress_counts_every_file_then_the_move(nested, tmp_path):
     _, inspection, attributions = nested
     calls = []
     export_inspection(
-        inspection, tmp_path / "out", attributions=attributions, progress=lambda *a: calls.append(a)
+        inspection,
+        tmp_path / "out",
+        attributions=attributions,
+        progress=lambda *a: calls.append(a[:2]),
     )
     total = len(inspection.layers) + len(attributions) + 3
     assert calls == [(done, total) for done in range(1, total + 1)]

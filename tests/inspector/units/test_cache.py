@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from inspector.engine.errors import CancelledError
 from inspector.units import cache
-from inspector.units.mining import MiningCancelled, ShardMiner
+from inspector.units.mining import ShardMiner
 from inspector.units.probe import LayerProbe
 from inspector.units.run import mine_units
 from inspector.units.sources import ArraySource
@@ -44,14 +45,14 @@ def test_interrupted_run_resumes_from_its_last_shard(probe, source, tmp_path):
         return calls["batches"] > 4  # 2 batches per shard: stop inside shard 3
 
     settings = dict(k=4, batch_size=8, shard_size=16, cache_dir=tmp_path)
-    with pytest.raises(MiningCancelled):
+    with pytest.raises(CancelledError):
         mine_units(probe, source, cancelled=cancel_in_third_shard, **settings)
     folder = next((tmp_path / "units").iterdir())
     assert cache.finished_shards(folder) == [(0, 16), (16, 32)]
     assert cache.read_state(folder, "complete") is None
 
     reports = []
-    resumed = mine_units(probe, source, progress=lambda d, t: reports.append(d), **settings)
+    resumed = mine_units(probe, source, progress=lambda d, t, _what: reports.append(d), **settings)
     assert reports[:2] == [32, 40]  # the two cached shards count at once, then batch by batch
     fresh = mine_units(
         probe, source, cache_dir=False, **{k: v for k, v in settings.items() if k != "cache_dir"}
@@ -63,7 +64,7 @@ def test_interrupted_run_resumes_from_its_last_shard(probe, source, tmp_path):
         np.testing.assert_array_equal(a.histogram, b.histogram)
 
     again = []
-    mine_units(probe, source, progress=lambda d, t: again.append((d, t)), **settings)
+    mine_units(probe, source, progress=lambda d, t, _what: again.append((d, t)), **settings)
     assert again == [(64, 64)]  # answered from the complete entry, no batch mined
 
 

@@ -6,7 +6,7 @@ from PIL import Image
 from skimage import data
 
 from inspector.engine.errors import ImageLoadError
-from models.face_crop import detect_face, detect_faces, face_crop_box, padded_box
+from inspector.engine.face_crop import detect_face, detect_faces, face_crop_box, padded_box
 
 # Landmarks of the astronaut (Eileen Collins) read off the 512x512 picture by eye,
 # as (x, y): both eyes and the mouth.
