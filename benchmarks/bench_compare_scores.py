@@ -1,6 +1,6 @@
 """Benchmark: the Compare grid's AUC job against the forward passes it cannot avoid.
 
-The job (``gui.views.compare_scores.score_maps``, the exact worker function)
+The job (``gui.jobs.compare_scores.score_maps``, the exact worker function)
 plays deletion and insertion for every registered method's map on one image,
 with the random and centre controls, computed once per job: n + 2 maps x 2 x 21
 images through ``Inspector.predict``. The floor is n + 2 calls of ``predict`` on
@@ -28,8 +28,8 @@ sys.path.insert(0, str(ROOT))
 import numpy as np  # noqa: E402
 from bench_trust import sample_inspection  # noqa: E402
 
-from gui.views.compare_scores import score_maps  # noqa: E402
-from gui.views.trust_jobs import CURVE_STEPS  # noqa: E402
+from gui.jobs.compare_scores import score_maps  # noqa: E402
+from gui.jobs.trust_jobs import CURVE_STEPS  # noqa: E402
 from inspector import compute_attribution  # noqa: E402
 from inspector.attribution import method_names  # noqa: E402
 

@@ -100,7 +100,7 @@ def report(name: str, values: list[float], floor: list[float], goal: str) -> Non
 
 # --- the model ---------------------------------------------------------------------------
 def benchmark_model() -> tuple[Path, bool, str]:
-    from gui.app.engine_cache import bundled_paths
+    from gui.jobs.engine_cache import bundled_paths
 
     shipped, _ = bundled_paths()
     if shipped is not None:

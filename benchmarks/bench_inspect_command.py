@@ -36,7 +36,7 @@ BUILDERS = {
 # The child reports its own peak: a parent's ru_maxrss of children starts at its own.
 CHILD = """
 import resource, sys
-from gui.app.launcher import main
+from layer_inspector.console import main
 code = main(sys.argv[1:])
 with open("/proc/self/status") as status:
     peak = next(line for line in status if line.startswith("VmHWM"))

@@ -85,7 +85,7 @@ def main() -> None:
     rng = np.random.default_rng(0)
     shape = (args.images, *window.session.state.inspection.image.shape)
     data = rng.integers(0, 256, shape, dtype=np.uint8)  # what the images provider returns
-    window.units_jobs.images = lambda name, shape: SimpleNamespace(images=data, is_face=None)
+    window.units_controller.images = lambda name, shape: SimpleNamespace(images=data, is_face=None)
     window.tabs.setCurrentWidget(window.units_view)
     window.units_view.mine_button.click()
     view = window.units_view

@@ -139,7 +139,7 @@ def overlay(window, app, path: Path) -> None:
     """Choose ``path`` in the chart's *Compare with*, as the user would, and wait for
     its dissection to be drawn dotted."""
     view = window.units_view
-    window.units_jobs.compare_with(str(path))
+    window.units_controller.compare_with(str(path))
     wait_for(app, lambda: view.overlay is not None, timeout=1800, what="the overlaid dissection")
     wait_for(app, lambda: not window.session.worker.is_busy, what="the overlay")
 
@@ -202,7 +202,7 @@ def main() -> None:
     }
     wanted = set(args.only.split(",")) if args.only else set(names.values())
     if args.edges_only:
-        window.units_jobs.concepts = None
+        window.units_controller.concepts = None
     if wanted & {"units", "hierarchy"}:
         mine_and_dissect(window, app, args.units_data)
         show_labelled_unit(window, app, args.units_layer)

@@ -20,6 +20,7 @@ import tensorflow as tf
 
 from inspector.engine.errors import InspectorError, RunDirectoryError
 from inspector.engine.model_loading import save_model
+from inspector.recording.probe_choice import pick_per_class
 from inspector.recording.recorder import TrainingRecorder
 from inspector.recording.run_writer import CONFIG_FILE, RECORDS_FILE
 from models.augmentation import steps_per_epoch, training_batches
@@ -187,8 +188,8 @@ def make_strategy(name: str) -> tf.distribute.Strategy:
 
 def make_recorder(run_dir: Path, data: FaceDataset, config: dict, **options) -> TrainingRecorder:
     """The recorder for a face-CNN run: held-out probes, a fixed training gradient batch."""
-    probes = pick_per_class(data.held_out, PROBE_COUNT)
-    gradient = pick_per_class(data.train, GRADIENT_BATCH)
+    probes = pick_per_class(data.held_out.labels, PROBE_COUNT)
+    gradient = pick_per_class(data.train.labels, GRADIENT_BATCH)
     return TrainingRecorder(
         run_dir,
         probe_images=data.held_out.as_model_input()[probes],
@@ -197,17 +198,6 @@ def make_recorder(run_dir: Path, data: FaceDataset, config: dict, **options) -> 
         config=config,
         **options,
     )
-
-
-def pick_per_class(data: LabelledImages, count: int) -> np.ndarray:
-    """Indices of up to ``count`` images, taken in turn from each class (deterministic)."""
-    members = [list(np.flatnonzero(data.labels == c)) for c in range(len(data.class_names))]
-    chosen: list[int] = []
-    while len(chosen) < count and any(members):
-        for group in members:
-            if group and len(chosen) < count:
-                chosen.append(int(group.pop(0)))
-    return np.sort(np.asarray(chosen, np.int64))
 
 
 # --- settings and the run directory ------------------------------------------------

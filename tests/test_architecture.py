@@ -1,10 +1,13 @@
-"""The import arrows of DESIGN.md, and no import cycles anywhere.
+"""The import arrows of docs/design.md, and no import cycles anywhere.
 
-Packages: gui -> models -> inspector, gui -> inspector. Inside the core, ``engine``
-imports none of its siblings; ``attribution`` uses ``engine``; ``units`` and
-``trust`` use ``engine`` and ``attribution``; ``recording`` uses ``engine``;
-``render`` and ``cli`` sit on top. Inside the app, only ``gui.app`` may import
-``gui.app``. Imports under ``if TYPE_CHECKING:`` never run, so they do not count.
+Packages: layer_inspector (the console) -> gui -> models -> inspector, gui -> inspector;
+nothing imports layer_inspector. Inside the core, ``engine`` imports none of its
+siblings; ``attribution`` uses ``engine``; ``units`` and ``trust`` use ``engine`` and
+``attribution``; ``recording`` uses ``engine``; ``render`` and ``cli`` sit on top.
+Inside the app: ``app -> views, export -> jobs -> inspector``; only ``gui.app`` imports
+``gui.app``; nothing in ``gui.jobs`` imports a view, the export or the app; a view never
+imports the jobs' machinery (worker, engine cache, long jobs), not even for type hints.
+Other imports under ``if TYPE_CHECKING:`` never run, so they do not count.
 """
 
 from __future__ import annotations
@@ -18,15 +21,18 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-FIRST_PARTY = ("inspector", "gui", "models")
+FIRST_PARTY = ("inspector", "gui", "models", "layer_inspector")
 QT = ("PyQt6", "pyqtgraph", "PySide6", "PyQt5")
 CORE_PARTS = ("engine", "attribution", "units", "trust", "recording", "render", "cli")
-GUI_PARTS = ("app", "views", "widgets", "training", "export")
+GUI_PARTS = ("app", "jobs", "views", "widgets", "training", "export")
+# The jobs' machinery: what runs the jobs, which views must never reach.
+JOB_MACHINERY = ("gui.jobs.worker", "gui.jobs.engine_cache", "gui.jobs.long_jobs")
 
 # Module prefix -> prefixes it must never import.
 FORBIDDEN = {
-    "inspector": ("models", "gui", *QT),
-    "models": ("gui", *QT),
+    "inspector": ("models", "gui", "layer_inspector", *QT),
+    "models": ("gui", "layer_inspector", *QT),
+    "gui": ("layer_inspector",),
     "inspector.engine": tuple(f"inspector.{p}" for p in CORE_PARTS if p != "engine"),
     "inspector.attribution": tuple(
         f"inspector.{p}" for p in ("units", "trust", "recording", "render", "cli")
@@ -37,7 +43,8 @@ FORBIDDEN = {
         f"inspector.{p}" for p in ("attribution", "units", "trust", "render", "cli")
     ),
     "inspector.render": ("inspector.cli", "inspector.units", "inspector.trust"),
-    "gui.views": ("gui.app",),
+    "gui.views": ("gui.app", *JOB_MACHINERY),
+    "gui.jobs": ("gui.app", "gui.views", "gui.export", "gui.widgets", "gui.training"),
     "gui.export": ("gui.app", "gui.views", "gui.training"),
     "gui.training": tuple(f"gui.{p}" for p in GUI_PARTS if p != "training"),
     "gui.widgets": tuple(f"gui.{p}" for p in GUI_PARTS if p != "widgets"),
@@ -58,15 +65,16 @@ def _is_type_checking(node: ast.If) -> bool:
     )
 
 
-def imported_modules(path: Path, known: set[str]) -> set[str]:
-    """Every module ``path`` imports at run time (at any depth, TYPE_CHECKING excluded).
+def imported_modules(path: Path, known: set[str], type_checking: bool = False) -> set[str]:
+    """Every module ``path`` imports at run time (at any depth), and with
+    ``type_checking`` also those imported only for type hints.
 
     ``from a.b import c`` counts as ``a.b.c`` when that is a known module, else ``a.b``.
     """
     names: set[str] = set()
 
     def visit(node: ast.AST) -> None:
-        if isinstance(node, ast.If) and _is_type_checking(node):
+        if isinstance(node, ast.If) and _is_type_checking(node) and not type_checking:
             for child in node.orelse:
                 visit(child)
             return
@@ -138,6 +146,34 @@ def test_imports_point_one_way(owner):
     assert not offenders, "\n".join(offenders)
 
 
+def test_views_never_reach_the_jobs_machinery_even_for_type_hints():
+    paths = {module_name(p): p for pkg in FIRST_PARTY for p in (ROOT / pkg).rglob("*.py")}
+    known = set(paths)
+    offenders = [
+        f"{path.relative_to(ROOT)} imports {sorted(bad)}"
+        for name, path in sorted(paths.items())
+        if _matches(name, "gui.views")
+        and (
+            bad := {
+                m
+                for m in imported_modules(path, known, type_checking=True)
+                if any(_matches(m, machinery) for machinery in JOB_MACHINERY)
+            }
+        )
+    ]
+    assert not offenders, "\n".join(offenders)
+
+
+def test_the_type_hint_check_sees_an_import_under_type_checking(tmp_path):
+    planted = tmp_path / "view.py"
+    planted.write_text(
+        "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    import gui.jobs.worker\n"
+    )
+    known = {"gui.jobs.worker"}
+    assert imported_modules(planted, known) == {"typing"}
+    assert "gui.jobs.worker" in imported_modules(planted, known, type_checking=True)
+
+
 def test_no_import_cycles():
     assert find_cycle(import_graph(ROOT, FIRST_PARTY)) is None
 
@@ -174,8 +210,8 @@ def test_core_and_headless_commands_work_with_qt_blocked(tmp_path):
             sys.modules[name] = None  # any import of Qt now fails
         import numpy as np, keras
         import inspector, models
-        from gui.app import launcher
-        launcher.build_parser()
+        from layer_inspector import console
+        console.build_parser()
         model = keras.Sequential([keras.Input((8, 8, 1)), keras.layers.Conv2D(2, 3),
                                   keras.layers.Flatten(), keras.layers.Dense(2)])
         result = inspector.Inspector(model).inspect(np.zeros((8, 8, 1), np.float32))

@@ -2,8 +2,8 @@
 
 Without a display, ``QApplication`` on Linux aborts the process from C++ with
 "could not connect to display" and a list of xcb plugins, which sends users
-hunting for missing libraries. The launcher asks ``missing_display`` first and
-prints one line instead. Nothing here imports Qt or TensorFlow.
+hunting for missing libraries. The console (``layer_inspector.console``) asks
+``missing_display`` first and prints one line instead. Nothing here imports Qt or TensorFlow.
 """
 
 from __future__ import annotations

@@ -34,6 +34,7 @@ from gui.app.file_actions import FileActions
 from gui.app.input_controls import InputControls
 from gui.app.recent_files import RecentFiles
 from gui.app.remembered import Remembered, remembered_from, save_remembered
+from gui.app.run_controller import RunController
 from gui.app.session import (
     SAMPLE_DIR,
     Session,
@@ -41,21 +42,21 @@ from gui.app.session import (
     describe_state,
 )
 from gui.app.shortcuts import ShortcutsDialog, install_shortcuts
-from gui.app.view_jobs import ViewJobs
-from gui.views.attribution import AttributionView
-from gui.views.backprop import BackpropView
-from gui.views.crop import CropView
-from gui.views.feature_maps import FeatureMapView
-from gui.views.hierarchy import HierarchyView
-from gui.views.model_panel import ModelPanel
-from gui.views.neuron import NeuronView
-from gui.views.prediction_panel import PredictionPanel
-from gui.views.training import TrainingTab
+from gui.app.trust_controller import TrustController
+from gui.app.units_controller import UnitsController
+from gui.app.view_controller import ViewController
+from gui.views.attribution.view import AttributionView
+from gui.views.layers.backprop import BackpropView
+from gui.views.layers.feature_maps import FeatureMapView
+from gui.views.layers.hierarchy import HierarchyView
+from gui.views.layers.neuron import NeuronView
+from gui.views.panels.crop import CropView
+from gui.views.panels.model_tree import ModelPanel
+from gui.views.panels.prediction import PredictionPanel
+from gui.views.training.tab import TrainingTab
+from gui.views.training.weight_updates import WeightUpdatesView
 from gui.views.trust import TrustView
-from gui.views.trust_jobs import TrustJobs
-from gui.views.units import UnitsView
-from gui.views.units_control import UnitsJobs
-from gui.views.weight_updates import WeightUpdatesView
+from gui.views.units.view import UnitsView
 
 TRAINING_JOIN_MS = 30000
 LEFT_DOCK_WIDTH = 500
@@ -117,7 +118,7 @@ class MainWindow(FileActions, QMainWindow):
         self.neuron_view = NeuronView()
         self.attribution_view = AttributionView()
         self.training_tab = TrainingTab()
-        self.weight_updates_view = WeightUpdatesView(self.session.worker)
+        self.weight_updates_view = WeightUpdatesView()
         self.crop_view = CropView()
         self.trust_view = TrustView()
         self.units_view = UnitsView()
@@ -219,10 +220,7 @@ class MainWindow(FileActions, QMainWindow):
         self.prediction_panel.output_selected.connect(session.set_output)
         self.crop_view.crop_changed.connect(session.set_crop)
         self.crop_view.auto_crop_requested.connect(lambda: session.set_crop(None))
-        self.view_jobs = ViewJobs(self)
-        self.trust_jobs = TrustJobs(self)
-        self.units_jobs = UnitsJobs(self)
-        self.units_jobs.dissection_ready.connect(self.hierarchy_view.set_dissection)
+        self._make_controllers()
         self.training_tab.training_failed.connect(
             lambda message: self.show_error("Training failed", message)
         )
@@ -234,6 +232,34 @@ class MainWindow(FileActions, QMainWindow):
         self.model_panel.layer_selected.connect(lambda _: self.remember())
         self.export_controller.exported.connect(self.status_label.setText)
         self.export_controller.failed.connect(self.show_error)
+
+    def _make_controllers(self) -> None:
+        """The controllers between the views and the worker; each gets only the
+        collaborators it uses (``gui.app.*_controller``)."""
+        session = self.session
+        self.run_controller = RunController(session.worker, self.weight_updates_view, self)
+        self.trust_controller = TrustController(
+            session, self.trust_view, self.attribution_view, self
+        )
+        self.view_controller = ViewController(
+            session,
+            attribution_view=self.attribution_view,
+            neuron_view=self.neuron_view,
+            training_tab=self.training_tab,
+            show_error=self.show_error,
+            trust_reports=self.trust_controller.reports,
+            parent=self,
+        )
+        self.units_controller = UnitsController(
+            session,
+            self.units_view,
+            feature_view=self.feature_view,
+            hierarchy_view=self.hierarchy_view,
+            tabs=self.tabs,
+            show_error=self.show_error,
+            parent=self,
+        )
+        self.units_controller.dissection_ready.connect(self.hierarchy_view.set_dissection)
 
     def _open_layer(self, name: str) -> None:
         self.model_panel.select_layer(name)
@@ -262,7 +288,7 @@ class MainWindow(FileActions, QMainWindow):
             state.original, state.crop, kind=state.crop_kind, aspect=width / height
         )
         self._remember_opened(state)
-        self.view_jobs.offer_model_for_training(state.request)
+        self.view_controller.offer_model_for_training(state.request)
         self.status_label.setText(describe_state(state))
         self.central.setCurrentWidget(self.tabs)
         self.setWindowTitle(

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from PyQt6.QtCore import QObject, pyqtSignal
 
-from gui.app.engine_cache import (
+from gui.jobs.engine_cache import (
     Box,
     EngineCache,
     EngineContext,
@@ -30,7 +30,7 @@ from gui.app.engine_cache import (
     SessionState,
     UnsafeRefusal,
 )
-from gui.app.worker import ModelWorker
+from gui.jobs.worker import ModelWorker
 
 INSPECT = "inspect"
 ENGINE = "engine"

@@ -28,7 +28,7 @@ from inspector.engine.atomic_files import write_file
 from inspector.engine.errors import ExportError, InspectorError
 
 if TYPE_CHECKING:
-    from gui.app.worker import ModelWorker
+    from gui.jobs.worker import ModelWorker
     from inspector.attribution import Attribution
     from inspector.engine.inspection import Inspection
     from inspector.render.exporting import ExportResult

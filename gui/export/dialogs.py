@@ -26,7 +26,7 @@ from gui.export.actions import (
 from inspector.engine.errors import InspectorError
 
 if TYPE_CHECKING:
-    from gui.app.worker import ModelWorker
+    from gui.jobs.worker import ModelWorker
     from inspector.attribution import Attribution
     from inspector.engine.inspection import Inspection
 

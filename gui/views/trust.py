@@ -14,7 +14,7 @@ For the current image and one attribution method it shows two published checks:
   the trained map falls below ``PASS_THRESHOLD`` once the top half is random.
 
 The view never runs the model: it emits ``check_requested`` and is answered
-with a frozen ``TrustReport`` (``gui.views.trust_jobs``).
+with a frozen ``TrustReport`` (``gui.jobs.trust_jobs``).
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ from gui.widgets.curve_helpers import make_plot
 from gui.widgets.image_helpers import caption_label, colorize, grayscale_rgb, overlay, resize
 
 if TYPE_CHECKING:
-    from gui.views.trust_jobs import TrustReport
+    from gui.jobs.trust_jobs import TrustReport
     from inspector.engine.inspection import Inspection
 
 BASELINES = (("blurred image", "blur"), ("black", "zero"), ("mean colour", "mean"))

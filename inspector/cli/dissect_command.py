@@ -10,7 +10,7 @@ dashed, the verdict under it), ``OUT/hierarchy_labels.png`` (Network
 Dissection's labels per layer) and ``OUT/strongest_units.png`` (the strongest
 unit of each kind with its top images among the probe photos). The oriented-edge concepts are always
 generated; the part and face concepts come from
-``bundled-faces`` (passed in by the launcher) or from a folder DIR holding
+``bundled-faces`` (passed in by the console (``layer_inspector``)) or from a folder DIR holding
 ``concepts.npz`` (``images`` (N, H, W, C) in [0, 1] or uint8; ``mask/<name>``
 bool (N, H, W); ``annotated/<name>`` bool (N,); ``negatives`` bool (N,)) and
 ``concepts.json`` (``{name: "part" | "face" | "edge"}``).

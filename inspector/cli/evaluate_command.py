@@ -31,7 +31,7 @@ from inspector.attribution import AttributionError, method_names  # noqa: E402
 from inspector.cli.cli_helpers import positive_int, write_staged  # noqa: E402
 from inspector.cli.evaluation import Evaluation, evaluate_images  # noqa: E402
 from inspector.cli.model_options import add_model_options, open_model  # noqa: E402
-from inspector.cli.runner import _one_line_errors, run_cli  # noqa: E402
+from inspector.cli.runner import one_line_errors, run_cli  # noqa: E402
 from inspector.defaults import CURVE_STEPS  # noqa: E402
 from inspector.engine.crop_policy import FaceFinder, choose_crop  # noqa: E402
 from inspector.engine.errors import (  # noqa: E402
@@ -92,7 +92,7 @@ def add_evaluate_parser(subparsers) -> None:
     )
     parser.add_argument("--out", type=Path, required=True, metavar="OUT", help="folder to write")
     parser.set_defaults(handler=lambda args: run_evaluate(args, None))
-    _one_line_errors(parser)
+    one_line_errors(parser)
 
 
 def chosen_methods(text: str) -> tuple[list[str], bool]:
@@ -266,7 +266,7 @@ def _write_outputs(out: Path, evaluation: Evaluation, opened, skipped: list[dict
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m inspector.cli.evaluate_command evaluate ...``: without the launcher."""
+    """``python -m inspector.cli.evaluate_command evaluate ...``: without the console."""
     parser = argparse.ArgumentParser(prog="layer-inspector")
     add_evaluate_parser(parser.add_subparsers(dest="command"))
     return run_cli(argv, parser)

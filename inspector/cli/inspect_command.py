@@ -7,7 +7,7 @@
         [--input NAME_OR_INDEX] [--other-inputs FILE.npz] [--full]
         [--report FILE.png|FILE.pdf] --out DIR
 
-The launcher (``gui/app/launcher.py``) adds the sub-command with
+The console (``layer_inspector/console.py``) adds the sub-command with
 ``add_inspect_parser`` and runs it with ``run_cli``. Bad input becomes one line
 on stderr and exit code 2, with nothing written in DIR.
 """
@@ -37,7 +37,7 @@ from inspector.attribution import (  # noqa: E402
 )
 from inspector.cli.cli_helpers import ProgressBar  # noqa: E402
 from inspector.cli.model_options import add_model_options, open_model  # noqa: E402
-from inspector.cli.runner import _one_line_errors, run_cli  # noqa: E402
+from inspector.cli.runner import one_line_errors, run_cli  # noqa: E402
 from inspector.engine.class_head import describe_score  # noqa: E402
 from inspector.engine.crop_policy import FaceFinder, choose_crop  # noqa: E402
 from inspector.engine.errors import ExportError  # noqa: E402
@@ -117,9 +117,9 @@ def add_inspect_parser(subparsers) -> None:
     parser.add_argument(
         "--out", type=Path, required=True, metavar="DIR", help="folder to write into"
     )
-    # The launcher replaces this handler with one that passes the bundled model.
+    # The console replaces this handler with one that passes the bundled model.
     parser.set_defaults(handler=lambda args: run_inspect(args, None))
-    _one_line_errors(parser)
+    one_line_errors(parser)
 
 
 def _names(text: str) -> list[str]:
@@ -293,7 +293,7 @@ def _print_summary(inspection, result, attributions, report: Path | None) -> Non
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m inspector.cli.inspect_command inspect ...``: without the GUI launcher."""
+    """``python -m inspector.cli.inspect_command inspect ...``: without the console."""
     parser = argparse.ArgumentParser(prog="layer-inspector")
     add_inspect_parser(parser.add_subparsers(dest="command"))
     return run_cli(argv, parser)

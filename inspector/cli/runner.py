@@ -35,7 +35,7 @@ class UsageError(Exception):
         super().__init__(f"{prog}: error: {message}")
 
 
-def _one_line_errors(parser: argparse.ArgumentParser) -> None:
+def one_line_errors(parser: argparse.ArgumentParser) -> None:
     """Make ``parser`` (and its sub-parsers) raise ``UsageError`` instead of exiting."""
 
     def error(message: str):
@@ -45,7 +45,7 @@ def _one_line_errors(parser: argparse.ArgumentParser) -> None:
     for action in parser._actions:  # argparse keeps sub-parsers only here
         if isinstance(action, argparse._SubParsersAction):
             for child in action.choices.values():
-                _one_line_errors(child)
+                one_line_errors(child)
 
 
 def _one_line(error: BaseException) -> str:
@@ -102,7 +102,8 @@ def run_cli(argv: Sequence[str] | None, parser: argparse.ArgumentParser) -> int:
 
     Args:
         argv: the arguments after the program name (None means ``sys.argv[1:]``).
-        parser: the launcher's parser; each sub-command sets a ``handler`` default
+        parser: the console's parser (``layer_inspector``); each sub-command sets a
+            ``handler`` default
             (``add_inspect_parser`` does for ``inspect``).
 
     Returns:
@@ -111,7 +112,7 @@ def run_cli(argv: Sequence[str] | None, parser: argparse.ArgumentParser) -> int:
         exception also gives 2 and one line, which names a log file holding the
         full trace.
     """
-    _one_line_errors(parser)
+    one_line_errors(parser)
     argv = join_negative_values(sys.argv[1:] if argv is None else argv)
     try:
         args = parser.parse_args(argv)

@@ -6,7 +6,7 @@
                           [--batch-size B] --out OUT
 
 Writes ``OUT/units.json`` and ``OUT/sheets/<layer>.png`` (and, with
-``--visualize``, ``OUT/visualizations/<layer>/channel_<c>.png``). The launcher
+``--visualize``, ``OUT/visualizations/<layer>/channel_<c>.png``). The console (``layer_inspector``)
 passes the bundled model path and a provider of the bundled images; the core
 knows neither. ``--data`` names a bundled set (the default, ``bundled-natural``: the
 face photos and natural non-face photos, so no synthetic texture wins a unit's top

@@ -4,7 +4,7 @@ A ``ConceptSet`` is images plus, per concept, one boolean mask per image and the
 images on which that concept is annotated (IoU is summed over those only, as
 Bau et al. score each concept over the images labelled for its category). Each
 concept belongs to a group: ``edge``, ``part`` or ``face``. The core knows no
-faces: the face-part and face-region masks come from the caller (the launcher
+faces: the face-part and face-region masks come from the caller (the console (``layer_inspector``)
 passes the bundled ones); the oriented edges are generated here.
 """
 

@@ -5,7 +5,7 @@ fingerprint of that listing (for the cache key), and the images of a range
 ``[start, stop)``, batched and read one batch ahead (``batches``). Everything is
 read shard by shard, so memory does not grow with the number of images.
 
-Sources: a folder (recursive, any layout), an array (the launcher's provider of
+Sources: a folder (recursive, any layout), an array (the console (``layer_inspector``)'s provider of
 the bundled images returns one), and a ``tf.data.Dataset``. An image is
 addressed by its index in the listing. A folder's unreadable files
 keep their index but are skipped when read (and counted), so shard boundaries,
@@ -248,7 +248,7 @@ class DatasetSource:
 
 # (set name, (H, W, C)) -> an object with uint8 ``images`` (N, H, W, C), bool
 # ``is_face`` (N,) and a ``description``; raises ValueError for a name or a shape it
-# does not have. The launcher passes ``models.unit_data.bundled_unit_set``.
+# does not have. The console (``layer_inspector``) passes ``models.unit_data.bundled_unit_set``.
 BundledProvider = Callable[[str, tuple[int, int, int]], object]
 
 

@@ -16,7 +16,7 @@ import pytest
 from PIL import Image
 from PyQt6.QtCore import QSettings, QThread, QThreadPool
 
-from gui.app import worker as worker_module
+from gui.jobs import worker as worker_module
 from gui.widgets.image_helpers import configure_pyqtgraph
 
 THREAD_JOIN_MS = 5000
@@ -197,7 +197,7 @@ def engine_cache():
 
     Safe because tests run one at a time, so only one worker thread uses it at once.
     """
-    from gui.app.engine_cache import EngineCache
+    from gui.jobs.engine_cache import EngineCache
 
     return EngineCache()
 

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from gui.app.launcher import main
+from layer_inspector.console import main
 from models.unit_data import BUNDLED_SETS
 
 PARTS = {"eye", "nose", "mouth"}

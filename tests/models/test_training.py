@@ -11,10 +11,11 @@ import numpy as np
 import pytest
 
 from inspector.engine.errors import DatasetError, InspectorError, RunDirectoryError
+from inspector.recording.probe_choice import pick_per_class
 from inspector.recording.run_directory import load_run
 from models.bundled_data import bundled_face_data
 from models.checkpoint import CHECKPOINT_FILE, read_checkpoint_state
-from models.training import pick_per_class, train_face_model
+from models.training import train_face_model
 
 
 def test_an_occupied_run_directory_needs_resume(tmp_path):
@@ -39,9 +40,9 @@ def test_bad_settings_and_data_are_refused_before_training(tmp_path):
 
 def test_probes_and_gradient_batch_take_every_class_in_turn():
     data = bundled_face_data()
-    chosen = pick_per_class(data.held_out, 4)
+    chosen = pick_per_class(data.held_out.labels, 4)
     assert np.bincount(data.held_out.labels[chosen]).tolist() == [2, 2]
-    assert len(pick_per_class(data.held_out, 5000)) == len(data.held_out) == 650
+    assert len(pick_per_class(data.held_out.labels, 5000)) == len(data.held_out) == 650
 
 
 class StopAfterEpoch(keras.callbacks.Callback):

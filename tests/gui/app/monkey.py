@@ -14,7 +14,7 @@ import random
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from gui.views.training import OPEN_MODEL
+from gui.views.training.tab import OPEN_MODEL
 
 TINY_TRAIN = "tests.gui.tiny_runs:tiny_train"
 

@@ -297,10 +297,9 @@ def test_thread_check_sees_a_running_qthread(qtbot):
 @pytest.mark.slow
 def test_app_opens_the_bundled_model_on_a_sample(qtbot):
     from gui.app.application import open_window
-    from gui.app.engine_cache import bundled_paths
+    from gui.jobs.engine_cache import bundled_paths
 
-    if bundled_paths()[0] is None:
-        pytest.skip("the bundled default model is not shipped yet")
+    assert bundled_paths()[0] is not None  # shipped: a missing model fails, never skips
     window = open_window()
     qtbot.addWidget(window)
     try:
@@ -374,7 +373,7 @@ def test_loading_message_replaces_empty_tabs_until_the_first_answer(
 def test_startup_opens_default_model_but_yields_to_the_user(
     qtbot, window, tiny_model_path, image_path, monkeypatch
 ):
-    from gui.app import engine_cache
+    from gui.jobs import engine_cache
 
     monkeypatch.setattr(engine_cache, "bundled_paths", lambda: (tiny_model_path, None))
     with qtbot.waitSignal(window.state_shown, timeout=WAIT_MS) as blocker:
@@ -389,7 +388,7 @@ def test_startup_opens_default_model_but_yields_to_the_user(
 
 
 def test_without_a_bundled_model_the_window_says_what_to_do(qtbot, window, monkeypatch):
-    from gui.app import engine_cache
+    from gui.jobs import engine_cache
 
     monkeypatch.setattr(engine_cache, "bundled_paths", lambda: (None, None))
     with qtbot.waitSignal(window.session.notice, timeout=WAIT_MS):

@@ -43,7 +43,7 @@ def _deep_cnn() -> keras.Model:
 
 @pytest.fixture(scope="module")
 def monkey_files(tmp_path_factory, model_dir, image_dir):
-    from gui.app.engine_cache import bundled_paths
+    from gui.jobs.engine_cache import bundled_paths
     from inspector.engine.model_loading import save_model
 
     folder = tmp_path_factory.mktemp("monkey")

@@ -49,7 +49,7 @@ def test_app_without_a_display_says_so_in_one_line_and_exits_2():
     environ.pop("QT_QPA_PLATFORM", None)
     # Also reports whether TensorFlow or a QApplication was touched on the way.
     script = (
-        "import sys; from gui.app.launcher import main; code = main([]); "
+        "import sys; from layer_inspector.console import main; code = main([]); "
         "print('tensorflow' in sys.modules, 'PyQt6.QtWidgets' in sys.modules); sys.exit(code)"
     )
     done = subprocess.run(
@@ -79,7 +79,7 @@ def test_first_paint_fits_the_screen(window):
 def test_a_failed_startup_model_falls_back_to_the_bundled_one(
     qtbot, window, model_dir, tiny_model_path, monkeypatch, message_boxes
 ):
-    from gui.app import engine_cache
+    from gui.jobs import engine_cache
 
     monkeypatch.setattr(engine_cache, "bundled_paths", lambda: (tiny_model_path, None))
     with qtbot.waitSignal(window.state_shown, timeout=WAIT_MS) as shown:
@@ -94,7 +94,8 @@ def test_a_failed_startup_model_falls_back_to_the_bundled_one(
 def test_a_refused_startup_model_falls_back_when_not_trusted(
     qtbot, window, model_dir, tiny_model_path, monkeypatch
 ):
-    from gui.app import engine_cache, main_window
+    from gui.app import main_window
+    from gui.jobs import engine_cache
 
     monkeypatch.setattr(engine_cache, "bundled_paths", lambda: (tiny_model_path, None))
     monkeypatch.setattr(main_window, "ask_to_trust_model", lambda *a: False)
@@ -106,7 +107,7 @@ def test_a_refused_startup_model_falls_back_when_not_trusted(
 def test_without_anything_to_fall_back_to_the_window_stops_saying_loading(
     qtbot, window, model_dir, monkeypatch, message_boxes
 ):
-    from gui.app import engine_cache
+    from gui.jobs import engine_cache
 
     monkeypatch.setattr(engine_cache, "bundled_paths", lambda: (None, None))
     window.session.start(model_dir / "broken.keras")
@@ -118,7 +119,7 @@ def test_without_anything_to_fall_back_to_the_window_stops_saying_loading(
 
 
 def test_engine_ready_never_contradicts_loading(qtbot, window, tiny_model_path, monkeypatch):
-    from gui.app import engine_cache
+    from gui.jobs import engine_cache
 
     monkeypatch.setattr(engine_cache, "bundled_paths", lambda: (tiny_model_path, None))
     seen = []

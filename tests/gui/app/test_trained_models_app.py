@@ -62,7 +62,7 @@ def test_the_units_tab_mines_with_the_models_own_preset(qtbot, window, tmp_path)
     open_in(qtbot, window, path, files[0])
     assert "input tf (stored with the model)" in window.status_label.text()
     raw = np.stack([np.asarray(Image.open(f)) for f in files])
-    controller = window.units_jobs
+    controller = window.units_controller
     controller.images = lambda name, shape: SimpleNamespace(images=raw, is_face=None)
     controller.concepts = None
     controller.cache_dir = tmp_path / "cache"

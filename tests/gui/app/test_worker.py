@@ -7,7 +7,7 @@ import threading
 import pytest
 from PyQt6.QtCore import QThread
 
-from gui.app.worker import ModelWorker, describe_error
+from gui.jobs.worker import ModelWorker, describe_error
 from inspector.engine.errors import ImageLoadError
 
 

@@ -10,7 +10,6 @@ import pytest
 from PIL import Image
 from PyQt6.QtWidgets import QFileDialog, QPushButton
 
-from gui.app.worker import ModelWorker
 from gui.export.actions import (
     ExportAllTask,
     export_npz,
@@ -18,8 +17,9 @@ from gui.export.actions import (
     export_view_image,
 )
 from gui.export.dialogs import ExportController
-from gui.views.attribution import AttributionView
-from gui.views.neuron import NeuronView
+from gui.jobs.worker import ModelWorker
+from gui.views.attribution.view import AttributionView
+from gui.views.layers.neuron import NeuronView
 from inspector.attribution import compute_attribution
 from inspector.engine.errors import ExportError
 from inspector.render.exporting import file_stem

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from gui.views.attribution_compare import CompareView, shared_reach, unit_map
+from gui.views.attribution.compare import CompareView, shared_reach, unit_map
 from inspector.attribution import compute_attribution, method_names
 from tests.gui.extras_models import inspected
 
@@ -134,8 +134,8 @@ def test_auc_labels_show_the_cores_numbers_under_each_map(qtbot, view, tiny):
 
 
 def test_auc_job_in_the_window_matches_the_core_and_reuses_its_cache(qtbot, open_window):
-    from gui.views.compare_scores import BASELINE
-    from gui.views.trust_jobs import trust_key
+    from gui.jobs.compare_scores import BASELINE
+    from gui.jobs.trust_jobs import trust_key
     from inspector.defaults import CURVE_STEPS
     from inspector.trust import curves_with_controls
 
@@ -162,7 +162,7 @@ def test_auc_job_in_the_window_matches_the_core_and_reuses_its_cache(qtbot, open
             auc = getattr(curves.method, kind).auc
             assert abs(getattr(compare.scores[method].method, kind).auc - auc) < 1e-6
             assert f"{kind} AUC {auc:.3f}" in compare.score_text(method)
-    controller = open_window.view_jobs.compare_scores
+    controller = open_window.view_controller.compare_scores
     assert trust_key(state, "gradcam", BASELINE) in controller.curves
     # Asked again on the same image: answered from the cache, no job.
     compare.scores_finished()

@@ -10,7 +10,7 @@ def test_rise_shows_its_passes_and_cancel_stops_it(qtbot, open_window):
     view = window.attribution_view
     window.tabs.setCurrentWidget(view)
     qtbot.waitUntil(lambda: not window.session.worker.is_busy, timeout=WAIT_MS)
-    jobs = window.view_jobs
+    jobs = window.view_controller
     jobs.request_attribution("rise", {"masks": 200_000, "batch_size": 16})
     view._set_running(True)
     qtbot.waitUntil(lambda: view.progress.maximum() == 200_000, timeout=WAIT_MS)

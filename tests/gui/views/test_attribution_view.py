@@ -7,7 +7,7 @@ import html
 import numpy as np
 import pytest
 
-from gui.views.attribution import METHOD_HELP, AttributionView, heatmap_levels
+from gui.views.attribution.view import METHOD_HELP, AttributionView, heatmap_levels
 from inspector.attribution import REGISTRY, compute_attribution, method_names
 from tests.gui.extras_models import inspected
 

@@ -2,7 +2,7 @@
 
 from PyQt6.QtCore import Qt
 
-from gui.views.backprop import BackpropView
+from gui.views.layers.backprop import BackpropView
 
 
 def test_a_layer_column_emits_its_name_and_the_input_column_nothing(qtbot, tiny_inspection):

@@ -8,7 +8,7 @@ from PIL import Image
 from PyQt6.QtCore import QPointF
 from skimage import data
 
-from gui.views.crop import DISPLAY_MAX_SIDE, CropView, clip_box, read_original
+from gui.views.panels.crop import DISPLAY_MAX_SIDE, CropView, clip_box, read_original
 from inspector.engine.errors import ImageLoadError
 from inspector.engine.face_crop import face_crop_box
 from inspector.engine.image_loading import load_image

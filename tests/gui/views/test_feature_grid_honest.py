@@ -11,7 +11,12 @@ import pytest
 from PyQt6.QtCore import QPointF, QRectF, Qt
 from PyQt6.QtWidgets import QApplication
 
-from gui.views.feature_maps import HOVER_HINT, PER_CHANNEL_LABEL, FeatureMapView, selection_rect
+from gui.views.layers.feature_maps import (
+    HOVER_HINT,
+    PER_CHANNEL_LABEL,
+    FeatureMapView,
+    selection_rect,
+)
 from gui.widgets.colour_bar import colour_bar_range
 from gui.widgets.image_helpers import lookup_table, mosaic_layout
 from gui.widgets.tile_labels import MIN_TILE_PIXELS

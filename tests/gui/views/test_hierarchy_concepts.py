@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 from PyQt6.QtGui import QImage
 
-from gui.views.hierarchy import (
+from gui.jobs.units_jobs import DissectionReport
+from gui.views.layers.hierarchy import (
     FOOTER_SEPARATOR,
     GAP,
     TILE,
@@ -14,8 +15,7 @@ from gui.views.hierarchy import (
     HierarchyView,
     column_image,
 )
-from gui.views.hierarchy_concepts import BAND, draw_tile_labels, fractions_text
-from gui.views.units_jobs import DissectionReport
+from gui.views.units.concept_words import BAND, draw_tile_labels, fractions_text
 from inspector.units.dissection import LayerDissection
 
 WAIT_MS = 180_000
@@ -94,9 +94,9 @@ def test_hierarchy_shows_fractions_and_tile_labels_of_a_dissection(qtbot, tiny_i
 @pytest.mark.slow
 def test_a_dissection_in_the_units_tab_reaches_the_hierarchy(qtbot, open_window):
     window = open_window
-    window.units_jobs.concepts = None  # edges only: the face masks take a minute to build
+    window.units_controller.concepts = None  # edges only: the face masks take a minute to build
     window.tabs.setCurrentWidget(window.units_view)
-    with qtbot.waitSignal(window.units_jobs.dissection_ready, timeout=WAIT_MS) as ready:
+    with qtbot.waitSignal(window.units_controller.dissection_ready, timeout=WAIT_MS) as ready:
         window.units_view.dissect_button.click()
     report = ready.args[0]
     assert window.hierarchy_view.dissection is report is window.units_view.dissection

@@ -6,8 +6,8 @@ import keras
 import numpy as np
 import pytest
 
-from gui.app.worker import ModelWorker
-from gui.views.neuron import NeuronView, dense_records, output_layer_name
+from gui.jobs.worker import ModelWorker
+from gui.views.layers.neuron import NeuronView, dense_records, output_layer_name
 from inspector.engine.neuron import neuron_breakdown
 from tests.gui.extras_models import LABELS, inspected
 

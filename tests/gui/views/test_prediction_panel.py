@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from PyQt6.QtCore import Qt
 
-from gui.views.prediction_panel import MAX_BARS, PredictionPanel, top_classes
+from gui.views.panels.prediction import MAX_BARS, PredictionPanel, top_classes
 from inspector.render.probability import format_probability
 
 CLASSES = 1000

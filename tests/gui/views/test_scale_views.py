@@ -14,10 +14,10 @@ from PyQt6.QtCore import QPoint, QPointF, Qt
 from PyQt6.QtGui import QWheelEvent
 from PyQt6.QtWidgets import QApplication
 
-from gui.views.backprop import BackpropView, label_step, profile_ticks, short_name
-from gui.views.hierarchy import HierarchyView
-from gui.views.model_panel import ModelPanel, format_count
-from gui.views.model_summary import summarise
+from gui.jobs.model_summary import summarise
+from gui.views.layers.backprop import BackpropView, label_step, profile_ticks, short_name
+from gui.views.layers.hierarchy import HierarchyView
+from gui.views.panels.model_tree import ModelPanel, format_count
 from gui.widgets.layer_groups import layer_group, name_in_group
 
 BLOCKS = 52
@@ -282,7 +282,7 @@ def test_model_tree_params_compact_with_the_exact_count_in_the_tooltip(qtbot):
 
 @pytest.mark.parametrize("width", [330, 420, 900])
 def test_model_tree_columns_fit_or_make_way_for_names(qtbot, deep, width):
-    from gui.views.model_panel import NAME_COLUMN_MIN
+    from gui.views.panels.model_tree import NAME_COLUMN_MIN
 
     panel = ModelPanel()
     qtbot.addWidget(panel)

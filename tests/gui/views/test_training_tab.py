@@ -23,7 +23,14 @@ from gui.training.job import (
     run_training,
 )
 from gui.training.supervisor import TrainingThread
-from gui.views.training import TRAIN, TRAIN_LIVE, VALIDATION, TrainingTab, metric_key, new_run_dir
+from gui.views.training.tab import (
+    TRAIN,
+    TRAIN_LIVE,
+    VALIDATION,
+    TrainingTab,
+    metric_key,
+    new_run_dir,
+)
 from gui.widgets.curve_helpers import CurveGroup, is_log_y, loggable, make_plot
 from inspector.recording.run_directory import load_run
 from tests.gui.tiny_runs import LAYERS
@@ -242,7 +249,7 @@ def test_tab_trains_shows_live_curves_and_cancels(tab, qtbot):
 
 
 def test_tab_reports_a_dataset_error(tab, qtbot, tmp_path, monkeypatch):
-    from gui.views import training
+    from gui.views.training import tab as training
 
     data = tmp_path / "faces"
     (data / "only_one_class").mkdir(parents=True)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from gui.jobs.trust_jobs import TRUST_JOB
 from gui.views.trust import badged
-from gui.views.trust_jobs import TRUST_JOB
 
 WAIT_MS = 180_000
 
@@ -22,7 +22,7 @@ def wait_idle(qtbot, window) -> None:
 
 
 def check(qtbot, window, method: str):
-    view, controller = window.trust_view, window.trust_jobs
+    view, controller = window.trust_view, window.trust_controller
     assert view.select_method(method)
     view.check_button.click()
     qtbot.waitUntil(lambda: controller._key() in controller.reports, timeout=WAIT_MS)
@@ -85,7 +85,7 @@ def test_cached_report_shows_at_once_and_a_new_target_resets(qtbot, trust_window
 
 def test_cancel_stops_the_check_and_the_app_still_answers(qtbot, trust_window):
     window = trust_window
-    view, controller = window.trust_view, window.trust_jobs
+    view, controller = window.trust_view, window.trust_controller
     view.select_method("occlusion")
     view.check_button.click()
     assert view.cancel_button.isEnabled()
@@ -99,7 +99,7 @@ def test_cancel_stops_the_check_and_the_app_still_answers(qtbot, trust_window):
 
 def test_a_newer_request_supersedes_the_running_one(qtbot, trust_window):
     window = trust_window
-    view, controller = window.trust_view, window.trust_jobs
+    view, controller = window.trust_view, window.trust_controller
     view.select_method("occlusion")
     view.check_button.click()
     view.select_method("saliency")
@@ -112,7 +112,7 @@ def test_a_newer_request_supersedes_the_running_one(qtbot, trust_window):
 
 def test_an_answer_for_another_image_is_kept_but_not_shown(qtbot, trust_window, image_dir):
     window = trust_window
-    view, controller = window.trust_view, window.trust_jobs
+    view, controller = window.trust_view, window.trust_controller
     check(qtbot, window, "saliency")
     with qtbot.waitSignal(window.state_shown, timeout=WAIT_MS):
         window.session.open_image(image_dir / "c_other.png")

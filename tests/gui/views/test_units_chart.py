@@ -15,9 +15,9 @@ from PyQt6.QtCore import QPointF
 from PyQt6.QtGui import QPainter, QPicture
 from PyQt6.QtWidgets import QToolTip
 
-from gui.views.units_chart import LayerChart, spread_ticks
-from gui.views.units_export import save_picture
-from gui.views.units_jobs import DissectionReport
+from gui.jobs.units_jobs import DissectionReport
+from gui.views.units.chart import LayerChart, spread_ticks
+from gui.views.units.export import save_picture
 from gui.widgets.curve_helpers import make_plot
 
 SVG = "{http://www.w3.org/2000/svg}"

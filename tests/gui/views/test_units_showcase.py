@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from gui.views.units_jobs import BUNDLED_SETS, DEFAULT_DATA
+from gui.jobs.units_jobs import BUNDLED_SETS, DEFAULT_DATA
 from inspector.render.unit_sheets import grid_layout
 from inspector.units.concepts import ConceptSet
 from tests.gui.views.test_units_view import (
@@ -49,7 +49,7 @@ def showcase(open_window, tmp_path):
     play the faces; face concepts: the stand-ins above."""
     window = open_window
     asked: list[str] = []
-    controller = window.units_jobs
+    controller = window.units_controller
     controller.images = provider(seeded_images(40), asked)
     controller.concepts = tiny_face_concepts
     controller.cache_dir = tmp_path / "cache"
@@ -130,7 +130,7 @@ def test_dissect_shows_each_units_scores_against_the_random_bar_and_the_verdict(
 
 def test_show_me_measures_first_then_jumps_to_the_unit_on_the_face_photos(qtbot, showcase):
     window, asked = showcase
-    view, controller = window.units_view, window.units_jobs
+    view, controller = window.units_view, window.units_controller
     view.show_me.activated.emit(view.show_me.findData("eye"))  # before any dissection
     qtbot.waitUntil(lambda: view.dissection is not None, timeout=WAIT_MS)
     best = view.dissection.exemplars["eye"][0]
@@ -160,7 +160,7 @@ def test_the_chart_overlays_a_second_networks_dissection(qtbot, showcase, tmp_pa
     from tests.gui.conftest import LABELS, tiny_cnn
 
     window, _ = showcase
-    view, controller = window.units_view, window.units_jobs
+    view, controller = window.units_view, window.units_controller
     keras.utils.set_random_seed(5)  # the same layers, other weights
     other = tmp_path / "other.keras"
     save_model(tiny_cnn(), other, LABELS)
@@ -199,7 +199,7 @@ def test_an_overlay_with_no_layer_in_common_is_refused_in_words(qtbot, showcase,
     from tests.gui.conftest import LABELS, SIZE
 
     window, _ = showcase
-    view, controller = window.units_view, window.units_jobs
+    view, controller = window.units_view, window.units_controller
     inputs = keras.Input((SIZE, SIZE, 3))
     x = keras.layers.Conv2D(3, 3, activation="relu", name="elsewhere")(inputs)
     x = keras.layers.GlobalAveragePooling2D()(x)

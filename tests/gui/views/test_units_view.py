@@ -12,7 +12,7 @@ import pytest
 from PIL import Image
 from PyQt6.QtWidgets import QFileDialog
 
-from gui.views.units_jobs import LAYER_JOB, MINE_JOB
+from gui.jobs.units_jobs import LAYER_JOB, MINE_JOB
 
 WAIT_MS = 180_000
 
@@ -38,7 +38,7 @@ def provider(images: np.ndarray, asked: list | None = None):
 def units_window(open_window, tmp_path):
     """The window on the tiny model, its Units data = 40 seeded images, cache in tmp."""
     images = seeded_images(40)
-    controller = open_window.units_jobs
+    controller = open_window.units_controller
     controller.images = provider(images)
     controller.concepts = None  # edges only: the bundled face masks take a minute to build
     controller.cache_dir = tmp_path / "cache"
@@ -92,7 +92,7 @@ def test_a_feature_map_click_selects_the_unit(qtbot, units_window):
 
 def test_browsing_layers_elsewhere_starts_no_layer_job(qtbot, units_window):
     window, _ = units_window
-    view, controller = window.units_view, window.units_jobs
+    view, controller = window.units_view, window.units_controller
     mine_and_wait(qtbot, window)
     assert "parts" not in view.details
     window.tabs.setCurrentWidget(window.feature_view)
@@ -111,7 +111,7 @@ def test_cached_results_open_instantly_after_a_reopen(qtbot, units_window):
     window, _ = units_window
     mine_and_wait(qtbot, window)
     first = window.units_view.mined.result
-    controller = window.units_jobs
+    controller = window.units_controller
     controller.mined.clear()  # forget the in-memory answer: the disk cache must answer
     window.units_view.mine_button.click()
     qtbot.waitUntil(lambda: window.units_view.mined is not None, timeout=WAIT_MS)
@@ -123,7 +123,7 @@ def test_cached_results_open_instantly_after_a_reopen(qtbot, units_window):
 
 def test_cancel_stops_mining_and_the_app_still_answers(qtbot, units_window):
     window, _ = units_window
-    view, controller = window.units_view, window.units_jobs
+    view, controller = window.units_view, window.units_controller
     big = seeded_images(6000, seed=3)
     controller.images = provider(big)
     view.mine_button.click()
@@ -158,7 +158,7 @@ def test_a_newer_data_set_supersedes_the_older_one(qtbot, units_window, image_di
 
 def test_stale_layer_answer_is_kept_but_not_painted(qtbot, units_window):
     window, _ = units_window
-    view, controller = window.units_view, window.units_jobs
+    view, controller = window.units_view, window.units_controller
     mine_and_wait(qtbot, window)
     detail = view.details[view.layer()]
     stale = type(detail)(

@@ -7,13 +7,13 @@ import pytest
 from PyQt6.QtCore import QPointF, Qt
 from PyQt6.QtWidgets import QApplication
 
-from gui.views.backprop import BackpropView, gradient_profile, magnitude_unit
-from gui.views.channel import clip_window
-from gui.views.feature_maps import FeatureMapView
-from gui.views.hierarchy import TILE, TOP_CHANNELS, HierarchyView, column_image
-from gui.views.model_panel import ModelPanel, format_receptive_field, receptive_field_tooltip
-from gui.views.model_summary import summarise
-from gui.views.prediction_panel import PredictionPanel
+from gui.jobs.model_summary import summarise
+from gui.views.layers.backprop import BackpropView, gradient_profile, magnitude_unit
+from gui.views.layers.channel import clip_window
+from gui.views.layers.feature_maps import FeatureMapView
+from gui.views.layers.hierarchy import TILE, TOP_CHANNELS, HierarchyView, column_image
+from gui.views.panels.model_tree import ModelPanel, format_receptive_field, receptive_field_tooltip
+from gui.views.panels.prediction import PredictionPanel
 from gui.widgets.image_helpers import (
     colorize,
     lookup_table,

@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from gui.app.worker import ModelWorker
-from gui.views.weight_updates import WeightUpdatesView
+from gui.app.run_controller import RunController
+from gui.jobs.worker import ModelWorker
+from gui.views.training.weight_updates import WeightUpdatesView
 from gui.widgets.curve_helpers import is_log_y
 from gui.widgets.image_helpers import DIVERGING_COLORMAP, lookup_table
 from gui.widgets.mosaic_helpers import feature_mosaic, kernel_maps, kernel_mosaic
@@ -133,8 +134,9 @@ def test_other_kernels_use_a_diverging_map_of_the_first_input_channel():
 
 def test_loading_on_the_worker(qtbot, tiny_run_dir):
     worker = ModelWorker()
-    view = WeightUpdatesView(worker)
+    view = WeightUpdatesView()
     qtbot.addWidget(view)
+    RunController(worker, view, view)
     try:
         with qtbot.waitSignal(view.run_loaded, timeout=30000) as loaded:
             view.open_run(tiny_run_dir)
@@ -162,7 +164,7 @@ def test_missing_run_keeps_the_previous_one(view, tiny_run_dir, tmp_path):
 
 
 def test_run_chosen_in_a_dialog(view, tiny_run_dir, monkeypatch):
-    from gui.views import weight_updates
+    from gui.views.training import weight_updates
 
     monkeypatch.setattr(
         weight_updates.QFileDialog,
@@ -175,10 +177,9 @@ def test_run_chosen_in_a_dialog(view, tiny_run_dir, monkeypatch):
 
 
 def test_the_shipped_default_run_opens(view):
-    from gui.views.weight_updates import default_run_path
+    from gui.views.training.weight_updates import default_run_path
 
-    if not (default_run_path() / "records.jsonl").is_file():
-        pytest.skip("models/default/run is not shipped yet")
+    assert (default_run_path() / "records.jsonl").is_file()  # shipped: a missing run fails
     view.default_button.click()
     run = load_run(default_run_path())
     assert view.run is not None

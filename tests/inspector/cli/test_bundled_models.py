@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from gui.app.launcher import build_parser, main
 from inspector.cli.model_options import model_path
 from inspector.cli.runner import run_cli
 from inspector.engine.errors import ModelLoadError
+from layer_inspector.console import build_parser, main
 from models.default_model import RECOGNIZER_DIR, bundled_models
 
 SAMPLE = Path(__file__).resolve().parents[3] / "sample_images" / "grace_hopper.jpg"

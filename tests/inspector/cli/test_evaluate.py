@@ -185,7 +185,7 @@ def test_out_must_be_a_new_or_empty_folder(files, tmp_path, capsys):
 def test_the_launcher_runs_it_as_one_line_on_stderr(tmp_path):
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     done = subprocess.run(
-        [sys.executable, "-m", "gui.app.launcher", "evaluate", "--images", str(tmp_path / "none"),
+        [sys.executable, "-m", "layer_inspector", "evaluate", "--images", str(tmp_path / "none"),
          "--out", str(tmp_path / "out")],
         capture_output=True, text=True, env=env, cwd=REPO, timeout=300,
     )  # fmt: skip

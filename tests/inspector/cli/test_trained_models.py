@@ -12,11 +12,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from gui.app.launcher import build_parser
 from inspector.cli.runner import run_cli
 from inspector.engine.extraction import Inspector
 from inspector.engine.model_loading import load_model
 from inspector.engine.preprocessing import decide_preprocessing
+from layer_inspector.console import build_parser
 
 SIZE = 8
 

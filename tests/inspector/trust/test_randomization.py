@@ -13,7 +13,6 @@ import numpy as np
 import pytest
 
 from inspector import Inspector
-from inspector.attribution import method_names
 from inspector.engine.errors import CancelledError, UnsupportedModelError
 from inspector.trust.model_copy import RandomizableCopy, cascade_blocks, weighted_layers
 from inspector.trust.randomization import (
@@ -55,9 +54,6 @@ def test_gradcam_passes_the_cascade(trained):
     assert abs(rho[decisive_step(len(rho)) - 1]) < PASS_THRESHOLD
 
 
-@pytest.mark.skipif(
-    "guided_backprop" not in method_names(), reason="guided_backprop is not registered yet"
-)
 def test_guided_backprop_fails_the_cascade(trained):
     # The paper's central finding: Guided Backprop barely depends on the top layers.
     rho = mean_rho(trained, "guided_backprop")

@@ -31,7 +31,7 @@ from PyQt6.QtWidgets import (
     QWidget,
 )
 
-from gui.views.channel import ChannelView
+from gui.views.layers.channel import ChannelView
 from gui.widgets.colour_bar import make_colour_bar, set_colour_bar
 from gui.widgets.elided_label import ElidedLabel
 from gui.widgets.image_helpers import (

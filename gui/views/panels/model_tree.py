@@ -26,7 +26,7 @@ from PyQt6.QtWidgets import (
     QWidget,
 )
 
-from gui.views.model_summary import LayerNode, ModelSummary
+from gui.jobs.model_summary import LayerNode, ModelSummary
 from gui.widgets.layer_groups import is_norm_or_activation
 
 if TYPE_CHECKING:

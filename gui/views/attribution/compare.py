@@ -16,7 +16,7 @@ map is stretched to its own range: the methods measure different quantities
 shows which method has the largest numbers.
 
 Faithfulness. *Deletion / insertion AUCs* emits ``scores_requested(methods)``
-for the maps drawn; ``gui.views.compare_scores`` answers each with its
+for the maps drawn; ``gui.jobs.compare_scores`` answers each with its
 deletion and insertion curves (Petsiuk et al., BMVC 2018) and the line under
 the tile prints both areas beside the random map's: a faithful map has a LOWER
 deletion and a HIGHER insertion area than the random one.

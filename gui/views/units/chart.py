@@ -31,7 +31,7 @@ from PyQt6.QtCore import Qt
 from PyQt6.QtGui import QFont, QFontMetrics
 from PyQt6.QtWidgets import QToolTip
 
-from gui.views.hierarchy_concepts import (
+from gui.views.units.concept_words import (
     DETECTOR_GROUPS,
     GROUP_ORDER,
     detectors_text,

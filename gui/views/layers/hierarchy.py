@@ -8,7 +8,7 @@ to the same tile size. When a conv is followed by its normalisation and
 activation layers, the column shows the block's output (after the ReLU), since
 that is what the next layer sees. Once the Units tab has dissected the model,
 each conv column also shows its concept fractions and each tile its unit's
-concept (``gui.views.hierarchy_concepts``; ``set_dissection``).
+concept (``gui.views.units.concept_words``; ``set_dissection``).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import numpy as np
 from PyQt6.QtCore import Qt, pyqtSignal
 from PyQt6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
-from gui.views.hierarchy_concepts import (
+from gui.views.units.concept_words import (
     detectors_text,
     draw_tile_labels,
     fractions_text,

@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from gui.views.model_summary import ModelSummary, summarise
+from gui.jobs.model_summary import ModelSummary, summarise
 
 Box = tuple[int, int, int, int]
 _MODELS_KEPT = 2  # the current model and the one before, so a failed switch costs nothing

@@ -1,8 +1,8 @@
 """Painting the Units view: the channel's sheet, statistics and histogram.
 
-Kept apart from ``gui.views.units`` so each module stays short; every function
+Kept apart from ``gui.views.units.view`` so each module stays short; every function
 here reads the view's frozen answers and changes only widgets. The hierarchy
-chart is ``gui.views.units_chart``. The crops are drawn for the room they have
+chart is ``gui.views.units.chart``. The crops are drawn for the room they have
 (``gui.widgets.sized_picture``), all of them in sight.
 """
 

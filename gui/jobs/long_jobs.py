@@ -1,6 +1,6 @@
 """Progress and Cancel for long model jobs on the app's one worker.
 
-The worker (``gui.app.worker``) runs one job at a time and drops superseded
+The worker (``gui.jobs.worker``) runs one job at a time and drops superseded
 results, but it has no progress channel and cannot stop a job that runs. The
 trust checks and unit mining are long loops that take a ``progress`` callback
 and a ``cancelled()`` check (``inspector.engine.progress``,

@@ -16,7 +16,6 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 import pyqtgraph as pg
@@ -37,10 +36,6 @@ from gui.widgets.curve_helpers import CurveGroup, make_plot, refill_combo, row_o
 from gui.widgets.image_helpers import image_box, show_rgb
 from gui.widgets.mosaic_helpers import feature_mosaic, kernel_mosaic
 
-if TYPE_CHECKING:  # importing the engine pulls in TensorFlow; views must not wait for it
-    from gui.app.worker import ModelWorker
-
-RUN_JOB = "run"
 # Snapshot arrays kept in memory: each costs a zip read to load, and users scrub
 # the slider back and forth over the same few steps.
 _CACHED_ARRAYS = 48
@@ -69,24 +64,24 @@ class WeightUpdatesView(QWidget):
         run_loaded(TrainingRun): a run is now shown.
         load_failed(str): opening a run failed; the previous run stays shown.
 
+    Attributes:
+        loader: ``loader(path)`` loads a run off the GUI thread and answers with
+            ``set_run`` or ``show_load_failure`` (``gui.app.run_controller``); None
+            loads here, synchronously (tests).
+
     Args:
-        worker: loads runs off the GUI thread; None loads synchronously (tests).
         parent: the Qt parent.
     """
 
     run_loaded = pyqtSignal(object)
     load_failed = pyqtSignal(str)
 
-    def __init__(self, worker: ModelWorker | None = None, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self._worker = worker
-        self._request_id: int | None = None
+        self.loader: Callable[[Path], None] | None = None
         self.run = None
         self._arrays: OrderedDict[tuple, object] = OrderedDict()
         self._build()
-        if worker is not None:
-            worker.finished.connect(self._on_job_finished)
-            worker.failed.connect(self._on_job_failed)
         self.clear()
 
     # --- building -----------------------------------------------------------------
@@ -165,18 +160,18 @@ class WeightUpdatesView(QWidget):
 
     # --- opening runs -------------------------------------------------------------
     def open_run(self, path: Path | str) -> None:
-        """Load the run in ``path`` (on the worker if there is one) and show it."""
+        """Load the run in ``path`` (through ``loader`` if there is one) and show it."""
         path = Path(path)
         self.status_label.setText(f"Loading {path} …")
-        if self._worker is not None:
-            self._request_id = self._worker.submit(RUN_JOB, lambda: load_run(path))
+        if self.loader is not None:
+            self.loader(path)
             return
         from inspector.engine.errors import InspectorError
 
         try:
             run = load_run(path)
         except InspectorError as error:
-            self._report_failure(str(error))
+            self.show_load_failure(str(error))
             return
         self.set_run(run)
 
@@ -191,15 +186,8 @@ class WeightUpdatesView(QWidget):
         if chosen:
             self.open_run(chosen)
 
-    def _on_job_finished(self, kind: str, request_id: int, result: object) -> None:
-        if kind == RUN_JOB and request_id == self._request_id:
-            self.set_run(result)
-
-    def _on_job_failed(self, kind: str, request_id: int, message: str) -> None:
-        if kind == RUN_JOB and request_id == self._request_id:
-            self._report_failure(message)
-
-    def _report_failure(self, message: str) -> None:
+    def show_load_failure(self, message: str) -> None:
+        """Opening a run failed: say so, keep the run shown (``load_failed``)."""
         shown = f" (still showing {self.run.path})" if self.run is not None else ""
         self.status_label.setText(f"Could not open the run{shown}.")
         self.load_failed.emit(message)

@@ -1,7 +1,7 @@
 """The Units view's worker jobs and their frozen answers.
 
 Four jobs, each on the app's one worker with progress and Cancel
-(``gui.views.long_jobs``):
+(``gui.jobs.long_jobs``):
 
 * ``"units/mine"``: top-k mining of every conv layer over the chosen data set (a
   bundled set by name, or a folder: ``inspector.units.sources.open_source``, the
@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from gui.views.long_jobs import JobControl
+from gui.jobs.long_jobs import JobControl
 from inspector.defaults import BATCH_SIZE, TOP_K
 
 if TYPE_CHECKING:

@@ -22,10 +22,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
-from PyQt6.QtCore import QObject
 
-from gui.views.long_jobs import JobControl, LongJobs
-from gui.views.trust_jobs import trust_key
+from gui.jobs.long_jobs import JobControl
 from inspector.defaults import CURVE_STEPS
 
 if TYPE_CHECKING:
@@ -79,72 +77,3 @@ def score_maps(
         own = faithfulness(method, heatmap, inspection, inspector, **shared)
         scored.append(ScoredMap(key, method, TrustCurves(own, controls)))
     return tuple(scored)
-
-
-class CompareScores(QObject):
-    """Connects the Compare grid's *AUCs* button to the worker and keeps the curves.
-
-    Args:
-        window: the ``MainWindow``; uses its ``session`` and the compare view of its
-            ``attribution_view``; reads ``trust_jobs.reports`` when it exists.
-    """
-
-    def __init__(self, window) -> None:
-        super().__init__(window)
-        self.window, self.session = window, window.session
-        self.view = window.attribution_view.compare_view
-        self.jobs = LongJobs(self.session, self)
-        self.curves: dict[tuple, TrustCurves] = {}
-        self.view.scores_requested.connect(self.request)
-        self.view.scores_cancelled.connect(self.cancel)
-        self.jobs.progressed.connect(lambda _k, d, t, w: self.view.show_score_progress(d, t, w))
-        self.session.state_changed.connect(lambda _: self.cancel())
-        self.session.worker.finished.connect(self._on_finished)
-        self.session.worker.failed.connect(self._on_failed)
-
-    def known(self, key: tuple) -> TrustCurves | None:
-        """Curves for ``key`` from this cache or from the Trust tab's reports."""
-        if key in self.curves:
-            return self.curves[key]
-        trust = getattr(self.window, "trust_jobs", None)
-        report = trust.reports.get(key) if trust is not None else None
-        return report.curves if report is not None else None
-
-    def request(self, methods: list) -> None:
-        """Show the known curves of ``methods`` at once; one job scores the rest."""
-        state = self.session.state
-        if state is None:
-            return
-        results = self.view.results
-        asked = []
-        for method in methods:
-            key = trust_key(state, method, BASELINE)
-            curves = self.known(key)
-            if curves is not None:
-                self.view.show_scores(method, curves)
-            elif method in results:
-                asked.append((key, method, np.asarray(results[method].heatmap)))
-        if not asked:
-            self.view.scores_finished()
-            return
-        asked = tuple(asked)
-        self.jobs.submit(SCORES_JOB, lambda c, ctl: score_maps(c, ctl, asked))
-
-    def cancel(self) -> None:
-        if self.jobs.is_running(SCORES_JOB):
-            self.jobs.cancel(SCORES_JOB)
-
-    def _on_finished(self, kind: str, request_id: int, result: object) -> None:
-        if kind != SCORES_JOB or not self.jobs.finished(kind, request_id):
-            return
-        state = self.session.state
-        for scored in result:
-            self.curves[scored.key] = scored.curves
-            # A stale answer (the image changed meanwhile) is kept, not shown.
-            if state is not None and scored.key == trust_key(state, scored.method, BASELINE):
-                self.view.show_scores(scored.method, scored.curves)
-        self.view.scores_finished()
-
-    def _on_failed(self, kind: str, request_id: int, message: str) -> None:
-        if kind == SCORES_JOB and self.jobs.finished(kind, request_id):
-            self.view.scores_finished(f"AUCs failed: {message}")

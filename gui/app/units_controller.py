@@ -15,9 +15,8 @@ from pathlib import Path
 from PyQt6.QtCore import QObject, pyqtSignal
 from PyQt6.QtWidgets import QFileDialog
 
-from gui.views import units_export
-from gui.views.long_jobs import LongJobs
-from gui.views.units_jobs import (
+from gui.jobs.long_jobs import LongJobs
+from gui.jobs.units_jobs import (
     BUNDLED_SETS,
     COMPARE_JOB,
     DEFAULT_DATA,
@@ -36,6 +35,7 @@ from gui.views.units_jobs import (
     layer_detail,
     mine,
 )
+from gui.views.units import export as units_export
 
 _CONV = ("Conv2D", "DepthwiseConv2D", "SeparableConv2D")
 EXPORT_FILTERS = {
@@ -57,12 +57,15 @@ def with_suffix(path: str, chosen_filter: str) -> str:
     return path + match.group(1) if match and not Path(path).suffix else path
 
 
-class UnitsJobs(QObject):
+class UnitsController(QObject):
     """The Units view's controller.
 
     Args:
-        window: the ``MainWindow`` (its ``session``, ``units_view``, ``feature_view``
-            and ``hierarchy_view``).
+        session: the app's ``Session`` (its state and worker).
+        view: the ``UnitsView``.
+        feature_view, hierarchy_view: a channel or layer picked there is shown here.
+        tabs: the window's tab widget (the view computes only while it is shown).
+        show_error: ``(title, message)``: the window's message box.
         images: the bundled sets' provider, ``(name, shape)`` -> images and is_face
             (default: ``models.unit_data.bundled_unit_set``).
         concepts: the face concepts provider for dissection (None: edges only).
@@ -79,14 +82,21 @@ class UnitsJobs(QObject):
 
     def __init__(
         self,
-        window,
+        session,
+        view,
+        *,
+        feature_view,
+        hierarchy_view,
+        tabs,
+        show_error,
         images: ImagesProvider = bundled_images,
         concepts: ConceptsProvider | None = bundled_concepts,
         cache_dir: Path | None = None,
         networks: NetworksProvider = bundled_networks,
+        parent=None,
     ) -> None:
-        super().__init__(window)
-        self.window, self.session, self.view = window, window.session, window.units_view
+        super().__init__(parent)
+        self.session, self.view, self.show_error = session, view, show_error
         self.images, self.concepts, self.cache_dir = images, concepts, cache_dir
         self.networks = networks
         self._overlay_path: str | None = None  # the model file drawn dotted on the chart
@@ -110,9 +120,8 @@ class UnitsJobs(QObject):
         view.folder_requested.connect(self.choose_folder)
         view.export_requested.connect(self.export)
         view.compare_requested.connect(self.compare_with)
-        window.feature_view.channel_selected.connect(view.select_unit)
-        window.hierarchy_view.layer_selected.connect(view.select_layer)
-        tabs = window.tabs
+        feature_view.channel_selected.connect(view.select_unit)
+        hierarchy_view.layer_selected.connect(view.select_layer)
         tabs.currentChanged.connect(lambda _: view.set_active(tabs.currentWidget() is view))
         view.active = tabs.currentWidget() is view
         self.jobs.progressed.connect(lambda _k, d, t, w: view.show_progress(d, t, w))
@@ -302,7 +311,7 @@ class UnitsJobs(QObject):
             self.view.set_running(False, "Cancelled.")
 
     def choose_folder(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self.window, "Mine a folder of images")
+        folder = QFileDialog.getExistingDirectory(self.view, "Mine a folder of images")
         if folder:
             self.view.add_folder(folder)
         else:  # back to the data set that was shown
@@ -351,7 +360,7 @@ class UnitsJobs(QObject):
                 self._fill_compare()
             self.view.set_running(self._any_running(), f"Failed: {message}")
             self._pending_kind = self._pending_unit = None
-            self.window.show_error("Units", message)
+            self.show_error("Units", message)
 
     def _any_running(self) -> bool:
         return any(self.jobs.is_running(k) for k in JOBS)
@@ -361,25 +370,25 @@ class UnitsJobs(QObject):
         view = self.view
         detail = view.details.get(view.layer())
         if what == "chart" and view.dissection is None:
-            self.window.show_error(
+            self.show_error(
                 "Nothing to export",
                 "Expected a dissection. Received: none yet; press Dissect first.",
             )
             return
         if what != "chart" and (view.mined is None or (what == "sheet" and detail is None)):
-            self.window.show_error(
+            self.show_error(
                 "Nothing to export",
                 "Expected mined units of this layer. Received: none yet; press Mine first.",
             )
             return
-        path, chosen = QFileDialog.getSaveFileName(self.window, "Save", "", EXPORT_FILTERS[what])
+        path, chosen = QFileDialog.getSaveFileName(self.view, "Save", "", EXPORT_FILTERS[what])
         if not path:
             return
         path = with_suffix(path, chosen)
         try:
             self._write(what, Path(path), detail)
         except Exception as error:  # an OSError or the exporter's ExportError: one message
-            self.window.show_error("Export failed", f"Could not write {path}: {error}")
+            self.show_error("Export failed", f"Could not write {path}: {error}")
             return
         view.status_label.setText(f"Saved {path}")
 

@@ -21,7 +21,7 @@ For the layer and channel picked here (or clicked in *Feature maps* or
 *Show me* lists the strongest unit of each kind (an eye unit, a mouth unit, a
 face unit...) and jumps to it: two clicks from opening the tab to an eye unit.
 
-The view never runs the model: it emits requests that ``gui.views.units_control``
+The view never runs the model: it emits requests that ``gui.app.units_controller``
 turns into worker jobs, and paints the frozen answers.
 """
 
@@ -44,9 +44,9 @@ from PyQt6.QtWidgets import (
     QWidget,
 )
 
-from gui.views.units_chart import DETECTORS, LABELS, LayerChart
-from gui.views.units_jobs import BUNDLED_SETS
-from gui.views.units_paint import paint_unit, show_me_items, verdict_text
+from gui.jobs.units_jobs import BUNDLED_SETS
+from gui.views.units.chart import DETECTORS, LABELS, LayerChart
+from gui.views.units.paint import paint_unit, show_me_items, verdict_text
 from gui.widgets.curve_helpers import make_plot
 from gui.widgets.elided_label import ElidedLabel
 from gui.widgets.image_helpers import caption_label

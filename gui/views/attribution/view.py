@@ -33,8 +33,8 @@ from PyQt6.QtWidgets import (
     QWidget,
 )
 
-from gui.views.attribution_compare import CompareView
-from gui.views.attribution_options import option_editor
+from gui.views.attribution.compare import CompareView
+from gui.views.attribution.options import option_editor
 
 if TYPE_CHECKING:
     from inspector.attribution import Attribution

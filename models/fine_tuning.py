@@ -2,7 +2,8 @@
 
 ``train_loaded_model`` has ``train_face_model``'s calling convention plus
 ``model_path`` and ``unsafe``, so the training child process runs it exactly
-like the face model's training (``gui.training.job.run_training``). The run is
+like the face model's training (``gui.training.job.run_training``), with the same
+recorder and the same choice of probe images (``face_data.pick_per_class``). The run is
 recorded by ``TrainingRecorder`` into an ordinary run directory, so *Weight
 updates* shows it like any other run.
 
@@ -25,10 +26,12 @@ from pathlib import Path
 
 import numpy as np
 
-OWN_TRAIN = "gui.training.own_model:train_loaded_model"
+from inspector.recording.probe_choice import pick_per_class
+from models.settings import PROBE_COUNT
+
+OWN_TRAIN = "models.fine_tuning:train_loaded_model"
 DEFAULT_LEARNING_RATE = 1e-4
 DEFAULT_BATCH_SIZE = 16
-PROBE_COUNT = 4
 GRADIENT_COUNT = 32
 _LOSSES = {  # (units == 1, output activation) -> the loss that matches it
     (True, "sigmoid"): "binary_crossentropy",
@@ -144,17 +147,6 @@ def _compile_default(model, plan: TrainingPlan) -> None:
     model.compile(keras.optimizers.Adam(DEFAULT_LEARNING_RATE), loss, metrics=["accuracy"])
 
 
-def _per_class(labels: np.ndarray, count: int) -> np.ndarray:
-    """Up to ``count`` indices taken in turn from each class (deterministic)."""
-    groups = [list(np.flatnonzero(labels == c)) for c in np.unique(labels)]
-    chosen: list[int] = []
-    while len(chosen) < count and any(groups):
-        for group in groups:
-            if group and len(chosen) < count:
-                chosen.append(int(group.pop(0)))
-    return np.sort(np.asarray(chosen, np.int64))
-
-
 def _load(model_path: Path, unsafe: bool):
     from inspector.engine.errors import ModelLoadError
     from inspector.engine.model_loading import load_model
@@ -241,8 +233,8 @@ def train_loaded_model(
     train_labels, held_labels = order[data.train.labels], order[data.held_out.labels]
     train_x, train_y = inputs(data.train.images), _targets(train_labels, plan)
     held_x, held_y = inputs(data.held_out.images), _targets(held_labels, plan)
-    probes = _per_class(held_labels, PROBE_COUNT)
-    gradient = _per_class(train_labels, GRADIENT_COUNT)
+    probes = pick_per_class(held_labels, PROBE_COUNT)
+    gradient = pick_per_class(train_labels, GRADIENT_COUNT)
     config = {
         "command": "layer-inspector app: train the open model",
         "model": str(Path(model_path).resolve()),

@@ -37,11 +37,11 @@ from gui.training.job import (
     TrainingProgress,
     TrainingRequest,
 )
-from gui.training.own_model import OWN_TRAIN
 from gui.training.supervisor import TrainingThread
 from gui.widgets.curve_helpers import CurveGroup, make_plot, refill_combo, row_of
 from gui.widgets.image_helpers import image_box, show_rgb
 from gui.widgets.mosaic_helpers import feature_mosaic
+from models.fine_tuning import OWN_TRAIN
 
 BUNDLED_DATA_TEXT = "Bundled faces (scikit-image LFW subset)"
 FACE_MODEL, OPEN_MODEL = 0, 1  # the model combo's entries

@@ -1,0 +1,3 @@
+"""Units tab: the unit view, its hierarchy chart, its painting and its export.
+Each module paints frozen results; see ``gui.views``.
+"""
