@@ -32,8 +32,8 @@ from inspector.units.feature_visualization import FeatureVisualizer, Visualizati
 from inspector.units.probe import LayerProbe
 from inspector.units.run import mine_units
 from inspector.units.sources import ArraySource
+from models.datasets.unit_data import bundled_unit_set
 from models.default_model import default_model_path
-from models.unit_data import bundled_unit_set
 
 
 def best_examples(probe: LayerProbe) -> dict[str, np.ndarray]:

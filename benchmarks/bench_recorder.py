@@ -28,10 +28,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import keras
 
-from models.augmentation import steps_per_epoch, training_batches
-from models.bundled_data import bundled_face_data
+from models.datasets.bundled_data import bundled_face_data
 from models.face_cnn import build_face_cnn, loss_for
-from models.training import (
+from models.training.augmentation import steps_per_epoch, training_batches
+from models.training.loop import (
     BATCH_SIZE,
     DEFAULT_EPOCHS,
     LEARNING_RATE,

@@ -46,8 +46,8 @@ from inspector.units.probe import LayerProbe
 from inspector.units.selectivity import PERCENTILE, RANDOM_SEEDS
 from inspector.units.selectivity_report import measure_selectivity
 from models import default_model_path
+from models.datasets.unit_data import bundled_face_concepts
 from models.default_model import bundled_models
-from models.unit_data import bundled_face_concepts
 
 GROUPS = ("edge", "part", "face")
 

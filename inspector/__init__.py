@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 
+from inspector.bundled import bundled_data, bundled_model_path, bundled_run_path
 from inspector.engine.errors import (
     AttributionError,
     DatasetError,
@@ -70,5 +71,8 @@ __all__ = [
     "TargetError",
     "UnsafeModelError",
     "UnsupportedModelError",
+    "bundled_data",
+    "bundled_model_path",
+    "bundled_run_path",
     *_LAZY,
 ]

@@ -79,22 +79,22 @@ def _run_evaluate(args: argparse.Namespace) -> int:
 
 def _run_units(args: argparse.Namespace) -> int:
     from inspector.cli.units_command import run_units
+    from models.datasets.unit_data import bundled_unit_set
     from models.default_model import bundled_models
-    from models.unit_data import bundled_unit_set
 
     return run_units(args, bundled_models(), bundled_unit_set)
 
 
 def _run_dissect(args: argparse.Namespace) -> int:
     from inspector.cli.dissect_command import run_dissect
+    from models.datasets.unit_data import bundled_face_concepts
     from models.default_model import bundled_models
-    from models.unit_data import bundled_face_concepts
 
     return run_dissect(args, bundled_models(), bundled_face_concepts)
 
 
 def _run_train(args: argparse.Namespace) -> int:
-    from models.train_command import run_train
+    from models.training.train_command import run_train
 
     return run_train(args)
 
@@ -105,7 +105,7 @@ def build_parser() -> argparse.ArgumentParser:
     from inspector.cli.evaluate_command import add_evaluate_parser
     from inspector.cli.inspect_command import add_inspect_parser
     from inspector.cli.units_command import add_units_parser
-    from models.train_command import add_train_parser
+    from models.training.train_command import add_train_parser
 
     parser = argparse.ArgumentParser(prog=PROG, description=DESCRIPTION)
     subparsers = parser.add_subparsers(

@@ -1,7 +1,6 @@
-"""The face CNN, its data, its training, and the shipped trained default model.
-
-Imports here stay light (no TensorFlow) so that asking for the default paths is
-instant; import ``models.training`` to train.
+"""The bundled face networks: ``face_cnn`` (architecture), ``default_model`` (where
+they live), ``settings``, ``data/`` (raw files), ``datasets/``, ``training/`` and
+``evaluation/``. Imports here stay light (no TensorFlow).
 """
 
 from models.default_model import default_model_path, default_run_path

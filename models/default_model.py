@@ -12,28 +12,31 @@ from __future__ import annotations
 
 from pathlib import Path
 
-DEFAULT_DIR = Path(__file__).resolve().parent / "default"
-RECOGNIZER_DIR = Path(__file__).resolve().parent / "recognizer"
+# The paths are known in one place, the core's public ``inspector.bundled``.
+from inspector.bundled import bundled_model_path, bundled_run_path
+
+DEFAULT_DIR = bundled_model_path("detector").parent
+RECOGNIZER_DIR = bundled_model_path("recognizer").parent
 
 
 def default_model_path() -> Path:
     """``models/default/face_cnn.keras``: the trained face detector, labels inside."""
-    return DEFAULT_DIR / "face_cnn.keras"
+    return bundled_model_path("detector")
 
 
 def default_run_path() -> Path:
     """``models/default/run``: the recorded run that trained the default model."""
-    return DEFAULT_DIR / "run"
+    return bundled_run_path("detector")
 
 
 def recognizer_model_path() -> Path:
     """``models/recognizer/face_recognizer.keras``: which of the 40 ORL people."""
-    return RECOGNIZER_DIR / "face_recognizer.keras"
+    return bundled_model_path("recognizer")
 
 
 def recognizer_run_path() -> Path:
     """``models/recognizer/run``: the recorded run that trained the recognizer."""
-    return RECOGNIZER_DIR / "run"
+    return bundled_run_path("recognizer")
 
 
 BUNDLED_TITLES = {

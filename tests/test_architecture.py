@@ -224,3 +224,15 @@ def test_core_and_headless_commands_work_with_qt_blocked(tmp_path):
     )
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip().endswith("ok")
+
+
+def test_only_inspector_bundled_reaches_the_models_package_by_name():
+    """The core's one door to the bundled package is ``inspector.bundled``, which
+    imports it by path for a user whose own ``models`` would shadow it; any other
+    core module naming ``models`` in a string import would hide an arrow."""
+    offenders = [
+        str(path.relative_to(ROOT))
+        for path in (ROOT / "inspector").rglob("*.py")
+        if path.name != "bundled.py" and 'import_module("models' in path.read_text()
+    ]
+    assert offenders == []

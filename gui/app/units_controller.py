@@ -67,7 +67,7 @@ class UnitsController(QObject):
         tabs: the window's tab widget (the view computes only while it is shown).
         show_error: ``(title, message)``: the window's message box.
         images: the bundled sets' provider, ``(name, shape)`` -> images and is_face
-            (default: ``models.unit_data.bundled_unit_set``).
+            (default: ``models.datasets.unit_data.bundled_unit_set``).
         concepts: the face concepts provider for dissection (None: edges only).
         networks: name -> file of the networks *Compare with* offers before they
             are dissected (default: the bundled ones).

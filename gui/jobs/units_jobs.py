@@ -44,7 +44,7 @@ if TYPE_CHECKING:
 MINE_JOB, LAYER_JOB, DISSECT_JOB = "units/mine", "units/layer", "units/dissect"
 COMPARE_JOB = "units/compare"  # the dissection of another model, for the chart's overlay
 JOBS = (MINE_JOB, LAYER_JOB, DISSECT_JOB, COMPARE_JOB)
-# The Data picker's bundled sets, the default first (models.unit_data.BUNDLED_SETS).
+# The Data picker's bundled sets, the default first (models.datasets.unit_data.BUNDLED_SETS).
 BUNDLED_SETS = {
     "bundled-natural": "Face photos and natural photos",
     "bundled-faces": "Face photos only (500)",
@@ -151,8 +151,8 @@ def _tools_of(model, preprocess) -> _Tools:
 
 
 def bundled_images(name: str, shape: tuple[int, int, int]):
-    """A bundled mining set by name (``models.unit_data.bundled_unit_set``)."""
-    from models.unit_data import bundled_unit_set
+    """A bundled mining set by name (``models.datasets.unit_data.bundled_unit_set``)."""
+    from models.datasets.unit_data import bundled_unit_set
 
     return bundled_unit_set(name, shape)
 
@@ -165,8 +165,8 @@ def bundled_networks() -> dict[str, Path]:
 
 
 def bundled_concepts(shape: tuple[int, int, int]):
-    """Eye, nose, mouth and face masks on the bundled faces (``models.unit_data``)."""
-    from models.unit_data import bundled_face_concepts
+    """Eye, nose, mouth and face masks on the bundled faces (``models.datasets.unit_data``)."""
+    from models.datasets.unit_data import bundled_face_concepts
 
     return bundled_face_concepts(shape)
 

@@ -43,6 +43,6 @@ def neuron(context, layer_name: str, unit: int):
 
 def training_plan(context, path: Path | None) -> str:
     """Whether and how the open model can be fine-tuned, in words for the Training tab."""
-    from models.fine_tuning import training_plan as plan
+    from models.training.fine_tuning import training_plan as plan
 
     return plan(context.model, path).describe()

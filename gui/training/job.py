@@ -34,7 +34,7 @@ import numpy as np
 
 log = logging.getLogger(__name__)
 
-DEFAULT_TRAIN = "models.training:train_face_model"
+DEFAULT_TRAIN = "models.training.loop:train_face_model"
 # The training process yields the CPU to the GUI process: without it, TensorFlow's
 # worker threads fill both cores and the GUI thread waits its turn for up to 100 ms.
 CHILD_NICENESS = 10

@@ -178,7 +178,7 @@ def load_model(path: str | Path, *, unsafe: bool = False, compile: bool = False)
         model.preprocess_preset = stored["preprocess"]
     if "unknown_below" in stored:
         # A recogniser's calibrated threshold: a top probability below it means a
-        # person it does not know (models/recognizer_evaluation.py).
+        # person it does not know (models/evaluation/recognizer.py).
         model.unknown_below = stored["unknown_below"]
     return model
 

@@ -248,7 +248,8 @@ class DatasetSource:
 
 # (set name, (H, W, C)) -> an object with uint8 ``images`` (N, H, W, C), bool
 # ``is_face`` (N,) and a ``description``; raises ValueError for a name or a shape it
-# does not have. The console (``layer_inspector``) passes ``models.unit_data.bundled_unit_set``.
+# does not have. The console (``layer_inspector``) passes
+# ``models.datasets.unit_data.bundled_unit_set``.
 BundledProvider = Callable[[str, tuple[int, int, int]], object]
 
 

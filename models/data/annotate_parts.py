@@ -24,7 +24,7 @@ import numpy as np
 from PIL import Image
 
 from inspector.engine.face_crop import detect_face
-from models.face_parts import LANDMARK_NAMES, PART_FILE, part_boxes
+from models.datasets.face_parts import LANDMARK_NAMES, PART_FILE, part_boxes
 
 ORL_FACTORS = (2, 3, 1)
 LFW_FACTORS = (6, 4, 8)
@@ -96,7 +96,7 @@ def main() -> int:
         entry["index"] = index
     document = {
         "about": (
-            "Face parts of the bundled faces; see models/face_parts.py. Pixels of the raw "
+            "Face parts of the bundled faces; see models/datasets/face_parts.py. Pixels of the raw "
             "images (ORL 92x112, LFW subset 25x25); left/right are the image's."
         ),
         "landmark_names": list(LANDMARK_NAMES),

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw
 
-from models.face_sources import face_images
+from models.datasets.face_sources import face_images
 
 SHEET_FILE = Path(__file__).resolve().parent / "face_parts_sheet.png"
 COLOURS = ("lime", "lime", "yellow", "magenta")

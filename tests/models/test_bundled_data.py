@@ -9,17 +9,22 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from models.bundled_data import (
+from models.datasets.bundled_data import (
     ALWAYS_TRAIN_SOURCES,
     HELD_OUT_PEOPLE,
     bundled_face_data,
     held_out_people,
     held_out_sources,
 )
-from models.crop_augmentation import jittered_crops
-from models.face_parts import bundled_parts
-from models.face_sources import ORL_FILE, frame_boxes, orl_faces
-from models.negatives import LEFT_OUT_SOURCES, NATURAL_SOURCES, blob_textures, natural_crops
+from models.datasets.face_parts import bundled_parts
+from models.datasets.face_sources import ORL_FILE, frame_boxes, orl_faces
+from models.datasets.negatives import (
+    LEFT_OUT_SOURCES,
+    NATURAL_SOURCES,
+    blob_textures,
+    natural_crops,
+)
+from models.training.crop_augmentation import jittered_crops
 
 MODELS = Path(__file__).resolve().parents[2] / "models"
 

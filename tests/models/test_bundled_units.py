@@ -8,7 +8,7 @@ import json
 import pytest
 
 from layer_inspector.console import main
-from models.unit_data import BUNDLED_SETS
+from models.datasets.unit_data import BUNDLED_SETS
 
 PARTS = {"eye", "nose", "mouth"}
 

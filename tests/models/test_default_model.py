@@ -11,12 +11,12 @@ from inspector import Inspector
 from inspector.engine.model_loading import load_model
 from inspector.recording.run_directory import load_run
 from models import default_model_path, default_run_path
-from models.bundled_data import bundled_face_data
+from models.datasets.bundled_data import bundled_face_data
 from models.default_model import DEFAULT_DIR
-from models.evaluation import held_out_report, unseen_false_positive_rate
+from models.evaluation.detector import held_out_report, unseen_false_positive_rate
 from models.face_cnn import FACE_LABELS
-from models.make_default import INFO_FILE, REQUIRED_ACCURACY
-from models.training import held_out_accuracy
+from models.training.loop import held_out_accuracy
+from models.training.make_default import INFO_FILE, REQUIRED_ACCURACY
 
 
 def stated() -> dict:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from models.evaluation import expected_calibration_error
-from models.unseen_scenes import rendered_scenes
+from models.datasets.unseen_scenes import rendered_scenes
+from models.evaluation.detector import expected_calibration_error
 
 
 def test_ece_is_zero_when_confidence_matches_accuracy():

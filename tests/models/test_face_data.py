@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from models.augmentation import augment, steps_per_epoch, training_batches
-from models.face_data import held_out_split, lfw_subset_images, split_dataset
+from models.datasets.face_data import held_out_split, lfw_subset_images, split_dataset
+from models.training.augmentation import augment, steps_per_epoch, training_batches
 
 
 def test_the_bundled_subset_is_100_faces_then_100_non_faces():

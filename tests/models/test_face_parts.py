@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from models.face_parts import PART_NAMES, box_masks, bundled_parts, map_boxes, part_boxes
-from models.face_sources import face_images
+from models.datasets.face_parts import PART_NAMES, box_masks, bundled_parts, map_boxes, part_boxes
+from models.datasets.face_sources import face_images
 
 RAW_SIZE = {"orl": (92, 112), "lfw": (25, 25)}  # (width, height)
 COUNT = {"orl": 400, "lfw": 100}

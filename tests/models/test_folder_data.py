@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 
 from inspector.engine.errors import DatasetError
-from models.folder_data import class_order, load_image_folder
+from models.datasets.folder_data import class_order, load_image_folder
 
 
 def save_image(path: Path, size=(40, 30), mode="RGB", value=128) -> None:

@@ -11,6 +11,13 @@ import pytest
 from inspector.engine.extraction import Inspector
 from inspector.engine.model_loading import load_model
 from inspector.recording.run_directory import load_run
+from models.datasets.recognizer_data import (
+    HELD_OUT_PER_PERSON,
+    RECOGNIZER_LABELS,
+    held_out_photos,
+    lfw_unknown_faces,
+    recognizer_data,
+)
 from models.default_model import (
     RECOGNIZER_DIR,
     bundled_models,
@@ -18,22 +25,15 @@ from models.default_model import (
     recognizer_model_path,
     recognizer_run_path,
 )
-from models.face_cnn import build_face_cnn
-from models.recognizer_data import (
-    HELD_OUT_PER_PERSON,
-    RECOGNIZER_LABELS,
-    held_out_photos,
-    lfw_unknown_faces,
-    recognizer_data,
-)
-from models.recognizer_evaluation import (
+from models.evaluation.recognizer import (
     REQUIRED_ACCURACY,
     recognizer_report,
     unknown_threshold,
     wilson_interval,
 )
+from models.face_cnn import build_face_cnn
 from models.settings import MODEL_NAMES
-from models.training import _load_data, _new_model
+from models.training.loop import _load_data, _new_model
 
 
 def stated() -> dict:
@@ -153,7 +153,7 @@ def test_a_model_without_a_threshold_never_says_unknown():
 
 @pytest.mark.slow
 def test_the_ship_bar_refuses_a_recogniser_below_it(tmp_path, capsys):
-    from models.make_default import ship_recognizer
+    from models.training.make_default import ship_recognizer
 
     destination = tmp_path / "recognizer"
     # One epoch of 40 people is far under the bar: nothing may be shipped.

@@ -9,7 +9,7 @@ import pytest
 
 from inspector.engine.model_loading import load_model
 from models import default_model_path
-from models.evaluation import SAMPLE_VERDICTS, SAMPLES_DIR, sample_verdicts
+from models.evaluation.detector import SAMPLE_VERDICTS, SAMPLES_DIR, sample_verdicts
 
 
 @pytest.fixture(scope="module")

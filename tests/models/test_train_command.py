@@ -9,8 +9,8 @@ import sys
 
 import pytest
 
-from models.train_command import add_train_parser, main
-from models.training import DEFAULT_EPOCHS
+from models.training.loop import DEFAULT_EPOCHS
+from models.training.train_command import add_train_parser, main
 
 
 def parse(*argv: str) -> argparse.Namespace:
@@ -24,11 +24,11 @@ def parse(*argv: str) -> argparse.Namespace:
     [("detector", DEFAULT_EPOCHS, "runs/face_cnn"), ("recognizer", 40, "runs/face_recognizer")],
 )
 def test_defaults_follow_the_task(task, epochs, out, monkeypatch):
-    import models.training
-    from models.train_command import run_train
+    import models.training.loop
+    from models.training.train_command import run_train
 
     called = {}
-    monkeypatch.setattr(models.training, "train_face_model", lambda **kw: called.update(kw))
+    monkeypatch.setattr(models.training.loop, "train_face_model", lambda **kw: called.update(kw))
     args = parse("--task", task)
     assert (args.data, args.epochs, args.resume, args.seed, args.strategy) == (
         None,
@@ -79,7 +79,7 @@ def test_an_inspector_error_becomes_one_line_and_exit_2(tmp_path, capsys):
 def test_the_command_trains_and_resumes(tmp_path):
     out = tmp_path / "run"
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
-    command = [sys.executable, "-m", "models.train_command", "train", "--out", str(out)]
+    command = [sys.executable, "-m", "models.training.train_command", "train", "--out", str(out)]
     first = subprocess.run([*command, "--epochs", "1"], capture_output=True, text=True, env=env)
     assert first.returncode == 0, first.stderr[-2000:]
     # Keras-style progress: one line per epoch when not on a terminal.

@@ -13,9 +13,9 @@ import pytest
 from inspector.engine.errors import DatasetError, InspectorError, RunDirectoryError
 from inspector.recording.probe_choice import pick_per_class
 from inspector.recording.run_directory import load_run
-from models.bundled_data import bundled_face_data
-from models.checkpoint import CHECKPOINT_FILE, read_checkpoint_state
-from models.training import train_face_model
+from models.datasets.bundled_data import bundled_face_data
+from models.training.checkpoint import CHECKPOINT_FILE, read_checkpoint_state
+from models.training.loop import train_face_model
 
 
 def test_an_occupied_run_directory_needs_resume(tmp_path):
@@ -150,7 +150,7 @@ os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
 import tensorflow as tf
 cpu = tf.config.list_physical_devices("CPU")[0]
 tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
-from models.training import train_face_model, make_strategy
+from models.training.loop import train_face_model, make_strategy
 from inspector.recording.run_directory import load_run
 assert make_strategy("mirrored").num_replicas_in_sync == 2
 out = {}

@@ -6,16 +6,21 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from models.bundled_data import (
+from models.datasets.bundled_data import (
     BLOBS,
     DATA_SEED,
     NATURAL_PER_SOURCE,
     negative_sources,
 )
-from models.face_data import lfw_subset_images
-from models.face_sources import face_images
-from models.negatives import GENERATED_SOURCES, blob_textures, natural_crops
-from models.unit_data import BUNDLED_SETS, DEFAULT_SET, bundled_face_concepts, bundled_unit_set
+from models.datasets.face_data import lfw_subset_images
+from models.datasets.face_sources import face_images
+from models.datasets.negatives import GENERATED_SOURCES, blob_textures, natural_crops
+from models.datasets.unit_data import (
+    BUNDLED_SETS,
+    DEFAULT_SET,
+    bundled_face_concepts,
+    bundled_unit_set,
+)
 
 SHAPE = (64, 64, 1)
 

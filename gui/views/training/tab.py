@@ -41,7 +41,7 @@ from gui.training.supervisor import TrainingThread
 from gui.widgets.curve_helpers import CurveGroup, make_plot, refill_combo, row_of
 from gui.widgets.image_helpers import image_box, show_rgb
 from gui.widgets.mosaic_helpers import feature_mosaic
-from models.fine_tuning import OWN_TRAIN
+from models.training.fine_tuning import OWN_TRAIN
 
 BUNDLED_DATA_TEXT = "Bundled faces (scikit-image LFW subset)"
 FACE_MODEL, OPEN_MODEL = 0, 1  # the model combo's entries
@@ -93,7 +93,7 @@ class TrainingTab(QWidget):
         parent: the Qt parent.
         runs_root: folder for new run directories (default ``default_runs_root()``).
         train: the training function, as ``"module:function"`` (default
-            ``models.training.train_face_model``); see ``TrainingThread``.
+            ``models.training.loop.train_face_model``); see ``TrainingThread``.
         min_interval_s: shortest time between two live updates.
     """
 

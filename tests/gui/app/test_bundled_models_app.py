@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from models.datasets.recognizer_data import lfw_unknown_faces, recognizer_data
 from models.default_model import BUNDLED_TITLES, bundled_models, bundled_runs
-from models.recognizer_data import lfw_unknown_faces, recognizer_data
 
 WAIT_MS = 120_000
 

@@ -12,7 +12,7 @@ from gui.views.training.tab import OPEN_MODEL, TrainingTab
 from inspector.engine.errors import DatasetError, InspectorError
 from inspector.engine.model_loading import load_model, save_model
 from inspector.recording.run_directory import load_run
-from models.fine_tuning import (
+from models.training.fine_tuning import (
     DEFAULT_LEARNING_RATE,
     saved_loss,
     train_loaded_model,
@@ -150,7 +150,7 @@ def test_the_tab_trains_the_open_model_in_its_process(
 
 
 def test_folders_named_like_the_model_classes_keep_the_model_order():
-    from models.fine_tuning import _class_order
+    from models.training.fine_tuning import _class_order
 
     names, order = _class_order(("car", "cat", "face"), ("face", "cat", "car"))
     assert names == ("face", "cat", "car")

@@ -131,7 +131,7 @@ def test_run_training_turns_an_error_into_one_line(tmp_path):
     request = TrainingRequest(tmp_path / "run", data_dir=tmp_path / "empty", epochs=1)
     run_training(
         request,
-        "models.training:train_face_model",
+        "models.training.loop:train_face_model",
         lambda *m: messages.append(m),
         threading.Event(),
     )

@@ -1,12 +1,12 @@
 """The bundled face-recognition data: who is this, among the 40 ORL people.
 
-The same photos as the detector's faces (``models.face_sources``), framed the
+The same photos as the detector's faces (``models.datasets.face_sources``), framed the
 same way at the same size, but labelled by person: ``person_01`` ... ``person_40``
 (ORL subjects s1 ... s40). Each person has 10 photos; ``HELD_OUT_PER_PERSON`` of
 them are held out, chosen by ``RECOGNIZER_SPLIT_SEED`` alone, so every training
 seed, test and figure sees the same held-out photos. Training photos become
 ``FACE_COPIES`` jittered crops each, with the detector's head masks and
-backgrounds (``models.crop_augmentation``); the held-out set is each photo's
+backgrounds (``models.training.crop_augmentation``); the held-out set is each photo's
 canonical frame, once. The LFW faces (``lfw_unknown_faces``) are people outside
 ORL: the recogniser's "unknown person" threshold is calibrated on them.
 
@@ -21,12 +21,12 @@ from functools import lru_cache
 import numpy as np
 
 from inspector.engine.inspection import read_only
-from models.bundled_data import DATA_SEED, FACE_COPIES, backgrounds
-from models.crop_augmentation import head_masks, jittered_crops
+from models.datasets.bundled_data import DATA_SEED, FACE_COPIES, backgrounds
+from models.datasets.face_data import SPLIT_SEED, FaceDataset, LabelledImages
+from models.datasets.face_parts import bundled_parts
+from models.datasets.face_sources import face_images, frame_boxes, orl_faces
 from models.face_cnn import INPUT_SIZE
-from models.face_data import SPLIT_SEED, FaceDataset, LabelledImages
-from models.face_parts import bundled_parts
-from models.face_sources import face_images, frame_boxes, orl_faces
+from models.training.crop_augmentation import head_masks, jittered_crops
 
 PEOPLE = 40
 RECOGNIZER_LABELS = tuple(f"person_{i:02d}" for i in range(1, PEOPLE + 1))

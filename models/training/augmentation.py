@@ -14,7 +14,7 @@ import math
 import numpy as np
 import tensorflow as tf
 
-from models.face_data import LabelledImages
+from models.datasets.face_data import LabelledImages
 
 MAX_SHIFT = 4  # pixels, in each direction
 MAX_BRIGHTNESS = 0.2 * 255.0  # added to raw 0..255 pixels

@@ -29,7 +29,7 @@ import numpy as np
 from inspector.recording.probe_choice import pick_per_class
 from models.settings import PROBE_COUNT
 
-OWN_TRAIN = "models.fine_tuning:train_loaded_model"
+OWN_TRAIN = "models.training.fine_tuning:train_loaded_model"
 DEFAULT_LEARNING_RATE = 1e-4
 DEFAULT_BATCH_SIZE = 16
 GRADIENT_COUNT = 32
@@ -205,7 +205,7 @@ def train_loaded_model(
     from inspector.engine.model_loading import save_model
     from inspector.engine.preprocessing import decide_preprocessing
     from inspector.recording.recorder import TrainingRecorder
-    from models.folder_data import load_image_folder
+    from models.datasets.folder_data import load_image_folder
 
     if data_dir is None:
         raise DatasetError(

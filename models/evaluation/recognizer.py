@@ -2,7 +2,7 @@
 
 A closed-set softmax always names one of its 40 people, however strange the
 face. The "unknown person" threshold is calibrated on people it never saw, the
-100 LFW faces (``models.recognizer_data.lfw_unknown_faces``): it is the top
+100 LFW faces (``models.datasets.recognizer_data.lfw_unknown_faces``): it is the top
 probability at the equal error rate between strangers accepted and known people
 (the 80 held-out ORL photos) rejected. Both rates are reported beside it, since
 the threshold says how often the recogniser is fooled, not that it never is.
@@ -13,7 +13,7 @@ from __future__ import annotations
 import keras
 import numpy as np
 
-from models.recognizer_data import lfw_unknown_faces, recognizer_data
+from models.datasets.recognizer_data import lfw_unknown_faces, recognizer_data
 
 REQUIRED_ACCURACY = 0.90
 

@@ -1,6 +1,6 @@
 """Labelled image sets, the fixed held-out split, and the bundled offline face data.
 
-The bundled data (``bundled_face_data``, assembled in ``models.bundled_data``) is
+The bundled data (``bundled_face_data``, assembled in ``models.datasets.bundled_data``) is
 faces from the ORL database and scikit-image's LFW subset, framed the way the app
 frames a face, against thousands of non-face crops; its held-out set is disjoint
 by person (ORL) and by source photo (negatives). ``lfw_subset_images`` is the raw

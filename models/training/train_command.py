@@ -1,7 +1,7 @@
 """``layer-inspector train``: train the face CNN from the command line.
 
 The top-level launcher calls ``add_train_parser`` and ``run_train``; until then,
-``python -m models.train_command train [options]`` runs the same command.
+``python -m models.training.train_command train [options]`` runs the same command.
 """
 
 from __future__ import annotations
@@ -66,7 +66,7 @@ def add_train_parser(subparsers) -> None:
 
 def run_train(args: argparse.Namespace) -> int:
     """Run ``train`` with parsed arguments; InspectorErrors propagate to the launcher."""
-    from models.training import train_face_model  # TensorFlow loads only when needed
+    from models.training.loop import train_face_model  # TensorFlow loads only when needed
 
     train_face_model(
         run_dir=args.out or f"runs/{MODEL_NAMES[args.task]}",
@@ -85,7 +85,7 @@ def run_train(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Stand-alone entry: ``python -m models.train_command train ...``."""
+    """Stand-alone entry: ``python -m models.training.train_command train ...``."""
     parser = argparse.ArgumentParser(prog="layer-inspector")
     add_train_parser(parser.add_subparsers(dest="command", required=True))
     args = parser.parse_args(argv)

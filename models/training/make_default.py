@@ -1,4 +1,4 @@
-"""Rebuild a shipped network and its run: ``python -m models.make_default [--task T]``.
+"""Rebuild a shipped network and its run: ``python -m models.training.make_default [--task T]``.
 
 ``--task detector`` (the default) rebuilds the face detector; ``--task
 recognizer`` the face recogniser (see the end of this docstring).
@@ -19,7 +19,7 @@ sample image, and otherwise ships:
 The recogniser (``models/recognizer/``) is trained by the same command with
 ``--task recognizer --epochs 20``, refused below ``RECOGNIZER_ACCURACY`` top-1 on
 its 80 held-out photos, and shipped with its "unknown person" threshold stored
-inside (``models.recognizer_evaluation``) and ``face_recognizer.json``.
+inside (``models.evaluation.recognizer``) and ``face_recognizer.json``.
 """
 
 from __future__ import annotations
@@ -32,10 +32,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from models.checkpoint import CHECKPOINT_FILE, FINAL_MODEL_FILE
 from models.default_model import DEFAULT_DIR, default_model_path, default_run_path
 from models.settings import TASK_EPOCHS
-from models.train_command import add_train_parser
+from models.training.checkpoint import CHECKPOINT_FILE, FINAL_MODEL_FILE
+from models.training.train_command import add_train_parser
 
 SEED = 0
 REQUIRED_ACCURACY = 0.97  # on held-out faces AND on held-out non-faces, each
@@ -51,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(argv or [])
     if "--task" in argv and argv[argv.index("--task") + 1] == "recognizer":
         return ship_recognizer([a for a in argv if a not in ("--task", "recognizer")])
-    parser = argparse.ArgumentParser(prog="python -m models.make_default")
+    parser = argparse.ArgumentParser(prog="python -m models.training.make_default")
     add_train_parser(parser.add_subparsers(dest="command"))
     with tempfile.TemporaryDirectory() as scratch:
         run_dir = Path(scratch) / "run"
@@ -72,8 +72,8 @@ def main(argv: list[str] | None = None) -> int:
 
 def _held_out_accuracy(model_path: Path) -> tuple[float, int]:
     from inspector.engine.model_loading import load_model
-    from models.bundled_data import bundled_face_data
-    from models.training import held_out_accuracy
+    from models.datasets.bundled_data import bundled_face_data
+    from models.training.loop import held_out_accuracy
 
     held_out = bundled_face_data().held_out
     return held_out_accuracy(load_model(model_path), held_out), len(held_out)
@@ -82,8 +82,8 @@ def _held_out_accuracy(model_path: Path) -> tuple[float, int]:
 def _measure(model_path: Path) -> dict:
     """The figures the README states: held-out by kind and person, ECE, samples, FPR."""
     from inspector.engine.model_loading import load_model
-    from models.bundled_data import bundled_face_data
-    from models.evaluation import (
+    from models.datasets.bundled_data import bundled_face_data
+    from models.evaluation.detector import (
         held_out_report,
         jittered_held_out_faces,
         sample_verdicts,
@@ -183,13 +183,15 @@ def ship_recognizer(extra: list[str], destination: Path | None = None) -> int:
     """
     from inspector.engine.model_loading import load_model, save_model
     from models.default_model import RECOGNIZER_DIR, recognizer_model_path, recognizer_run_path
+    from models.evaluation.recognizer import REQUIRED_ACCURACY, recognizer_report
     from models.face_cnn import INPUT_PRESET
-    from models.recognizer_evaluation import REQUIRED_ACCURACY, recognizer_report
 
     destination = Path(destination or RECOGNIZER_DIR)
     model_file = destination / recognizer_model_path().name
     run_copy = destination / recognizer_run_path().name
-    parser = argparse.ArgumentParser(prog="python -m models.make_default --task recognizer")
+    parser = argparse.ArgumentParser(
+        prog="python -m models.training.make_default --task recognizer"
+    )
     add_train_parser(parser.add_subparsers(dest="command"))
     with tempfile.TemporaryDirectory() as scratch:
         run_dir = Path(scratch) / "run"

@@ -16,7 +16,7 @@ Four kinds, each a deterministic function of a seed:
   lazy face detector would accept.
 
 Which photos and which ORL people may be used is the caller's choice; that is how
-``models.face_data`` keeps its held-out set apart by source and by person.
+``models.datasets.face_data`` keeps its held-out set apart by source and by person.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from functools import lru_cache
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
-from models.face_sources import cut
+from models.datasets.face_sources import cut
 
 # name -> scikit-image loader. None of these photos shows a person.
 NATURAL_SOURCES = (
@@ -56,7 +56,7 @@ LEFT_OUT_SOURCES = ("astronaut", "camera")  # they show people
 # Sources that are drawn or computed, not photographed (scikit-image's own
 # descriptions): a colour wheel, a logo, a clip-art silhouette of a horse and a CT
 # phantom. They stay among the training negatives, but the natural-image sets
-# (``models.unit_data``) leave them out: their pure black-on-white areas drive a
+# (``models.datasets.unit_data``) leave them out: their pure black-on-white areas drive a
 # ReLU unit harder than any photo does.
 GENERATED_SOURCES = ("colorwheel", "horse", "logo", "shepp_logan_phantom")
 MIN_CROP = 24  # px of the source photo: below that a crop is mostly one colour
@@ -122,7 +122,7 @@ def face_free_crops(
 
     Args:
         photos: uint8 ``(N, H, W)`` face photos.
-        landmarks: ``(N, 5, 2)`` their landmarks (``models.face_parts`` order).
+        landmarks: ``(N, 5, 2)`` their landmarks (``models.datasets.face_parts`` order).
         per_photo: crops of each photo.
         size: output side.
         seed: the crops are a function of it.

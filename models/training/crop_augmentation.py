@@ -8,7 +8,7 @@ log-uniform), shift (up to 12 % of the side each way), rotation (up to 12
 degrees), mirror flip, and, for 40 % of copies, a Gaussian blur (sigma 0.3-1.5
 output pixels) so that a sharp ORL face and a soft, upsampled 25-pixel LFW face
 both look like faces. Brightness, contrast and a small shift are added again per
-epoch by ``models.augmentation``.
+epoch by ``models.training.augmentation``.
 
 ORL photos all have the same dark, even background, and a model can learn that
 instead of the face (the first models called the astronaut, on white, no face).
@@ -29,7 +29,7 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
-from models.face_sources import cut
+from models.datasets.face_sources import cut
 
 SCALE_RANGE = (0.8, 1.4)
 MAX_SHIFT = 0.12  # of the frame's side, each way

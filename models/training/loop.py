@@ -23,18 +23,11 @@ from inspector.engine.model_loading import save_model
 from inspector.recording.probe_choice import pick_per_class
 from inspector.recording.recorder import TrainingRecorder
 from inspector.recording.run_writer import CONFIG_FILE, RECORDS_FILE
-from models.augmentation import steps_per_epoch, training_batches
-from models.bundled_data import bundled_face_data
-from models.checkpoint import (
-    FINAL_MODEL_FILE,
-    EpochCheckpoint,
-    load_checkpoint,
-    read_checkpoint_state,
-)
+from models.datasets.bundled_data import bundled_face_data
+from models.datasets.face_data import SPLIT_SEED, FaceDataset, LabelledImages
+from models.datasets.folder_data import load_image_folder
+from models.datasets.recognizer_data import recognizer_data
 from models.face_cnn import INPUT_PRESET, INPUT_SIZE, build_face_cnn, loss_for, loss_function
-from models.face_data import SPLIT_SEED, FaceDataset, LabelledImages
-from models.folder_data import load_image_folder
-from models.recognizer_data import recognizer_data
 from models.settings import (
     BATCH_SIZE,
     DEFAULT_EPOCHS,
@@ -46,6 +39,13 @@ from models.settings import (
     PROBE_COUNT,
     STRATEGIES,
     TASKS,
+)
+from models.training.augmentation import steps_per_epoch, training_batches
+from models.training.checkpoint import (
+    FINAL_MODEL_FILE,
+    EpochCheckpoint,
+    load_checkpoint,
+    read_checkpoint_state,
 )
 
 
@@ -72,7 +72,7 @@ def train_face_model(
         run_dir: where the run is written (see ``inspector.recording.run_directory``); must
             be new or empty unless ``resume``.
         data_dir: a class-per-subfolder image folder; None uses the bundled
-            faces and non-faces (``models.bundled_data``).
+            faces and non-faces (``models.datasets.bundled_data``).
         epochs: total epochs; with ``resume``, the number to reach.
         seed: seeds weights, augmentation and order (default 0). On resume the
             run's own seed is used.
@@ -86,7 +86,7 @@ def train_face_model(
         batch_size, learning_rate, input_size: training settings (stored).
         tensorboard: also write TensorBoard histograms of weights and gradients.
         task: with the bundled data, ``"detector"`` (faces against non-faces) or
-            ``"recognizer"`` (which of the 40 ORL people, ``models.recognizer_data``);
+            ``"recognizer"`` (which of the 40 ORL people, ``models.datasets.recognizer_data``);
             the same network up to its head either way.
 
     Returns:

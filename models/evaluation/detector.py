@@ -12,9 +12,9 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from models.face_data import FaceDataset
+from models.datasets.face_data import FaceDataset
 
-SAMPLES_DIR = Path(__file__).resolve().parent.parent / "sample_images"
+SAMPLES_DIR = Path(__file__).resolve().parents[2] / "sample_images"
 # (file, crop as in `inspect --crop`, expected label). The camera box is the
 # field, buildings and tower right of the man: no face in it.
 SAMPLE_VERDICTS = (
@@ -105,8 +105,8 @@ def held_out_report(model: keras.Model, data: FaceDataset) -> dict:
 
 
 def unseen_false_positive_rate(model: keras.Model, count: int = UNSEEN_COUNT) -> dict:
-    """False positives on rendered face-free scenes (``models.unseen_scenes``)."""
-    from models.unseen_scenes import rendered_scenes
+    """False positives on rendered face-free scenes (``models.datasets.unseen_scenes``)."""
+    from models.datasets.unseen_scenes import rendered_scenes
 
     size = model.inputs[0].shape[1]
     p = face_probabilities(model, rendered_scenes(count, size, UNSEEN_SEED)[..., None])
@@ -119,10 +119,10 @@ def jittered_held_out_faces(model: keras.Model, copies: int = 5, seed: int = 11)
     The held-out set itself has each face once, framed exactly; this asks the same
     of ``copies`` jittered crops per photo (the training jitter, another seed).
     """
-    from models.bundled_data import held_out_people
-    from models.crop_augmentation import jittered_crops
-    from models.face_parts import bundled_parts
-    from models.face_sources import frame_boxes, orl_faces
+    from models.datasets.bundled_data import held_out_people
+    from models.datasets.face_parts import bundled_parts
+    from models.datasets.face_sources import frame_boxes, orl_faces
+    from models.training.crop_augmentation import jittered_crops
 
     photos, subject, _ = orl_faces()
     held = np.isin(subject, held_out_people())

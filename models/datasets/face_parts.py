@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-PART_FILE = Path(__file__).resolve().parent / "data" / "face_parts.json"
+PART_FILE = Path(__file__).resolve().parents[1] / "data" / "face_parts.json"
 LANDMARK_NAMES = ("left_eye", "right_eye", "nose", "mouth_left", "mouth_right")
 PART_NAMES = ("left_eye", "right_eye", "nose", "mouth")
 # Part sizes as fractions of the distance between the eye centres (d). An adult

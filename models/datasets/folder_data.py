@@ -21,8 +21,8 @@ import numpy as np
 from inspector.engine.errors import DatasetError, ImageLoadError
 from inspector.engine.image_loading import load_image
 from inspector.engine.inspection import read_only
+from models.datasets.face_data import FaceDataset, LabelledImages, check_trainable, split_dataset
 from models.face_cnn import CHANNELS, INPUT_SIZE
-from models.face_data import FaceDataset, LabelledImages, check_trainable, split_dataset
 
 IMAGE_SUFFIXES = frozenset(
     {".jpg", ".jpeg", ".png", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".pgm", ".ppm", ".pbm"}

@@ -22,17 +22,17 @@ from PIL import Image, ImageDraw
 
 from inspector.engine.inspection import read_only
 from inspector.units.concepts import ConceptSet
-from models.bundled_data import (
+from models.datasets.bundled_data import (
     FACE,
     NATURAL_PER_SOURCE,
     NOT_FACE,
     bundled_face_data,
     negative_sources,
 )
-from models.face_data import lfw_subset_images
-from models.face_parts import box_masks
-from models.face_sources import face_images
-from models.negatives import GENERATED_SOURCES, natural_crops
+from models.datasets.face_data import lfw_subset_images
+from models.datasets.face_parts import box_masks
+from models.datasets.face_sources import face_images
+from models.datasets.negatives import GENERATED_SOURCES, natural_crops
 
 # name -> what a sheet title and units.json say the set is. The first is the default.
 BUNDLED_SETS = {

@@ -12,7 +12,7 @@ trains offline. The held-out set depends only on ``SPLIT_SEED``:
   objects, and the samples test checks the app on them, not the held-out figures;
 * the synthetic blob textures of the held-out set come from another seed.
 
-Training faces are jittered crops (``models.crop_augmentation``), each photo
+Training faces are jittered crops (``models.training.crop_augmentation``), each photo
 ``FACE_COPIES`` times; held-out faces are the canonical frame only, once.
 """
 
@@ -23,17 +23,17 @@ from functools import lru_cache
 import numpy as np
 
 from inspector.engine.inspection import read_only
-from models.crop_augmentation import head_masks, jittered_crops
-from models.face_cnn import FACE_LABELS, INPUT_SIZE
-from models.face_data import SPLIT_SEED, FaceDataset, LabelledImages, held_out_split
-from models.face_parts import bundled_parts
-from models.face_sources import face_images, frame_boxes, lfw_faces, orl_faces
-from models.negatives import (
+from models.datasets.face_data import SPLIT_SEED, FaceDataset, LabelledImages, held_out_split
+from models.datasets.face_parts import bundled_parts
+from models.datasets.face_sources import face_images, frame_boxes, lfw_faces, orl_faces
+from models.datasets.negatives import (
     NATURAL_SOURCES,
     blob_textures,
     face_free_crops,
     natural_crops,
 )
+from models.face_cnn import FACE_LABELS, INPUT_SIZE
+from models.training.crop_augmentation import head_masks, jittered_crops
 
 HELD_OUT_PEOPLE = 10
 HELD_OUT_SOURCES = 5

@@ -27,7 +27,13 @@ from functools import lru_cache
 import numpy as np
 from PIL import Image, ImageFilter
 
-from models.face_parts import PART_FILE, bundled_parts, map_boxes, part_boxes, read_part_file
+from models.datasets.face_parts import (
+    PART_FILE,
+    bundled_parts,
+    map_boxes,
+    part_boxes,
+    read_part_file,
+)
 
 ORL_FILE = PART_FILE.parent / "orl_faces.npz"
 APP_MARGIN = 0.25  # inspector.engine.face_crop.face_crop_box's default margin per side
