@@ -1,8 +1,8 @@
-"""Screenshots of the app for the README, taken on a real X server (Xvfb + xcb).
+"""Screenshots of the app for the README and the docs, taken on a real X server (Xvfb + xcb).
 
 Opens the app as a user would (bundled model, first sample image), waits until
 everything is computed and painted, then saves one PNG per tab into
-gui/screenshots/. The training tab is captured while a short training runs.
+docs/images/. The training tab is captured while a short training runs.
 ``--model`` opens another model instead (e.g. a 150-layer keras.applications
 one) and ``--out``/``--size`` put its shots elsewhere at another window size.
 Before the Units and Hierarchy shots the Units tab mines its data set (the
@@ -34,7 +34,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("QT_QPA_PLATFORM", "xcb")
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-OUT = ROOT / "gui" / "screenshots"
+OUT = ROOT / "docs" / "images"
 SIZE = (1560, 940)
 
 

@@ -16,5 +16,5 @@ TASKS = ("detector", "recognizer")  # with the bundled data: face/non-face, or w
 MODEL_NAMES = {"detector": "face_cnn", "recognizer": "face_recognizer"}
 # Epochs per task when --epochs is not given. The recogniser's 40 classes of 64 crops
 # each need more: at 20 epochs three seeds reached 96.2, 88.8 and 91.2 % held out, at
-# 40 epochs 98.8 % for seeds 1 and 2 (README, "Which task makes face parts emerge?").
+# 40 epochs 98.8 % for seeds 1 and 2 (docs/units.md, "Which task makes face parts emerge?").
 TASK_EPOCHS = {"detector": DEFAULT_EPOCHS, "recognizer": 40}

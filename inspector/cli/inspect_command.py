@@ -87,7 +87,11 @@ def add_inspect_parser(subparsers) -> None:
         "--target", type=_class_index, metavar="N", help="class index (default: top class)"
     )
     parser.add_argument(
-        "--layers", default="all", metavar="all|NAME,...", help="layers to write (default: all)"
+        "--layers",
+        default="all",
+        metavar="all|NAME,...",
+        help="layers to write (default 'all': the conv and dense layers and the logits; "
+        "every layer with --full; NAME,... writes only those)",
     )
     parser.add_argument(
         "--methods",

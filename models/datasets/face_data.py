@@ -9,7 +9,7 @@ LFW subset alone: 200 grayscale 25x25 patches, the first 100 faces and the last
 
 Images are stored as raw 0..255 pixels, the scale the model takes. The held-out
 split depends only on the labels and ``SPLIT_SEED``, never on the training seed,
-so anyone (a test, the README's figures, the GUI) can rebuild the exact held-out
+so anyone (a test, the docs' figures, the GUI) can rebuild the exact held-out
 set without the training run.
 """
 

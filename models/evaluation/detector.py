@@ -1,7 +1,7 @@
 """How good the face model is: held-out accuracy by kind, calibration, samples, false positives.
 
 Everything here is rebuilt from the data alone (the fixed split, the rendered
-scenes, the sample images), so a test can check the figures the README states.
+scenes, the sample images), so a test can check the figures docs/face-model.md states.
 """
 
 from __future__ import annotations

@@ -68,7 +68,7 @@ def held_apart_rates(known: np.ndarray, right: np.ndarray, strangers: np.ndarray
 
 
 def recognizer_report(model: keras.Model) -> dict:
-    """The figures ``make_default --task recognizer`` ships and the README states.
+    """The figures ``make_default --task recognizer`` ships and docs/face-model.md states.
 
     Returns:
         ``held_out_accuracy`` (top-1 on the 80 held-out photos of the 40 people,

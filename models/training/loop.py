@@ -127,7 +127,7 @@ def train_face_model(
     # Without this, multithreaded CPU kernels sum in varying order and two runs
     # with one seed drift apart by ~1e-2. TensorFlow's oneDNN CPU kernels (on by
     # default) can still differ by ~1e-4 now and then, and even without them two
-    # seeded runs of the 64-px model drift apart slightly (see the README).
+    # seeded runs of the 64-px model drift apart slightly (see docs/face-model.md).
     tf.config.experimental.enable_op_determinism()
     distribution = make_strategy(strategy)
     with distribution.scope():

@@ -10,7 +10,7 @@ sample image, and otherwise ships:
 
 * ``models/default/face_cnn.keras``: the trained model, labels inside;
 * ``models/default/face_cnn.json``: how it was made, its training time, and
-  the figures the README states (held-out faces and non-faces, per person and
+  the figures docs/face-model.md states (held-out faces and non-faces, per person and
   kind, calibration error, the sample images' verdicts, the false-positive rate
   on rendered face-free scenes); tests rebuild them from the data alone;
 * ``models/default/run/``: the recorded run, without its resumable checkpoint
@@ -80,7 +80,7 @@ def _held_out_accuracy(model_path: Path) -> tuple[float, int]:
 
 
 def _measure(model_path: Path) -> dict:
-    """The figures the README states: held-out by kind and person, ECE, samples, FPR."""
+    """The figures docs/face-model.md states: held-out by kind and person, ECE, samples, FPR."""
     from inspector.engine.model_loading import load_model
     from models.datasets.bundled_data import bundled_face_data
     from models.evaluation.detector import (
@@ -162,7 +162,7 @@ def _ship(
         "held_out_images": count,
         "train_command_seconds": round(seconds, 1),
         "fit_seconds": round(_fit_seconds(run_dir), 1),
-        "note": "Times measured once on the machine that built it (see README).",
+        "note": "Times measured once on the machine that built it (see docs/face-model.md).",
         **measured,
     }
     (DEFAULT_DIR / INFO_FILE).write_text(json.dumps(info, indent=2) + "\n")
@@ -242,7 +242,7 @@ def ship_recognizer(extra: list[str], destination: Path | None = None) -> int:
             "train_command_seconds": round(seconds, 1),
             "fit_seconds": round(_fit_seconds(run_dir), 1),
             "required_accuracy": REQUIRED_ACCURACY,
-            "note": "Times measured once on the machine that built it (see README).",
+            "note": "Times measured once on the machine that built it (see docs/face-model.md).",
             **report,
         }
         (destination / RECOGNIZER_INFO).write_text(json.dumps(info, indent=2) + "\n")

@@ -20,7 +20,7 @@ def add_train_parser(subparsers) -> None:
         "train",
         help="train the face CNN and record every layer's learning",
         description=(
-            "Train the face CNN on the bundled LFW subset (faces vs not-faces) or on "
+            "Train the face CNN on the bundled ORL and LFW faces (faces vs not-faces) or on "
             "your own folder (one subfolder per class), checkpointing every epoch and "
             "recording weights, updates, gradients and activations into --out."
         ),

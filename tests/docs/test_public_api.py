@@ -35,7 +35,8 @@ SCRIPT = textwrap.dedent(
     assert faces.is_face.all()
 
     model = inspector.load_model(path)
-    result = inspector.Inspector(model).inspect(faces.images[0].astype("float32") / 255)
+    # raw 0..255 pixels: the bundled model rescales them itself
+    result = inspector.Inspector(model).inspect(faces.images[0].astype("float32"))
     assert len(result.labels) == len(result.probabilities) == 2, result.labels
     assert len(result.layers) > 5
 

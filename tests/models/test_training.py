@@ -194,6 +194,6 @@ def test_mirrored_strategy_on_two_logical_cpus(tmp_path):
     assert mirrored["early_updates"] == pytest.approx(default["early_updates"], rel=1e-3)
     # Both learned (below ln 2, the loss of always answering 0.5). The first epoch's
     # mean loss is not compared: 250 steps amplify the drift between processes
-    # (see README, --seed): measured 0.397-0.416 over runs of both strategies, as
+    # (see docs/face-model.md, --seed): measured 0.397-0.416 over runs of both strategies, as
     # far apart as half the learning rate moves it (0.393).
     assert max(mirrored["loss"], default["loss"]) < np.log(2)

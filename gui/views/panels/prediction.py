@@ -90,7 +90,7 @@ def headline(inspection) -> str:
     known = ""
     if getattr(inspection, "unknown_below", None) is not None:
         # Above the bar is not proof: a closed-set softmax gives some strangers a high
-        # top probability too (the README gives the share it catches).
+        # top probability too (docs/face-model.md gives the share it catches).
         bar = format_threshold(inspection.unknown_below)
         known = f", above the {bar} bar for a known face"
     return (

@@ -63,7 +63,7 @@ def test_guided_backprop_fails_the_cascade(trained):
 
 def test_saliency_loses_its_ranking_once_every_layer_is_randomised(trained):
     # Measured on this 3-layer toy: rho = 0.83, 0.55, 0.12, so plain gradients
-    # narrowly FAIL the half-cascade rule here (see the README); what holds is
+    # narrowly FAIL the half-cascade rule here (see docs/trust.md); what holds is
     # that the ranking is gone once the whole network is re-initialised.
     rho = mean_rho(trained, "saliency")
     assert rho[0] > rho[-1]
