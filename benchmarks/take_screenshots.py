@@ -144,6 +144,24 @@ def overlay(window, app, path: Path) -> None:
     wait_for(app, lambda: not window.session.worker.is_busy, what="the overlay")
 
 
+def capture_live(window, app, video: str, out: Path = OUT) -> None:
+    """Play ``video`` (``clip``: a face moving across the frame, written here) in live
+    mode and save the Units and Feature maps tabs while frames stream in."""
+    live = window.live_controller
+    live.frozen_root = Path(tempfile.mkdtemp())
+    if video == "clip":
+        from tests.inspector.live.video import write_video
+
+        video = str(write_video(Path(tempfile.mkdtemp()) / "clip.avi", count=300, cut=280))
+    for tab, name in ((window.units_view, "live_units"), (window.feature_view, "live")):
+        window.tabs.setCurrentWidget(tab)
+        if not live.start(video):
+            raise RuntimeError(f"live did not start on {video}")
+        wait_for(app, lambda: live.shown >= 40, what="live frames")
+        save(window, app, name, out)
+        live.stop()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--train-seconds", type=float, default=40.0)
@@ -157,6 +175,11 @@ def main() -> None:
         help="a bundled set (bundled-natural, bundled-faces, bundled) or a folder of images",
     )
     parser.add_argument("--units-layer", default="", help="the layer the Units shot shows")
+    parser.add_argument(
+        "--live",
+        metavar="VIDEO|clip",
+        help="also shoot live mode on a video (clip: a generated face clip) as live*.png",
+    )
     parser.add_argument(
         "--edges-only",
         action="store_true",
@@ -214,6 +237,8 @@ def main() -> None:
             window.tabs.setCurrentIndex(index)
             wait_for(app, lambda: not window.session.worker.is_busy, what=title)
             save(window, app, names[title], args.out)
+    if args.live:
+        capture_live(window, app, args.live, args.out)
     if not args.skip_training and (not args.only or "training" in wanted):
         capture_training(window, app, args.train_seconds, args.out)
     window.close()

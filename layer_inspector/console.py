@@ -29,6 +29,11 @@ def _add_app_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--image", type=Path, help="an image to open first")
     parser.add_argument("--run", type=Path, help="a training run directory to show")
     parser.add_argument(
+        "--live",
+        metavar="camera[:N]|VIDEO",
+        help="open straight into live mode on a camera (camera, camera:1) or a video file",
+    )
+    parser.add_argument(
         "--unsafe",
         action="store_true",
         help="allow Lambda layers' Python code in the model file (only for files you trust)",
@@ -54,13 +59,30 @@ def _run_app(args: argparse.Namespace) -> int:
     except ModelLoadError as error:
         print(f"{PROG} app: error: {error}", file=sys.stderr)
         return 2
+    if args.image is not None:  # a bad --image is the user's to hear, not a dialog's
+        from inspector.engine.errors import ImageLoadError
+        from inspector.engine.image_loading import open_image
+
+        try:
+            open_image(args.image)
+        except ImageLoadError as error:
+            print(f"{PROG} app: error: {error}", file=sys.stderr)
+            return 2
+    if args.live is not None:  # checked before a window opens: one line, exit code 2
+        from inspector.live.frames import LiveSourceError, parse_source
+
+        try:
+            parse_source(args.live)
+        except LiveSourceError as error:
+            print(f"{PROG} app: error: {error}", file=sys.stderr)
+            return 2
     run = args.run
     if run is None and args.model and args.model.startswith(BUNDLED_PREFIX):
         # Weight updates replays the training of the bundled model that is shown
         run = bundled_runs()[args.model[len(BUNDLED_PREFIX) :]]
     from gui.app.application import run_app
 
-    return run_app(model, args.image, args.unsafe, run_path=run)
+    return run_app(model, args.image, args.unsafe, run_path=run, live=args.live)
 
 
 def _run_inspect(args: argparse.Namespace) -> int:

@@ -3,7 +3,7 @@
 Packages: layer_inspector (the console) -> gui -> models -> inspector, gui -> inspector;
 nothing imports layer_inspector. Inside the core, ``engine`` imports none of its
 siblings; ``attribution`` uses ``engine``; ``units`` and ``trust`` use ``engine`` and
-``attribution``; ``recording`` uses ``engine``; ``render`` and ``cli`` sit on top.
+``attribution``; ``recording`` and ``live`` use ``engine``; ``render`` and ``cli`` sit on top.
 Inside the app: ``app -> views, export -> jobs -> inspector``; only ``gui.app`` imports
 ``gui.app``; nothing in ``gui.jobs`` imports a view, the export or the app; a view never
 imports the jobs' machinery (worker, engine cache, long jobs), not even for type hints.
@@ -23,7 +23,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 FIRST_PARTY = ("inspector", "gui", "models", "layer_inspector")
 QT = ("PyQt6", "pyqtgraph", "PySide6", "PyQt5")
-CORE_PARTS = ("engine", "attribution", "units", "trust", "recording", "render", "cli")
+CORE_PARTS = ("engine", "attribution", "units", "trust", "recording", "render", "cli", "live")
 GUI_PARTS = ("app", "jobs", "views", "widgets", "training", "export")
 # The jobs' machinery: what runs the jobs, which views must never reach.
 JOB_MACHINERY = ("gui.jobs.worker", "gui.jobs.engine_cache", "gui.jobs.long_jobs")
@@ -43,6 +43,7 @@ FORBIDDEN = {
         f"inspector.{p}" for p in ("attribution", "units", "trust", "render", "cli")
     ),
     "inspector.render": ("inspector.cli", "inspector.units", "inspector.trust"),
+    "inspector.live": tuple(f"inspector.{p}" for p in CORE_PARTS if p != "engine"),
     "gui.views": ("gui.app", *JOB_MACHINERY),
     "gui.jobs": ("gui.app", "gui.views", "gui.export", "gui.widgets", "gui.training"),
     "gui.export": ("gui.app", "gui.views", "gui.training"),

@@ -34,6 +34,7 @@ def open_window(
     unsafe: bool = False,
     *,
     run_path: Path | None = None,
+    live: str | None = None,
 ) -> MainWindow:
     """Create and show the main window, then start loading on the worker.
 
@@ -43,6 +44,8 @@ def open_window(
         unsafe: allow the model's Lambda layers' code (only for trusted files).
         run_path: a training run directory for the weight-updates view
             (None: the bundled default run).
+        live: ``camera``, ``camera:N`` or a video file to follow once the model
+            has answered its first image (``app --live``).
     """
     window = MainWindow()
     window.startup_run = Path(run_path) if run_path else None
@@ -54,7 +57,19 @@ def open_window(
     window.session.start(
         model_path or remembered.model, image_path or remembered.image, unsafe, crop=crop
     )
+    if live is not None:
+        _start_live_after_first_state(window, live)
     return window
+
+
+def _start_live_after_first_state(window: MainWindow, live: str) -> None:
+    """Live needs the model's input size, known from the first answer."""
+
+    def start(_state) -> None:
+        window.state_shown.disconnect(start)
+        window.live_controller.start(live)
+
+    window.state_shown.connect(start)
 
 
 def run_app(
@@ -63,10 +78,11 @@ def run_app(
     unsafe: bool = False,
     *,
     run_path: Path | None = None,
+    live: str | None = None,
 ) -> int:
     """Run the app until its window closes; returns the exit code (0 on success)."""
     app = application()
-    window = open_window(model_path, image_path, unsafe, run_path=run_path)
+    window = open_window(model_path, image_path, unsafe, run_path=run_path, live=live)
     code = app.exec()
     del window
     return code

@@ -8,6 +8,7 @@ hunting for missing libraries. The console (``layer_inspector.console``) asks
 
 from __future__ import annotations
 
+import socket
 import sys
 from collections.abc import Mapping
 
@@ -36,6 +37,36 @@ def missing_display(environ: Mapping[str, str], platform: str = sys.platform) ->
     requested = environ.get("QT_QPA_PLATFORM", "").split(":")[0].strip().lower()
     if requested in HEADLESS_PLATFORMS:
         return None
-    if environ.get("DISPLAY") or environ.get("WAYLAND_DISPLAY"):
+    if environ.get("WAYLAND_DISPLAY"):
         return None
-    return NO_DISPLAY_MESSAGE
+    display = environ.get("DISPLAY")
+    if not display:
+        return NO_DISPLAY_MESSAGE
+    if requested not in ("", "xcb") or x_server_answers(display):
+        return None
+    return (
+        f"layer-inspector: the desktop app needs a display. Expected an X server at "
+        f"DISPLAY={display} to answer. Received: no answer (is Xvfb or the X server "
+        "running?). The command line needs none: run `layer-inspector inspect IMAGE --out DIR`."
+    )
+
+
+def x_server_answers(display: str, timeout: float = 1.0) -> bool:
+    """Whether an X server accepts a connection at ``display`` (``:N``, ``host:N``,
+    ``unix:N``), tried before Qt: Qt aborts the process (exit 134) when none does,
+    blaming a missing library. An unparsable value is left to Qt."""
+    host, _, rest = display.rpartition(":")
+    number = rest.split(".")[0]
+    if not number.isdigit():
+        return True
+    try:
+        if host in ("", "unix") or host.startswith("/"):
+            path = host if host.startswith("/") else f"/tmp/.X11-unix/X{number}"
+            with socket.socket(socket.AF_UNIX) as unix:
+                unix.settimeout(timeout)
+                unix.connect(path)
+        else:
+            socket.create_connection((host, 6000 + int(number)), timeout=timeout).close()
+    except OSError:
+        return False
+    return True

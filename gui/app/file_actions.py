@@ -41,6 +41,8 @@ class FileActions:
         self._fill_recent_menu()
         self._action(file_menu, "Load &labels…", self.input_controls.choose_labels)
         self._action(file_menu, "Open training &run…", self.choose_run)
+        self.live_menu = file_menu.addMenu("&Live")
+        self.live_menu.aboutToShow.connect(self._fill_live_menu)
         file_menu.addSeparator()
         self.export_menu = file_menu.addMenu("&Export")
         self.export_controller = ExportController(
@@ -56,6 +58,41 @@ class FileActions:
         help_menu = self.menuBar().addMenu("&Help")
         self._action(help_menu, "&Keyboard shortcuts", self.show_shortcuts, HELP_KEY)
         self._action(help_menu, "&About", self._about)
+
+    def _fill_live_menu(self) -> None:
+        """The cameras found, a video file, and the controls of a running source."""
+        from inspector.live.frames import find_cameras
+
+        menu, live = self.live_menu, self.live_controller
+        menu.clear()
+        cameras = find_cameras()
+        for index in cameras:
+            self._action(menu, f"Camera {index}", lambda i=index: live.start(f"camera:{i}"))
+        if not cameras:
+            menu.addAction("No camera found").setEnabled(False)
+        self._action(menu, "&Video file…", self.choose_video)
+        menu.addSeparator()
+        for text, slot, enabled in (
+            ("Resume" if live.frozen else "&Freeze\tSpace", live.toggle_freeze, live.running),
+            ("&Step\t.", live.step, live.running and live.source.spec.video is not None),
+            ("S&top live", live.stop, live.running),
+            ("&Export frozen frames…", self.export_frozen_frames, bool(live.frozen_frames)),
+        ):
+            self._action(menu, text, slot).setEnabled(enabled)
+
+    def choose_video(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Play a video live", "", "Videos (*.mp4 *.avi *.mov *.mkv *.webm);;All (*)"
+        )
+        if path:
+            self.live_controller.start(path)
+
+    def export_frozen_frames(self, folder: str | Path | None = None) -> None:
+        """Export every frozen frame of the live run, each like a still (File > Export)."""
+        if folder is None:
+            folder = QFileDialog.getExistingDirectory(self, "Export the frozen frames into")
+        if folder:
+            self.live_controller.export_frozen(Path(folder))
 
     def _action(self, menu: QMenu, text: str, slot, shortcut=None) -> QAction:
         action = menu.addAction(text)

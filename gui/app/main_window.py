@@ -32,6 +32,7 @@ from PyQt6.QtWidgets import (
 from gui.app.error_dialogs import ask_to_trust_model, show_error
 from gui.app.file_actions import FileActions
 from gui.app.input_controls import InputControls
+from gui.app.live_controller import LiveController
 from gui.app.recent_files import RecentFiles
 from gui.app.remembered import Remembered, remembered_from, save_remembered
 from gui.app.run_controller import RunController
@@ -57,6 +58,8 @@ from gui.views.training.tab import TrainingTab
 from gui.views.training.weight_updates import WeightUpdatesView
 from gui.views.trust import TrustView
 from gui.views.units.view import UnitsView
+from gui.widgets.elided_label import ElidedLabel
+from inspector.units.cache import default_cache_root
 
 TRAINING_JOIN_MS = 30000
 LEFT_DOCK_WIDTH = 500
@@ -198,7 +201,8 @@ class MainWindow(FileActions, QMainWindow):
         self.busy_bar.setMaximumWidth(160)
         self.busy_bar.setToolTip("The model is working in the background")
         self.busy_bar.hide()
-        self.status_label = QLabel("Starting the engine (TensorFlow) …")
+        # Elided, full text in its tooltip: a long message never widens the window.
+        self.status_label = ElidedLabel("Starting the engine (TensorFlow) …")
         self.statusBar().addWidget(self.status_label, 1)
         self.input_controls = InputControls(self)
         for widget in self.input_controls.widgets():
@@ -228,6 +232,8 @@ class MainWindow(FileActions, QMainWindow):
         self.weight_updates_view.load_failed.connect(
             lambda message: self.show_error("Cannot open the training run", message)
         )
+        self._stale_tabs: set = set()
+        self.tabs.currentChanged.connect(self._paint_tab)
         self.tabs.currentChanged.connect(lambda _: self.remember())
         self.model_panel.layer_selected.connect(lambda _: self.remember())
         self.export_controller.exported.connect(self.status_label.setText)
@@ -260,6 +266,31 @@ class MainWindow(FileActions, QMainWindow):
             parent=self,
         )
         self.units_controller.dissection_ready.connect(self.hierarchy_view.set_dissection)
+        self.live_controller = LiveController(
+            session,
+            show_error=self.show_error,
+            frozen_root=default_cache_root() / "live",
+            parent=self,
+        )
+        self.live_controller.status.connect(self.status_label.setText)
+
+    def _image_views(self) -> tuple:
+        """The tabs that show the current image's inspection."""
+        return (
+            self.feature_view,
+            self.hierarchy_view,
+            self.backprop_view,
+            self.neuron_view,
+            self.attribution_view,
+            self.units_view,
+        )
+
+    def _paint_tab(self, _index: int) -> None:
+        """A tab skipped by live frames gets the newest inspection when it is shown."""
+        view = self.tabs.currentWidget()
+        if view in self._stale_tabs and self.session.state is not None:
+            self._stale_tabs.discard(view)
+            view.set_inspection(self.session.state.inspection)
 
     def _open_layer(self, name: str) -> None:
         self.model_panel.select_layer(name)
@@ -267,29 +298,36 @@ class MainWindow(FileActions, QMainWindow):
 
     # --- answers from the session -----------------------------------------------------
     def show_state(self, state: SessionState) -> None:
-        """Paint a new answer into every view."""
+        """Paint a new answer into every view (a live frame: into the visible ones;
+        the others catch up when their tab is shown, see ``_paint_tab``)."""
         inspection = state.inspection
         if state.summary is not self._summary:
             self._summary = state.summary
             self.model_panel.set_summary(state.summary, inspection)
         else:
             self.model_panel.set_inspection(inspection)
-        self.feature_view.set_inspection(inspection)
+        self._stale_tabs = set()
+        for view in self._image_views():
+            if state.live is None or view is self.tabs.currentWidget():
+                view.set_inspection(inspection)
+            else:
+                self._stale_tabs.add(view)
         self._show_pending_layer(inspection)
         self._sync_model_panel_selection()
         self.prediction_panel.set_outputs(state.outputs, state.request.output)
         self.prediction_panel.set_inspection(inspection, automatic=state.request.target is None)
-        self.hierarchy_view.set_inspection(inspection)
-        self.backprop_view.set_inspection(inspection)
-        self.neuron_view.set_inspection(inspection)
-        self.attribution_view.set_inspection(inspection)
         height, width = inspection.image.shape[:2]
         self.crop_view.set_source(
             state.original, state.crop, kind=state.crop_kind, aspect=width / height
         )
+        if state.live is not None:  # the live controller says fps, latency and tracking
+            self.central.setCurrentWidget(self.tabs)
+            self.setWindowTitle(f"layer-inspector — {inspection.model_name} — live")
+            self.state_shown.emit(state)
+            return
+        self.status_label.setText(describe_state(state))
         self._remember_opened(state)
         self.view_controller.offer_model_for_training(state.request)
-        self.status_label.setText(describe_state(state))
         self.central.setCurrentWidget(self.tabs)
         self.setWindowTitle(
             f"layer-inspector — {inspection.model_name} — {Path(inspection.source).name}"
@@ -300,6 +338,8 @@ class MainWindow(FileActions, QMainWindow):
     # --- remembered between runs -----------------------------------------------------
     def remember(self) -> None:
         """Store the model, image, crop, layer and tab shown, for the next start."""
+        if self.session.live_source is not None:
+            return  # a passing frame is not a file to reopen
         remembered = remembered_from(self)
         if remembered is not None:
             save_remembered(self.recent.settings, remembered)
@@ -395,7 +435,8 @@ class MainWindow(FileActions, QMainWindow):
 
     # --- closing -----------------------------------------------------------------------
     def closeEvent(self, event: QCloseEvent) -> None:
-        """Stop training and the model worker, and wait for both, then close."""
+        """Stop live capture, training and the model worker, wait for them, then close."""
+        self.live_controller.stop()
         self.training_tab.stop(TRAINING_JOIN_MS)
         self.session.shutdown()
         event.accept()

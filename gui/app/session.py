@@ -9,8 +9,14 @@ The session keeps two states:
 * ``state``: the last answer that succeeded, a frozen ``SessionState``. On an
   error ``requested`` falls back to it, so the app keeps showing what it showed.
 
-The loaded Keras model and the prepared image live in an ``_EngineCache`` that
-only the worker thread touches; the GUI thread only ever sees frozen results.
+While a live source runs (``gui.app.live_controller``), frames are answered by
+jobs of kind ``"live"`` with the current ``requested`` settings; a change of
+target, output, crop, preprocessing or labels then only updates ``requested``,
+and the next frame uses it. Opening an image ends live mode.
+
+The loaded Keras model and the prepared image live in an ``EngineCache``
+(``gui.jobs.engine_cache``) that only the worker thread touches; the GUI thread
+only ever sees frozen results.
 """
 
 from __future__ import annotations
@@ -33,6 +39,7 @@ from gui.jobs.engine_cache import (
 from gui.jobs.worker import ModelWorker
 
 INSPECT = "inspect"
+LIVE = "live"
 ENGINE = "engine"
 SAMPLE_DIR = Path(__file__).resolve().parents[2] / "sample_images"
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp")
@@ -52,6 +59,11 @@ class Session(QObject):
     Signals:
         state_changed(SessionState): a new answer is ready for the views.
         error(title, message): a request failed; the previous state is kept.
+        live_ended(reason): live mode ended because of the session (an image was
+            opened, or a frame failed); the live controller closes its source.
+        frame_answered(SessionState): a live frame's answer, just before it is
+            published for painting (the controller hands the worker the next frame
+            then, so the model works while the views paint).
         unsafe_model_refused(path, message): a model with Lambda code was refused.
         engine_ready(EngineInfo): TensorFlow and the engine are imported.
         notice(message): something the user should know that is not an error.
@@ -62,6 +74,8 @@ class Session(QObject):
     unsafe_model_refused = pyqtSignal(object, str)
     engine_ready = pyqtSignal(object)
     notice = pyqtSignal(str)
+    live_ended = pyqtSignal(str)
+    frame_answered = pyqtSignal(object)
 
     def __init__(
         self,
@@ -81,6 +95,7 @@ class Session(QObject):
         # The bundled model on a sample: what a failed startup request falls back to.
         self._startup_fallback: tuple[int, Request] | None = None
         self._titles: dict[int, str] = {}
+        self.live_source: str | None = None  # the live source in words, while one runs
         self.worker.finished.connect(self._on_finished)
         self.worker.failed.connect(self._on_failed)
 
@@ -122,8 +137,37 @@ class Session(QObject):
 
     def open_image(self, path: str | Path, crop: Box | None = None) -> int:
         """Show an image file with the current model (crop None = automatic)."""
+        self.end_live("an image was opened")
         request = replace(self.requested, image_path=Path(path), crop=crop, target=None)
         return self._submit(request, f"Could not open the image {Path(path).name}")
+
+    # --- live frames ----------------------------------------------------------------
+    def begin_live(self, source: str) -> None:
+        """Frames of ``source`` (in words) will come; settings changes wait for them.
+        The crop goes back to automatic, so that the face tracker chooses it."""
+        self.live_source = source
+        self.requested = replace(self.requested, crop=None)
+
+    def show_frame(self, frame, tracker) -> int:
+        """Inspect one live frame (``inspector.live.frames.Frame``) on the worker with
+        the current settings; the answer is published like any other state."""
+        cache, request, source = self._cache, self.requested, self.live_source or "live"
+        return self.worker.submit(LIVE, lambda: cache.answer_frame(request, frame, source, tracker))
+
+    def end_live(self, reason: str = "", frozen: Path | None = None) -> None:
+        """Leave live mode. With ``frozen`` (the shown frame saved as a PNG), that
+        file becomes the current image, with the frame's crop, without a new
+        pass: the shown answer already is its answer."""
+        if self.live_source is None:
+            return
+        self.live_source = None
+        if frozen is not None and self.state is not None:
+            self.requested = replace(
+                self.state.request, image_path=Path(frozen), crop=self.state.crop
+            )
+            self.state = replace(self.state, request=self.requested)
+        if reason:
+            self.live_ended.emit(reason)
 
     def set_crop(self, box: Box | None) -> int:
         """Crop the current image to ``box`` ``(left, top, right, bottom)`` (None = automatic)."""
@@ -172,6 +216,8 @@ class Session(QObject):
         self._startup = None  # the user asked for something: the startup default is moot
         self._startup_fallback = None
         self.requested = request
+        if self.live_source is not None:
+            return 0  # the next live frame is answered with these settings
         cache = self._cache
         request_id = self.worker.submit(INSPECT, lambda: cache.answer(request))
         self._titles = {request_id: title}
@@ -180,6 +226,10 @@ class Session(QObject):
     def _on_finished(self, kind: str, request_id: int, result: object) -> None:
         if kind == ENGINE:
             self._on_engine_ready(result)
+        if kind == LIVE and self.live_source is not None:
+            self.state = result
+            self.frame_answered.emit(result)
+            self.state_changed.emit(result)
         if kind != INSPECT:
             return
         if isinstance(result, UnsafeRefusal):
@@ -194,6 +244,10 @@ class Session(QObject):
     def _on_failed(self, kind: str, request_id: int, message: str) -> None:
         if kind == ENGINE:
             self.error.emit("Could not start the engine", message)
+        if kind == LIVE and self.live_source is not None:
+            self.live_source = None
+            self.live_ended.emit(message)
+            self.error.emit("Live stopped", message)
         if kind != INSPECT:
             return
         self._fall_back()
@@ -237,9 +291,11 @@ class Session(QObject):
 
     def _submit_startup(self, startup: Request, info: EngineInfo) -> None:
         model = startup.model_path or info.default_model
-        request_id = self._submit(
-            replace(startup, model_path=model), f"Could not open the model {model.name}"
-        )
+        # Either file may be the bad one: the message says which, the title names both.
+        title = f"Could not open the model {model.name}"
+        if startup.image_path is not None:
+            title = f"Could not open {model.name} on {Path(startup.image_path).name}"
+        request_id = self._submit(replace(startup, model_path=model), title)
         fallback = Request(
             model_path=info.default_model, image_path=next(iter(sample_images()), None)
         )

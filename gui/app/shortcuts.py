@@ -15,9 +15,12 @@ from PyQt6.QtWidgets import QDialog, QLabel, QVBoxLayout, QWidget
 NEXT_LAYER, PREVIOUS_LAYER = "Alt+Down", "Alt+Up"
 NEXT_CHANNEL, PREVIOUS_CHANNEL = "Alt+Right", "Alt+Left"
 HELP_KEY = "F1"
+FREEZE_KEY, STEP_KEY = "Space", "."
 MENU_KEYS = (
     ("Ctrl+O", "Open a model"),
     ("Ctrl+I", "Open an image"),
+    (FREEZE_KEY, "Live: freeze the shown frame, or resume"),
+    (STEP_KEY, "Live: the video's next frame (frozen)"),
     ("Ctrl+Q", "Quit"),
 )
 
@@ -87,6 +90,8 @@ def install_shortcuts(window) -> list[QShortcut]:
     add(PREVIOUS_LAYER, lambda: step_layer(window, -1))
     add(NEXT_CHANNEL, lambda: step_channel(window, 1))
     add(PREVIOUS_CHANNEL, lambda: step_channel(window, -1))
+    add(FREEZE_KEY, lambda: window.live_controller.toggle_freeze())
+    add(STEP_KEY, lambda: window.live_controller.step())
     return made
 
 

@@ -69,7 +69,26 @@ class ViewController(QObject):
 
     # --- requests ----------------------------------------------------------------------
     def request_attribution(self, method: str, options: dict) -> None:
-        """One method, with progress in passes and Cancel."""
+        """One method, with progress in passes and Cancel. While live frames stream,
+        only the methods within ``PASS_BUDGET`` extra passes follow them; a dearer one
+        waits for a frozen frame instead of holding every frame up."""
+        state = self.session.state
+        if self.session.live_source is not None and state is not None:
+            from inspector.attribution import PASS_BUDGET, get_method
+            from inspector.engine.errors import InspectorError
+
+            try:
+                chosen = get_method(method, **options)
+                cost = chosen.passes(state.inspection)
+            except InspectorError:
+                cost = 0  # a bad option or no CAM layer: the job itself says so
+            if cost > PASS_BUDGET:
+                self.attribution_view.status_label.setText(
+                    f"{chosen.title} costs {cost} model passes a frame, too many to "
+                    f"follow live (the limit is {PASS_BUDGET}): press Space to freeze the "
+                    "frame and compute it."
+                )
+                return
         self.attribution_jobs.submit(
             ATTRIBUTION_JOB, lambda c, ctl: view_jobs.attribution(c, ctl, method, options)
         )

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import time
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -67,6 +67,24 @@ class SessionState:
     inspection: Any  # inspector.Inspection (not imported here: see module docstring)
     seconds: float = 0.0
     outputs: tuple = ()
+    live: LiveFrame | None = None  # set for a frame of a live source
+
+
+@dataclass(frozen=True)
+class LiveFrame:
+    """Which live frame a state answers, for the status bar and the latency.
+
+    Attributes:
+        source: the source in words (``"camera 0"``, ``"clip.mp4"``).
+        number: the frame's number in the stream.
+        captured: ``time.perf_counter()`` when it was decoded.
+        track: how its crop was chosen, in words (``"face tracked"``...).
+    """
+
+    source: str
+    number: int
+    captured: float
+    track: str
 
 
 @dataclass(frozen=True)
@@ -175,6 +193,70 @@ class EngineCache:
             outputs=entry.outputs,
         )
         self._last = (entry, image, state, inspector)
+        return state
+
+    def answer_frame(self, request: Request, frame, source: str, tracker) -> SessionState:
+        """``answer`` for one live frame instead of the request's image file.
+
+        Args:
+            request: model, target, output, preprocessing and labels as for a still.
+            frame: an ``inspector.live.frames.Frame`` (uint8 RGB pixels).
+            source: the source in words, for the state and the inspection's name.
+            tracker: the stream's ``inspector.live.tracker.FaceTracker``, or None
+                for ``request.crop`` (the user's box) or the centre.
+
+        The frame goes through the same ``prepare_image`` as a still photo with the
+        same box, so a frozen frame saved as PNG inspects to the same numbers.
+        """
+        from PIL import Image
+
+        from inspector.engine.crop_policy import CropChoice, centre_box, checked_box
+        from inspector.engine.image_loading import prepare_image
+
+        started = time.perf_counter()
+        entry = self._model(request.model_path, request.unsafe)
+        pixels = frame.pixels
+        height, width = entry.inspector.input_shape[:2]
+        aspect = width / height if height and width else pixels.shape[1] / pixels.shape[0]
+        if request.crop is not None:
+            choice, words = CropChoice(checked_box(request.crop, pixels.shape), "user"), "your box"
+        elif tracker is not None and (track := tracker.update(pixels)).box is not None:
+            choice, words = CropChoice(track.box, "face"), track.words
+        else:
+            centre = centre_box(pixels.shape, aspect)
+            choice = CropChoice(centre, "centre" if centre is not None else "none")
+            words = track.words if tracker is not None else "centre"
+        name = f"{source} frame {frame.number:06d}"
+        prepared = prepare_image(
+            Image.fromarray(pixels),
+            name,
+            entry.model,
+            crop=choice.loader_box,
+            preprocess=request.preprocess,
+        )
+        inspector = entry.inspector
+        if request.labels_path is not None:
+            from inspector.engine.labels import load_labels
+
+            inspector = inspector.with_labels(load_labels(request.labels_path), request.output)
+        inspection = inspector.inspect(prepared, target=request.target, output=request.output)
+        state = SessionState(
+            request=replace(request, image_path=Path(name)),
+            summary=entry.summary,
+            original=pixels,
+            crop=choice.box,
+            crop_kind=choice.kind,
+            inspection=inspection,
+            seconds=time.perf_counter() - started,
+            outputs=entry.outputs,
+            live=LiveFrame(source, frame.number, frame.captured, words),
+        )
+        self._last = (
+            entry,
+            _ImageEntry(pixels, prepared, choice.box, choice.kind),
+            state,
+            inspector,
+        )
         return state
 
     def context(self) -> EngineContext:

@@ -38,6 +38,7 @@ from PyQt6.QtWidgets import (
 
 from gui.widgets.column_strip import to_pixmap
 from gui.widgets.curve_helpers import make_plot
+from gui.widgets.elided_label import ElidedLabel
 from gui.widgets.image_helpers import caption_label, colorize, grayscale_rgb, overlay, resize
 
 if TYPE_CHECKING:
@@ -90,7 +91,7 @@ class TrustView(QWidget):
         self.cancel_button = QPushButton("Cancel")
         self.progress = QProgressBar()
         self.progress.setMaximumWidth(220)
-        self.status_label = QLabel()
+        self.status_label = ElidedLabel()  # a long message never widens the window
         self.verdict_label = QLabel()
         self.verdict_label.setTextFormat(Qt.TextFormat.RichText)
         self.verdict_label.setWordWrap(True)
@@ -262,23 +263,14 @@ class TrustView(QWidget):
                 )
 
     def _show_verdict(self, report: TrustReport) -> None:
-        result = report.randomization
-        rho = float(result.spearman[result.decisive_step - 1])
-        passes = result.passes
-        word, colour = ("PASSES", PASS_COLOUR) if passes else ("FAILS", FAIL_COLOUR)
+        """Two statements, never one tick for both: faithfulness against the random
+        map (a paired test; or "cannot judge" on flat curves), then the
+        randomisation check, worded as the diagnosis it is."""
         self.verdict_label.setText(
-            f"<span style='color:{colour}; font-size:14pt'><b>{'✓' if passes else '✗'} "
-            f"{html.escape(report.title)} {word}</b></span> the model-randomisation check: "
-            f"after randomising the top {result.decisive_step} of {len(result.layers)} weight "
-            f"layers, Spearman |ρ| with the trained map is <b>{abs(rho):.2f}</b> "
-            f"({'below' if passes else 'not below'} {result.threshold}). "
-            + (
-                "The map depends on the weights."
-                if passes
-                else "The map barely depends on the weights: it shows the image, not the model."
-            )
-            + "<br>"
+            f"<b>{html.escape(report.title)}</b> on this image. "
             + faithfulness_summary(report)
+            + "<br>"
+            + randomisation_summary(report)
         )
 
     def _show_strip(self, report: TrustReport) -> None:
@@ -328,17 +320,48 @@ class TrustView(QWidget):
 
 
 def faithfulness_summary(report: TrustReport) -> str:
-    """One line comparing the method's areas with the random control's, in words."""
-    method, random = report.curves.method, report.curves.control("random")
-    parts = []
-    for kind, better in (("deletion", "lower"), ("insertion", "higher")):
-        own, chance = getattr(method, kind).auc, getattr(random, kind).auc
-        beats = own < chance if better == "lower" else own > chance
-        parts.append(
-            f"{kind.capitalize()} AUC <b>{own:.3f}</b> against {chance:.3f} for a random map: "
-            + ("better than chance" if beats else "<b>not</b> better than chance")
+    """Faithfulness in words: each curve against the random map, by a one-sided
+    Wilcoxon test over the steps (``inspector.trust.verdicts``), or "cannot judge"."""
+    from inspector.trust.verdicts import ALPHA, faithfulness_verdicts
+
+    deletion, insertion = faithfulness_verdicts([report.curves])
+    if deletion.better is None:
+        return (
+            f"<b>Faithfulness: these curves cannot judge this model.</b> The target's "
+            f"probability moves by at most {deletion.spread:.3f} on any curve (an untrained "
+            "or saturated model): no pixel order can be told from another."
         )
-    return " · ".join(parts) + "."
+    parts = []
+    for verdict in (deletion, insertion):
+        colour = PASS_COLOUR if verdict.better else FAIL_COLOUR
+        parts.append(
+            f"{verdict.kind} AUC <b>{verdict.method_auc:.3f}</b> against "
+            f"{verdict.control_auc:.3f}: <span style='color:{colour}'><b>{verdict.words}"
+            f"</b></span> (p = {verdict.p_value:.2g})"
+        )
+    return (
+        "<b>Faithfulness</b> (paired test over the "
+        f"{deletion.pairs} inner steps, level {ALPHA}): " + " · ".join(parts) + "."
+    )
+
+
+def randomisation_summary(report: TrustReport) -> str:
+    """The model-randomisation check in words: a diagnosis, not a ranking."""
+    result = report.randomization
+    rho = abs(float(result.spearman[result.decisive_step - 1]))
+    colour = PASS_COLOUR if result.passes else FAIL_COLOUR
+    outcome = (
+        "the map changes when the weights do: it depends on the model"
+        if result.passes
+        else "the map barely changes: it shows the image more than the model"
+    )
+    return (
+        f"<b>Randomisation check</b> (diagnoses weight dependence; it does not rank "
+        f"methods): after randomising the top {result.decisive_step} of "
+        f"{len(result.layers)} weight layers, Spearman |ρ| = <b>{rho:.2f}</b> "
+        f"({'below' if result.passes else 'not below'} {result.threshold}): "
+        f"<span style='color:{colour}'><b>{outcome}</b></span>."
+    )
 
 
 def badged(title: str, passes: bool | None) -> str:

@@ -18,12 +18,13 @@ from inspector.attribution import AttributionError, compute_attribution
 from inspector.engine.extraction import Inspector
 from inspector.engine.progress import Progress, report
 from inspector.render.trust_figures import CurveLine
-from inspector.trust.controls import CONTROL_NAMES, control_faithfulness
+from inspector.trust.controls import CONTROL_NAMES, TrustCurves, control_faithfulness
 from inspector.trust.curves import Faithfulness, faithfulness
 from inspector.trust.model_copy import RandomizableCopy
 from inspector.trust.randomization import PASS_THRESHOLD, RandomizationResult, run_cascade
 from inspector.trust.randomization import decisive_step as decisive_step_of
 from inspector.trust.substrates import substrate_image
+from inspector.trust.verdicts import faithfulness_verdicts
 
 PASS_RULE = (
     f"passes when |Spearman rho| of |E| with the trained model's |E| is below {PASS_THRESHOLD} "
@@ -95,6 +96,25 @@ class Evaluation:
             ],
         }
 
+    def _faithfulness(self, method: str) -> dict:
+        """Deletion and insertion against the random map: a one-sided Wilcoxon test
+        over every image's inner steps (``inspector.trust.verdicts``); ``better`` is
+        None when the curves are too flat to judge."""
+        per_image = [
+            TrustCurves(mine, tuple(self.curves[c][index] for c in CONTROL_NAMES))
+            for index, mine in enumerate(self.curves[method])
+        ]
+        return {
+            verdict.kind: {
+                "better_than": verdict.control,
+                "better": verdict.better,
+                "p_value": verdict.p_value,
+                "pairs": verdict.pairs,
+                "spread": verdict.spread,
+            }
+            for verdict in faithfulness_verdicts(per_image)
+        }
+
     def _details(self, method: str) -> dict:
         """Per-image numbers a method reports (Integrated Gradients: completeness)."""
         found = self.details.get(method, [])
@@ -105,7 +125,12 @@ class Evaluation:
         return {
             "images": self.images,
             "methods": {
-                m: {**self._aucs(m), **self._details(m), "randomization": self._randomization(m)}
+                m: {
+                    **self._aucs(m),
+                    **self._details(m),
+                    "faithfulness": self._faithfulness(m),
+                    "randomization": self._randomization(m),
+                }
                 for m in self.methods
             },
             "controls": {name: self._aucs(name) for name in CONTROL_NAMES},

@@ -22,6 +22,7 @@ from inspector.trust.randomization import (
 )
 from inspector.trust.similarity import spearman, ssim
 from inspector.trust.substrates import SUBSTRATE_NAMES
+from inspector.trust.verdicts import FaithfulnessVerdict, curve_spread, faithfulness_verdicts
 
 __all__ = [
     "CONTROL_NAMES",
@@ -29,12 +30,15 @@ __all__ = [
     "SUBSTRATE_NAMES",
     "Curve",
     "Faithfulness",
+    "FaithfulnessVerdict",
     "RandomizableCopy",
     "RandomizationResult",
     "TrustCurves",
     "control_faithfulness",
+    "curve_spread",
     "curves_with_controls",
     "faithfulness",
+    "faithfulness_verdicts",
     "randomization_check",
     "run_cascade",
     "spearman",

@@ -137,6 +137,40 @@ def _paint_synthetic(view, units, detail, channel: int) -> None:
     )
 
 
+def paint_this_image(view) -> None:
+    """The chosen unit's activation on the image shown now, over that image in grey.
+
+    Scaled by the unit's best mined score when there is one, so that a unit that
+    goes dark on a live frame looks dark; else by this image's own maximum.
+    """
+    from gui.widgets.image_helpers import colorize, grayscale_rgb, overlay, resize
+    from inspector.render.figures import as_maps
+
+    inspection, layer, channel = view.inspection, view.layer(), view.channel()
+    record = None
+    if inspection is not None:
+        record = next((r for r in inspection.layers if r.name == layer), None)
+    if record is None or record.activation.ndim != 3 or channel >= record.activation.shape[-1]:
+        view.this_image.clear()
+        view.this_image_caption.setText("")
+        return
+    unit = as_maps(record.activation)[..., channel]
+    units = _units(view, layer)
+    best = float(units.scores[channel, 0]) if units is not None else 0.0
+    top = best if best > 0 else float(unit.max())
+    display = np.asarray(inspection.display_image)
+    heat = resize(unit / top if top > 0 else unit * 0, display.shape[:2])
+    rgb = np.ascontiguousarray(overlay(grayscale_rgb(display), colorize(heat, "inferno"), 0.6))
+    height, width = rgb.shape[:2]
+    picture = QImage(rgb.data, width, height, 3 * width, QImage.Format.Format_RGB888).copy()
+    view.this_image.setPixmap(
+        QPixmap.fromImage(picture).scaledToWidth(view.this_image.width() - 20)
+    )
+    peak = float(unit.max())
+    scale = f"the best data image ({best:.3g})" if best > 0 else "this image's own max"
+    view.this_image_caption.setText(f"This image: peak {peak:.3g}, colours scaled to {scale}")
+
+
 def _units(view, layer: str):
     if view.mined is None or not layer:
         return None

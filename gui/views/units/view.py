@@ -46,7 +46,7 @@ from PyQt6.QtWidgets import (
 
 from gui.jobs.units_jobs import BUNDLED_SETS
 from gui.views.units.chart import DETECTORS, LABELS, LayerChart
-from gui.views.units.paint import paint_unit, show_me_items, verdict_text
+from gui.views.units.paint import paint_this_image, paint_unit, show_me_items, verdict_text
 from gui.widgets.curve_helpers import make_plot
 from gui.widgets.elided_label import ElidedLabel
 from gui.widgets.image_helpers import caption_label
@@ -100,6 +100,7 @@ class UnitsView(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.mined = None  # MinedUnits for the current model and data
+        self.inspection = None  # the image shown now, for the unit's map on it
         self.details: dict = {}  # layer -> LayerDetail
         self.dissection = None  # DissectionReport for the current model
         self.overlay, self.overlay_label = None, ""  # another model's, dotted on the chart
@@ -170,6 +171,13 @@ class UnitsView(QWidget):
         self.synthetic_caption = QLabel()
         self.synthetic_caption.setWordWrap(True)
         self.synthetic_caption.setFixedWidth(SYNTHETIC_SIZE + 12)
+        # The chosen unit on the image shown now (a live frame follows the stream).
+        self.this_image = QLabel()
+        self.this_image.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.this_image.setFixedWidth(SYNTHETIC_SIZE + 12)
+        self.this_image_caption = QLabel()
+        self.this_image_caption.setWordWrap(True)
+        self.this_image_caption.setFixedWidth(SYNTHETIC_SIZE + 12)
         self.stats = QLabel()
         self.stats.setTextFormat(Qt.TextFormat.RichText)
         self.stats.setWordWrap(True)
@@ -228,9 +236,14 @@ class UnitsView(QWidget):
         synthetic.addWidget(self.synthetic)
         synthetic.addWidget(self.synthetic_caption)
         synthetic.addStretch(1)
+        this_image = QVBoxLayout()
+        this_image.addWidget(self.this_image)
+        this_image.addWidget(self.this_image_caption)
+        this_image.addStretch(1)
         examples = QHBoxLayout()
         examples.addWidget(self.sheet, 1)
         examples.addLayout(synthetic)
+        examples.addLayout(this_image)
         left = QVBoxLayout()
         left.addWidget(self.stats)
         left.addWidget(self.histogram, 1)
@@ -453,8 +466,15 @@ class UnitsView(QWidget):
         if active:
             self.repaint_unit()
 
+    def set_inspection(self, inspection) -> None:
+        """The image shown now (a still or the newest live frame): the chosen unit's
+        activation on it is painted beside its top images and synthetic image."""
+        self.inspection = inspection
+        paint_this_image(self)
+
     def repaint_unit(self) -> None:
         """Paint the chosen channel from whatever is known about it; mark its layer
         on the chart."""
         paint_unit(self)
+        paint_this_image(self)
         self.layer_chart.mark(self.layer())

@@ -26,12 +26,19 @@ def message_boxes(monkeypatch):
     return shown
 
 
+def run_python(args: list[str], environ: dict) -> subprocess.CompletedProcess:
+    """``python ARGS`` in the repository with ``environ``, output captured."""
+    return subprocess.run(
+        [sys.executable, *args], cwd=ROOT, env=environ, capture_output=True, text=True, timeout=120
+    )
+
+
 # --- a real window ------------------------------------------------------------------
 @pytest.mark.parametrize(
     ("environ", "platform", "missing"),
     [
         ({}, "linux", True),
-        ({"DISPLAY": ":0"}, "linux", False),
+        ({"DISPLAY": ":97"}, "linux", True),  # no X server answers there
         ({"WAYLAND_DISPLAY": "wayland-0"}, "linux", False),
         ({"QT_QPA_PLATFORM": "offscreen"}, "linux", False),
         ({"QT_QPA_PLATFORM": "minimal"}, "linux", False),
@@ -44,6 +51,31 @@ def test_missing_display_knows_when_a_window_cannot_open(environ, platform, miss
     assert (missing_display(environ, platform) is not None) is missing
 
 
+def test_a_display_that_answers_is_used(tmp_path):
+    import socket
+
+    server = socket.socket(socket.AF_UNIX)
+    server.bind(str(tmp_path / "X0"))
+    server.listen(1)
+    try:
+        assert missing_display({"DISPLAY": f"{tmp_path / 'X0'}:0"}, "linux") is None
+    finally:
+        server.close()
+    gone = missing_display({"DISPLAY": f"{tmp_path / 'X0'}:0"}, "linux")
+    assert "Expected an X server at DISPLAY=" in gone and "Received: no answer" in gone
+
+
+def test_app_with_a_dead_display_says_so_in_one_line_and_exits_2():
+    """No Qt abort (exit 134) blaming a missing library: one line, exit 2."""
+    environ = {k: v for k, v in os.environ.items() if k not in ("WAYLAND_DISPLAY",)}
+    environ.pop("QT_QPA_PLATFORM", None)
+    environ["DISPLAY"] = ":97"
+    done = run_python(["-m", "layer_inspector"], environ)
+    assert done.returncode == 2, done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and "DISPLAY=:97" in lines[0], done.stderr
+
+
 def test_app_without_a_display_says_so_in_one_line_and_exits_2():
     environ = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
     environ.pop("QT_QPA_PLATFORM", None)
@@ -52,14 +84,7 @@ def test_app_without_a_display_says_so_in_one_line_and_exits_2():
         "import sys; from layer_inspector.console import main; code = main([]); "
         "print('tensorflow' in sys.modules, 'PyQt6.QtWidgets' in sys.modules); sys.exit(code)"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", script],
-        cwd=ROOT,
-        env=environ,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    done = run_python(["-c", script], environ)
     assert done.returncode == 2
     assert done.stderr.strip() == NO_DISPLAY_MESSAGE
     assert "inspect" in done.stderr and "needs a display" in done.stderr
@@ -73,6 +98,24 @@ def test_first_paint_fits_the_screen(window):
     assert window.width() <= available.width() and window.height() <= available.height()
     minimum = window.minimumSizeHint()
     assert minimum.width() <= available.width() and minimum.height() <= available.height()
+
+
+def test_no_message_widens_the_window(qtbot, open_window):
+    """A long status line is elided (full text in the tooltip), never a wider window.
+    (The offscreen screen is 800 px wide, below the 1366 the app is laid out for.)"""
+    open_window.show()
+    qtbot.wait(50)
+    width = open_window.width()
+    message = "Expected something else entirely. Received: " + "a very long reason, " * 40
+    for label in (
+        open_window.status_label,
+        open_window.trust_view.status_label,
+        open_window.units_view.status_label,
+    ):
+        label.setText(message)
+        assert label.toolTip() == message
+    qtbot.wait(50)
+    assert open_window.width() == width <= 1366
 
 
 # --- state that stays true ------------------------------------------------------------
@@ -150,3 +193,17 @@ def test_training_tab_is_told_whether_the_open_model_can_be_trained(qtbot, open_
     assert tab.start_button.isEnabled()
     assert not tab.start()  # no data folder chosen: it says so instead of starting
     assert "subfolder per class" in tab.status_label.text()
+
+
+def test_app_with_a_truncated_image_names_the_image_in_one_line(tmp_path):
+    from PIL import Image
+
+    good = tmp_path / "photo.jpg"
+    Image.new("RGB", (64, 64), (200, 10, 10)).save(good)
+    broken = tmp_path / "truncated.jpg"
+    broken.write_bytes(good.read_bytes()[:200])
+    environ = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    done = run_python(["-m", "layer_inspector", "app", "--image", str(broken)], environ)
+    assert done.returncode == 2
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and "truncated.jpg" in lines[0] and "model" not in lines[0], lines

@@ -93,6 +93,12 @@ def test_the_output_contract(files, tmp_path, capsys):
         assert randomization["layers"] == ["head", "inner/conv", "c1"]
         assert len(randomization["spearman"]) == 3
         assert isinstance(randomization["passes"], bool)
+        for kind in ("deletion", "insertion"):
+            faithfulness = entry["faithfulness"][kind]
+            assert faithfulness["better_than"] == "random"
+            assert faithfulness["pairs"] == 2 * (document["steps"] - 1)  # inner steps, 2 images
+            assert 0 <= faithfulness["p_value"] <= 1
+            assert faithfulness["better"] in (True, False, None)
         per_image = entry["per_image"]
         assert [p["image"] for p in per_image] == ["a.png", "b.png"]
         assert entry["deletion_auc"] == pytest.approx(
