@@ -122,6 +122,7 @@ def show_labelled_unit(window, app, layer: str = "") -> None:
             lambda: (
                 (view.layer(), view.channel()) == (found[0].layer, found[0].channel)
                 and found[0].layer in view.details
+                and view.details[found[0].layer].visual(found[0].channel) is not None
             ),
             timeout=1800,
             what="the eye unit",
@@ -132,7 +133,14 @@ def show_labelled_unit(window, app, layer: str = "") -> None:
     channel = int(max(range(len(chosen.labels)), key=lambda c: float(chosen.scores[c])))
     view.select_unit(chosen.layer, channel)
     window.tabs.setCurrentWidget(view)  # the tab computes its crops only while shown
-    wait_for(app, lambda: chosen.layer in view.details, timeout=1800, what="the unit's crops")
+    wait_for(
+        app,
+        lambda: (
+            chosen.layer in view.details and view.details[chosen.layer].visual(channel) is not None
+        ),
+        timeout=1800,
+        what="the unit's crops and synthetic image",
+    )
 
 
 def overlay(window, app, path: Path) -> None:

@@ -437,6 +437,7 @@ class MainWindow(FileActions, QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:
         """Stop live capture, training and the model worker, wait for them, then close."""
         self.live_controller.stop()
+        self.units_controller.cancel()  # a visualisation batch stops at its next step
         self.training_tab.stop(TRAINING_JOIN_MS)
         self.session.shutdown()
         event.accept()

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import numpy as np
 from PyQt6.QtCore import QObject, pyqtSignal
 from PyQt6.QtWidgets import QFileDialog
 
@@ -24,6 +25,8 @@ from gui.jobs.units_jobs import (
     JOBS,
     LAYER_JOB,
     MINE_JOB,
+    VISUAL_JOB,
+    VISUALIZE_BATCH,
     ConceptsProvider,
     ImagesProvider,
     NetworksProvider,
@@ -32,8 +35,10 @@ from gui.jobs.units_jobs import (
     bundled_networks,
     dissect,
     dissect_file,
-    layer_detail,
+    layer_crops,
+    layer_visuals,
     mine,
+    visual_order,
 )
 from gui.views.units import export as units_export
 
@@ -107,6 +112,7 @@ class UnitsController(QObject):
         self._model_key: tuple | None = None
         self._preprocess = None  # the open model's Preprocessing, as its inspection used
         self._asked_layer: tuple | None = None
+        self._asked_visual: tuple | None = None  # (data key, layer, channels) on the worker
         self._pending_kind: str | None = None  # Show me, waiting for the dissection
         # Show me's unit (data, layer, channel, words), waiting for its data to be mined.
         self._pending_unit: tuple | None = None
@@ -114,6 +120,7 @@ class UnitsController(QObject):
         view = self.view
         view.mine_requested.connect(self.request_mining)
         view.detail_requested.connect(self.request_detail)
+        view.synthetic_requested.connect(self.request_synthetic)
         view.dissect_requested.connect(self.request_dissection)
         view.show_me_requested.connect(self.show_me)
         view.cancel_requested.connect(self.cancel)
@@ -185,19 +192,67 @@ class UnitsController(QObject):
         )
 
     def request_detail(self, layer: str) -> None:
+        """Top crops of ``layer``: the chosen channel's alone first (on screen at
+        once), then every channel's; visualisations follow (``_visualise_next``)."""
         mined = self.view.mined
         if mined is None:
             return
         ask = (mined.key, layer)
-        if ask in self.details:
-            self.view.show_detail(self.details[ask])
+        known = self.details.get(ask)
+        if known is not None and known.cropped is None:
+            self.view.show_detail(known)
             return
         if self._asked_layer == ask and self.jobs.is_running(LAYER_JOB):
             return  # already on its way (every repaint asks again)
         self._asked_layer = ask
+        chosen = [self.view.channel()] if known is None and layer == self.view.layer() else None
         images = self.images
-        self.view.set_running(True, f"Top crops and visualisations of {layer}…")
-        self.jobs.submit(LAYER_JOB, lambda c, ctl: layer_detail(c, ctl, ask, mined, layer, images))
+        self.view.set_running(True, f"Top crops and their gradients of {layer}…")
+        self.jobs.submit(
+            LAYER_JOB, lambda c, ctl: layer_crops(c, ctl, ask, mined, layer, images, chosen)
+        )
+
+    def request_synthetic(self, layer: str, channel: int) -> None:
+        """The view shows ``channel`` without its synthetic image: compute it first."""
+        self.view.synthetic_stopped = False
+        self._visualise_next()
+
+    def _visualise_next(self) -> None:
+        """Submit the next visualisation batch of the shown layer: the chosen channel
+        alone if it is missing (on screen fastest), else its nearest missing
+        neighbours, ``VISUALIZE_BATCH`` at a time; nothing while the tab is hidden."""
+        view, mined = self.view, self.view.mined
+        if mined is None or not view.active or view.synthetic_stopped:
+            return
+        layer, channel = view.layer(), view.channel()
+        detail = self.details.get((mined.key, layer))
+        if detail is None:
+            return
+        total = mined.result.layer(layer).channels
+        missing = visual_order(total, channel, detail.visuals.channels)
+        if not missing:
+            ready = self._note or f"{layer}: crops and visualisations ready."
+            view.set_running(self._any_running(), ready)
+            return
+        batch = missing[:1] if missing[0] == channel else missing[:VISUALIZE_BATCH]
+        ask = (mined.key, layer, tuple(batch))
+        asked = self._asked_visual
+        same_layer = asked is not None and asked[:2] == ask[:2]
+        if (
+            self.jobs.is_running(VISUAL_JOB)
+            and same_layer
+            and (asked == ask or channel in asked[2])
+        ):
+            return  # on its way, or the running batch holds the chosen channel
+        self._asked_visual = ask
+        done = total - len(missing)
+        view.set_running(
+            True, f"Synthetic images of {layer}: {done} of {total} done, channel {batch[0]} next…"
+        )
+        self.jobs.submit(
+            VISUAL_JOB,
+            lambda c, ctl: (ask, layer_visuals(c, ctl, mined, layer, np.asarray(batch))),
+        )
 
     def request_dissection(self) -> None:
         if self._model_key is None:
@@ -305,10 +360,12 @@ class UnitsController(QObject):
         running = [k for k in JOBS if self.jobs.is_running(k)]
         for kind in running:
             self.jobs.cancel(kind)
-        self._asked_layer = None
+        self._asked_layer = self._asked_visual = None
         self._pending_kind = self._pending_unit = None
+        self.view.synthetic_stopped = True  # no new batch until a channel is chosen again
         if running:
             self.view.set_running(False, "Cancelled.")
+            self.view.repaint_unit()  # "computing…" becomes "stopped"
 
     def choose_folder(self) -> None:
         folder = QFileDialog.getExistingDirectory(self.view, "Mine a folder of images")
@@ -328,12 +385,25 @@ class UnitsController(QObject):
                 self.view.show_mined(result)
                 self._select_pending()
         elif kind == LAYER_JOB:
-            self.details[result.key] = result
+            known = self.details.get(result.key)
+            detail = known.with_crops(result) if known is not None else result
+            self.details[result.key] = detail
             if self.view.mined is not None and result.key[0] == self.view.mined.key:
-                self.view.show_detail(result)
-            self.view.status_label.setText(
-                self._note or f"{result.layer}: crops and visualisations ready."
-            )
+                self.view.show_detail(detail)
+            self.view.status_label.setText(self._note or f"{result.layer}: top crops ready.")
+            self._asked_layer = None
+            self._visualise_next()  # the chosen channel's synthetic image first ...
+            if detail.cropped is not None:  # ... then every channel's crops
+                self.request_detail(result.layer)
+        elif kind == VISUAL_JOB:
+            (data_key, layer, _batch), visuals = result
+            self._asked_visual = None
+            detail = self.details.get((data_key, layer))
+            if detail is not None:
+                detail = self.details[(data_key, layer)] = detail.with_visuals(visuals)
+                if self.view.mined is not None and data_key == self.view.mined.key:
+                    self.view.show_detail(detail)
+            self._visualise_next()
         elif kind == COMPARE_JOB:
             self.dissections[result.model_key] = result
             self._fill_compare()

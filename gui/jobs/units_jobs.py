@@ -1,6 +1,6 @@
 """The Units view's worker jobs and their frozen answers.
 
-Four jobs, each on the app's one worker with progress and Cancel
+Five jobs, each on the app's one worker with progress and Cancel
 (``gui.jobs.long_jobs``):
 
 * ``"units/mine"``: top-k mining of every conv layer over the chosen data set (a
@@ -8,8 +8,11 @@ Four jobs, each on the app's one worker with progress and Cancel
   one reading of ``--data``; ``inspector.units.run.mine_units``, whose on-disk
   cache makes a second run, or the app reopening, answer at once);
 * ``"units/layer"``: for one layer, every channel's top crops with the unit's
-  gradient on them (``top_crops``), then each channel's feature visualisation
-  (``FeatureVisualizer``), a batch of channels at a time;
+  gradient on them (``top_crops``), on screen as soon as they are done;
+* ``"units/visual"``: feature visualisations (``FeatureVisualizer``) of a few
+  channels: the chosen channel alone first, then its neighbours a batch at a
+  time (``visual_order``), never the whole layer up front. A channel's image
+  does not depend on its batch, so the order changes nothing but the wait;
 * ``"units/dissect"``: Network Dissection of every conv layer (``Dissector``),
   on the synthetic oriented edges plus the face concepts when the app has them,
   then the three selectivity measures of the model and of its random-init copies
@@ -43,7 +46,8 @@ if TYPE_CHECKING:
 
 MINE_JOB, LAYER_JOB, DISSECT_JOB = "units/mine", "units/layer", "units/dissect"
 COMPARE_JOB = "units/compare"  # the dissection of another model, for the chart's overlay
-JOBS = (MINE_JOB, LAYER_JOB, DISSECT_JOB, COMPARE_JOB)
+VISUAL_JOB = "units/visual"  # feature visualisations of a few channels of one layer
+JOBS = (MINE_JOB, LAYER_JOB, DISSECT_JOB, COMPARE_JOB, VISUAL_JOB)
 # The Data picker's bundled sets, the default first (models.datasets.unit_data.BUNDLED_SETS).
 BUNDLED_SETS = {
     "bundled-natural": "Face photos and natural photos",
@@ -89,12 +93,58 @@ class MinedUnits:
 
 @dataclass(frozen=True)
 class LayerDetail:
-    """One layer's top crops with unit gradients, and its channels' visualisations."""
+    """One layer's top crops with unit gradients, and the visualisations of the
+    channels done so far (any subset, sorted by channel).
+
+    ``cropped`` names the channels whose crops were computed (None: every one): the
+    chosen channel's come first, the layer's right after.
+    """
 
     key: tuple
     layer: str
     crops: TopCrops
     visuals: Visualizations
+    cropped: tuple[int, ...] | None = None
+
+    def has_crops(self, channel: int) -> bool:
+        return self.cropped is None or channel in self.cropped
+
+    def with_crops(self, full: LayerDetail) -> LayerDetail:
+        """This detail with every channel's crops from ``full``, its visuals kept."""
+        from dataclasses import replace
+
+        return replace(self, crops=full.crops, cropped=full.cropped)
+
+    def visual(self, channel: int) -> tuple[np.ndarray, float] | None:
+        """``(image (H, W, C), activation)`` of ``channel``, or None if not done yet."""
+        found = np.flatnonzero(self.visuals.channels == channel)
+        if not len(found):
+            return None
+        return self.visuals.images[found[0]], float(self.visuals.activations[found[0]])
+
+    def with_visuals(self, more: Visualizations) -> LayerDetail:
+        """This detail with ``more`` channels' visualisations merged in."""
+        from dataclasses import replace
+
+        from inspector.units.feature_visualization import Visualizations
+
+        new = ~np.isin(more.channels, self.visuals.channels)
+        if not new.any():
+            return self
+        parts = [self.visuals] if len(self.visuals.channels) else []
+        channels = np.concatenate([p.channels for p in parts] + [more.channels[new]])
+        images = np.concatenate([p.images for p in parts] + [more.images[new]])
+        acts = np.concatenate([p.activations for p in parts] + [more.activations[new]])
+        order = np.argsort(channels, kind="stable")
+        merged = Visualizations(self.layer, channels[order], images[order], acts[order])
+        return replace(self, visuals=merged)
+
+
+def visual_order(channels: int, chosen: int, done) -> list[int]:
+    """Channels still to visualise, the chosen one first, then by distance from it."""
+    finished = set(int(c) for c in done)
+    order = sorted(range(channels), key=lambda c: (abs(c - chosen), c))
+    return [c for c in order if c not in finished]
 
 
 @dataclass(frozen=True)
@@ -207,35 +257,37 @@ def mine(
     return MinedUnits(key, data, result, getattr(source, "is_face", None))
 
 
-def layer_detail(context, control: JobControl, key, mined: MinedUnits, layer: str, provider):
-    # The probe the layer was mined with: the same preprocessing, whatever changed since.
-    """The layer job: crops and gradients of every channel, then the visualisations."""
-    from inspector.engine.progress import check_cancelled
+def layer_crops(
+    context, control: JobControl, key, mined: MinedUnits, layer: str, provider, channels=None
+):
+    """The layer job: top crops and their unit gradients of ``channels`` (None:
+    every channel), with no visualisation yet (``layer_visuals`` adds them)."""
     from inspector.units.feature_visualization import Visualizations
     from inspector.units.unit_gradients import top_crops
 
+    # The probe the layer was mined with: the same preprocessing, whatever changed since.
     tools = _tools_of(context.model, mined.result.preprocess)
     units = mined.result.layer(layer)
-    channels = units.channels
-    total = channels + 1
-    control.progress(0, total, "top crops and their gradients")
+    control.progress(0, 1, "top crops and their gradients")
     source = tools.sources.get(mined.key)
     if source is None:  # the model was reloaded since it was mined: list the data again
         source = tools.sources[mined.key] = _new_source(tools, mined.data, provider)
-    crops = top_crops(units, source, tools.gradients, BATCH_SIZE)
-    parts = []
-    for low in range(0, channels, VISUALIZE_BATCH):
-        check_cancelled(control.cancelled, f"the feature visualisation of {layer}")
-        control.progress(1 + low, total, "feature visualisation")
-        chosen = np.arange(low, min(low + VISUALIZE_BATCH, channels))
-        parts.append(tools.visualizer.visualize(layer, chosen, VISUALIZE_BATCH))
-    visuals = Visualizations(
-        layer,
-        np.concatenate([p.channels for p in parts]),
-        np.concatenate([p.images for p in parts]),
-        np.concatenate([p.activations for p in parts]),
+    crops = top_crops(units, source, tools.gradients, BATCH_SIZE, channels=channels)
+    none = Visualizations(
+        layer, np.zeros(0, np.int32), np.zeros((0, 1, 1, 1), np.float32), np.zeros(0, np.float32)
     )
-    return LayerDetail(key, layer, crops, visuals)
+    cropped = None if channels is None else tuple(int(c) for c in channels)
+    return LayerDetail(key, layer, crops, none, cropped)
+
+
+def layer_visuals(context, control: JobControl, mined: MinedUnits, layer: str, channels):
+    """The visual job: feature visualisations of ``channels`` (int ``(N,)``) of
+    ``layer``, all in one compiled batch, with progress in ascent steps."""
+    tools = _tools_of(context.model, mined.result.preprocess)
+    chosen = np.asarray(channels, np.int32)
+    return tools.visualizer.visualize(
+        layer, chosen, len(chosen), cancelled=control.cancelled, progress=control.progress
+    )
 
 
 def dissect(

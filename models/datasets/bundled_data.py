@@ -14,11 +14,21 @@ trains offline. The held-out set depends only on ``SPLIT_SEED``:
 
 Training faces are jittered crops (``models.training.crop_augmentation``), each photo
 ``FACE_COPIES`` times; held-out faces are the canonical frame only, once.
+
+Building it takes ~30 s, so the first build is written to the user's cache
+(``$LAYER_INSPECTOR_CACHE/bundled/``) as a plain ``.npz`` (never pickled), named by
+a hash of its recipe: the settings above, the source of every module that
+builds it, the bundled data files and scikit-image's version. Any change to
+one of them makes a new file; later processes load it in well under a second.
 """
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import json
 from functools import lru_cache
+from pathlib import Path
 
 import numpy as np
 
@@ -67,15 +77,89 @@ def held_out_sources(seed: int = SPLIT_SEED) -> tuple[str, ...]:
     return tuple(sorted(candidates[i] for i in rng.permutation(len(candidates))[:HELD_OUT_SOURCES]))
 
 
+CACHE_FORMAT = 1
+
+
 @lru_cache(maxsize=2)
 def bundled_face_data(input_size: int = INPUT_SIZE) -> FaceDataset:
-    """The bundled data set with its fixed split.
+    """The bundled data set with its fixed split (from the user's cache when built).
 
     Returns:
         ``FaceDataset`` whose images are uint8 ``(N, input_size, input_size, 1)``,
         labels 1 = face, 0 = not_face, and ``held_out_groups`` naming every
         held-out image's kind ("face/orl/s7", "not_face/natural/horse", ...).
     """
+    path = cache_path(input_size)
+    cached = _read_cache(path)
+    if cached is not None:
+        return cached
+    data = build_face_data(input_size)
+    _write_cache(path, data)
+    return data
+
+
+def recipe_key(input_size: int) -> str:
+    """sha256 of everything the bundled set is made from (see the module docstring)."""
+    import skimage
+
+    from models.datasets import face_data, face_parts, face_sources, negatives
+    from models.training import crop_augmentation
+
+    modules = (face_data, face_parts, face_sources, negatives, crop_augmentation)
+    digest = hashlib.sha256()
+    settings = [CACHE_FORMAT, input_size, SPLIT_SEED, DATA_SEED, FACE_COPIES, LFW_NEGATIVE_COPIES]
+    settings += [NATURAL_PER_SOURCE, HARD_PER_PHOTO, BLOBS, BACKGROUNDS_PER_SOURCE]
+    digest.update(json.dumps([settings, skimage.__version__], sort_keys=True).encode())
+    files = [Path(__file__), *(Path(m.__file__) for m in modules)]
+    data = Path(face_parts.PART_FILE)
+    for file in [*files, data, data.parent / "orl_faces.npz"]:
+        digest.update(file.read_bytes())
+    return digest.hexdigest()
+
+
+def cache_path(input_size: int) -> Path:
+    from inspector.units.cache import default_cache_root
+
+    key = recipe_key(input_size)[:20]
+    return default_cache_root() / "bundled" / f"faces-{input_size}px-{key}.npz"
+
+
+def _read_cache(path: Path) -> FaceDataset | None:
+    """The cached set, or None when absent or unreadable (it is then rebuilt)."""
+    try:
+        with np.load(path, allow_pickle=False) as stored:
+            arrays = {name: stored[name] for name in stored.files}
+    except (OSError, ValueError, KeyError):
+        return None
+    try:
+        train = LabelledImages(
+            read_only(arrays["train_images"]), read_only(arrays["train_labels"]), FACE_LABELS
+        )
+        held = LabelledImages(
+            read_only(arrays["held_images"]), read_only(arrays["held_labels"]), FACE_LABELS
+        )
+        groups = tuple(str(g) for g in arrays["held_groups"])
+    except KeyError:
+        return None
+    return FaceDataset(train, held, SOURCE_DESCRIPTION, held_out_groups=groups)
+
+
+def _write_cache(path: Path, data: FaceDataset) -> None:
+    from inspector.engine.atomic_files import write_file
+
+    arrays = {
+        "train_images": data.train.images,
+        "train_labels": data.train.labels,
+        "held_images": data.held_out.images,
+        "held_labels": data.held_out.labels,
+        "held_groups": np.asarray(data.held_out_groups, dtype=str),
+    }
+    with contextlib.suppress(OSError):  # a read-only cache only costs the next build
+        write_file(path, lambda partial: np.savez(partial, **arrays))
+
+
+def build_face_data(input_size: int = INPUT_SIZE) -> FaceDataset:
+    """Build the bundled set from its sources (what the cache holds)."""
     train, held = _faces(input_size)
     for part, (images, groups) in _negatives(input_size).items():
         (train if part == "train" else held).append((images, groups, NOT_FACE))

@@ -40,7 +40,7 @@ def channel_picture(
         units.scores[channel, : len(crops)],
         mined.result.preprocess.preset,
         cell=cell,
-        visualization=detail.visuals.images[channel] if synthetic else None,
+        visualization=visual[0] if synthetic and (visual := detail.visual(channel)) else None,
         label=label,
         marks=units.centres_in_boxes(channel)[: len(crops)],
     )

@@ -75,9 +75,21 @@ def paint_unit(view) -> None:
     elif detail is None:
         view.sheet.set_text("Computing the top crops, their gradients and the visualisations…")
         view.detail_requested.emit(layer)
+    elif not detail.has_crops(channel):
+        view.sheet.set_text("Computing this channel's top crops and their gradients…")
+        view.detail_requested.emit(layer)
     else:
         view.sheet.set_painter(_crops_painter(view.mined, detail, channel))
-        _paint_synthetic(view, units, detail, channel)
+        if detail.visual(channel) is not None:
+            _paint_synthetic(view, units, detail, channel)
+        elif view.synthetic_stopped:
+            view.synthetic_caption.setText(
+                "Synthetic image: stopped by Cancel. Choose the channel again to compute it."
+            )
+        else:
+            view.synthetic_caption.setText("Synthetic image (feature visualisation): computing…")
+            if view.active:
+                view.synthetic_requested.emit(layer, channel)
     view.stats.setText(
         "<br>".join(t for t in (_stats_text(units, detail, channel), selective) if t)
     )
@@ -122,14 +134,13 @@ def _paint_synthetic(view, units, detail, channel: int) -> None:
     """The feature visualisation as a picture, with its activation."""
     from inspector.render.unit_sheets import picture as as_picture
 
-    index = int(np.flatnonzero(detail.visuals.channels == channel)[0])
-    image = detail.visuals.images[index]
+    image, reached = detail.visual(channel)
     rgb = np.ascontiguousarray(as_picture(image, view.mined.result.preprocess.preset))
     height, width = rgb.shape[:2]
     picture = QImage(rgb.data, width, height, 3 * width, QImage.Format.Format_RGB888).copy()
     size = view.synthetic.width() - 20
     view.synthetic.setPixmap(QPixmap.fromImage(picture).scaledToWidth(size))
-    reached, best = float(detail.visuals.activations[index]), float(units.scores[channel, 0])
+    best = float(units.scores[channel, 0])
     view.synthetic_caption.setText(
         f"Synthetic (feature visualisation): {reached:.3g}, "
         + ("beats" if reached >= best else "below")
@@ -192,9 +203,8 @@ def _stats_text(units, detail, channel: int) -> str:
         f"<b>{units.fraction_active[channel]:.1%}</b> of positions · best image "
         f"<b>{best:.3g}</b>"
     )
-    if detail is not None:
-        index = int(np.flatnonzero(detail.visuals.channels == channel)[0])
-        reached = float(detail.visuals.activations[index])
+    if detail is not None and detail.visual(channel) is not None:
+        reached = detail.visual(channel)[1]
         verdict = "beats it" if reached >= best else "does <b>not</b> beat it"
         line += f" · Synthetic image <b>{reached:.3g}</b>, {verdict}"
     return line

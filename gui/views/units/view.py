@@ -75,7 +75,9 @@ class UnitsView(QWidget):
     Signals:
         mine_requested(data): mine every conv layer over ``data`` (a bundled set's name
             or a folder).
-        detail_requested(layer): compute the crops and visualisations of ``layer``.
+        detail_requested(layer): compute the top crops and gradients of ``layer``.
+        synthetic_requested(layer, channel): compute the synthetic image of ``channel``
+            (shown without one), then its neighbours'.
         dissect_requested(): run dissection and the selectivity measures.
         show_me_requested(kind): jump to the strongest unit of ``kind`` (a key of
             ``SHOW_ME_KINDS``), measuring first if needed.
@@ -89,6 +91,7 @@ class UnitsView(QWidget):
 
     mine_requested = pyqtSignal(str)
     detail_requested = pyqtSignal(str)
+    synthetic_requested = pyqtSignal(str, int)
     dissect_requested = pyqtSignal()
     show_me_requested = pyqtSignal(str)
     cancel_requested = pyqtSignal()
@@ -101,6 +104,7 @@ class UnitsView(QWidget):
         super().__init__(parent)
         self.mined = None  # MinedUnits for the current model and data
         self.inspection = None  # the image shown now, for the unit's map on it
+        self.synthetic_stopped = False  # Cancel pressed: no synthetic images until a new pick
         self.details: dict = {}  # layer -> LayerDetail
         self.dissection = None  # DissectionReport for the current model
         self.overlay, self.overlay_label = None, ""  # another model's, dotted on the chart
@@ -368,6 +372,7 @@ class UnitsView(QWidget):
         return self._layer_channels.get(layer, 0)
 
     def _on_selection(self) -> None:
+        self.synthetic_stopped = False  # a channel chosen again: compute what it lacks
         self._update_channel_range()
         self.selection_changed.emit(self.layer(), self.channel())
         self.repaint_unit()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 import xml.etree.ElementTree as ET
 from types import SimpleNamespace
 
@@ -13,6 +14,7 @@ from PIL import Image
 from PyQt6.QtWidgets import QFileDialog
 
 from gui.jobs.units_jobs import LAYER_JOB, MINE_JOB
+from inspector.engine.errors import CancelledError
 
 WAIT_MS = 180_000
 
@@ -250,3 +252,75 @@ def test_cancel_stops_a_running_dissection(qtbot, units_window, monkeypatch):
     wait_idle(qtbot, window)
     assert stopped.is_set() and view.dissection is None
     assert "Cancelled" in view.status_label.text()
+
+
+def test_the_chosen_channel_gets_its_crops_then_its_synthetic_image_first(
+    qtbot, units_window, monkeypatch
+):
+    from gui.app import units_controller as module
+    from gui.jobs.units_jobs import VISUAL_JOB
+
+    window, _ = units_window
+    view, controller = window.units_view, window.units_controller
+    batches = []
+    real = module.layer_visuals
+
+    def recorded(context, control, mined, layer, channels):
+        batches.append((layer, [int(c) for c in channels]))
+        return real(context, control, mined, layer, channels)
+
+    crop_calls = []
+    real_crops = module.layer_crops
+
+    def recorded_crops(*args):
+        crop_calls.append(args[-1])  # the channels asked for (None: all)
+        return real_crops(*args)
+
+    monkeypatch.setattr(module, "layer_visuals", recorded)
+    monkeypatch.setattr(module, "layer_crops", recorded_crops)
+    assert view.select_unit("edges", 2)
+    mine_and_wait(qtbot, window)
+    qtbot.waitUntil(lambda: not controller.jobs.is_running(VISUAL_JOB), timeout=WAIT_MS)
+    wait_idle(qtbot, window)
+    channels = view.mined.result.layer("edges").channels
+    # the chosen channel's crops alone first, then every channel's
+    assert crop_calls[:2] == [[2], None]
+    assert view.details["edges"].cropped is None
+    # its synthetic image alone first, then its neighbours nearest first; each once
+    assert batches[0] == ("edges", [2])
+    assert batches[1][1][:2] == [1, 3]
+    done = [c for _, batch in batches for c in batch]
+    assert sorted(done) == list(range(channels))
+    detail = view.details["edges"]
+    assert list(detail.visuals.channels) == list(range(channels))
+    assert "Synthetic (feature visualisation)" in view.synthetic_caption.text()
+
+
+def test_cancel_clears_computing_and_a_new_pick_resumes(qtbot, units_window, monkeypatch):
+    from gui.app import units_controller as module
+    from gui.jobs.units_jobs import VISUAL_JOB
+
+    window, _ = units_window
+    view, controller = window.units_view, window.units_controller
+    real = module.layer_visuals
+
+    def slow(context, control, mined, layer, channels):
+        for _ in range(200):  # a slow ascent that listens for Cancel
+            if control.cancelled():
+                raise CancelledError("cancelled")
+            time.sleep(0.01)
+        return real(context, control, mined, layer, channels)
+
+    monkeypatch.setattr(module, "layer_visuals", slow)
+    assert view.select_unit("edges", 1)
+    view.mine_button.click()
+    qtbot.waitUntil(lambda: controller.jobs.is_running(VISUAL_JOB), timeout=WAIT_MS)
+    assert "computing" in view.synthetic_caption.text()
+    view.cancel_button.click()
+    assert "stopped by Cancel" in view.synthetic_caption.text()
+    wait_idle(qtbot, window)
+    assert not controller.jobs.is_running(VISUAL_JOB)
+    monkeypatch.setattr(module, "layer_visuals", real)
+    assert view.select_unit("edges", 0)  # a new pick computes again
+    qtbot.waitUntil(lambda: view.details["edges"].visual(0) is not None, timeout=WAIT_MS)
+    wait_idle(qtbot, window)
