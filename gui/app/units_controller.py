@@ -112,7 +112,8 @@ class UnitsController(QObject):
         self._model_key: tuple | None = None
         self._preprocess = None  # the open model's Preprocessing, as its inspection used
         self._asked_layer: tuple | None = None
-        self._asked_visual: tuple | None = None  # (data key, layer, channels) on the worker
+        self._asked_visual: tuple | None = None
+        self._mining = ""  # the data set being mined  # (data key, layer, channels) on the worker
         self._pending_kind: str | None = None  # Show me, waiting for the dissection
         # Show me's unit (data, layer, channel, words), waiting for its data to be mined.
         self._pending_unit: tuple | None = None
@@ -183,6 +184,7 @@ class UnitsController(QObject):
             self._select_pending()
             return
         self._note = ""
+        self._mining = data
         key, images, cache_dir = self._data_key(data), self.images, self.cache_dir
         self.view.set_running(True, f"Mining {BUNDLED_SETS.get(data, data).lower()}…")
         self.jobs.cancel(LAYER_JOB)
@@ -428,6 +430,9 @@ class UnitsController(QObject):
                 self._overlay_path = None
                 self.view.set_compare_choices([])
                 self._fill_compare()
+            if kind == MINE_JOB and self._mining not in BUNDLED_SETS:
+                # "Nothing was changed": the picker goes back to what is shown
+                self.view.forget_folder(self._mining)
             self.view.set_running(self._any_running(), f"Failed: {message}")
             self._pending_kind = self._pending_unit = None
             self.show_error("Units", message)

@@ -186,7 +186,7 @@ class TrustView(QWidget):
     def show_idle(self) -> None:
         self._clear_results()
         self._set_running(False)
-        self.status_label.setText("Not checked yet for this image: press Check this method.")
+        self.status_label.setText("Not checked yet: press Check this method.")
 
     def show_running(self, method: str) -> None:
         self._clear_results()

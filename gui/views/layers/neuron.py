@@ -134,6 +134,8 @@ class NeuronView(QWidget):
         self.plot = pg.PlotWidget()
         self.plot.setMenuEnabled(False)
         self.plot.setLabel("bottom", "contribution w_i · a_prev,i to z")
+        # The table beside it gives the real values: the axis must too, not "(x0.001)".
+        self.plot.getAxis("bottom").enableAutoSIPrefix(False)
         self.plot.addLine(x=0, pen=pg.mkPen((120, 120, 120)))
         self._bars: pg.BarGraphItem | None = None
         self._build_layout()

@@ -345,6 +345,17 @@ class UnitsView(QWidget):
         self.data_combo.setCurrentIndex(index)
         self.request_mining()
 
+    def forget_folder(self, folder: str) -> None:
+        """Take a folder that could not be mined out of the picker, and pick again the
+        data that is shown (the first entry if none)."""
+        index = self.data_combo.findData(folder)
+        if index >= 0 and folder:
+            self.data_combo.removeItem(index)
+        shown = self.mined.data if self.mined is not None else None
+        with QSignalBlocker(self.data_combo):
+            found = self.data_combo.findData(shown) if shown is not None else -1
+            self.data_combo.setCurrentIndex(max(found, 0))
+
     def request_mining(self) -> None:
         self.mine_requested.emit(self.data())
 

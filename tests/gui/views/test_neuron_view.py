@@ -128,3 +128,8 @@ def test_clear_forgets_everything(qtbot, view, tiny):
     view.set_inspection(inspection)
     view.clear()
     assert view.selection() is None and view.layer_combo.count() == 0
+
+
+def test_the_axis_reads_real_values_like_the_table(view):
+    """No "(x0.001)" or "(x1e-15)" scale on the contributions: the table gives real ones."""
+    assert view.plot.getAxis("bottom").autoSIPrefix is False

@@ -324,3 +324,23 @@ def test_cancel_clears_computing_and_a_new_pick_resumes(qtbot, units_window, mon
     assert view.select_unit("edges", 0)  # a new pick computes again
     qtbot.waitUntil(lambda: view.details["edges"].visual(0) is not None, timeout=WAIT_MS)
     wait_idle(qtbot, window)
+
+
+def test_a_folder_with_no_images_leaves_the_picker_as_it_was(qtbot, units_window, tmp_path):
+    from gui.app import units_controller as module
+
+    window, _ = units_window
+    view, controller = window.units_view, window.units_controller
+    mine_and_wait(qtbot, window)
+    before = view.data()
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    (empty / "notes.txt").write_text("no images here")
+    shown = []
+    controller.show_error = lambda title, message: shown.append(message)
+    controller.images = module.bundled_images  # a folder is read from disk, not the stub
+    view.add_folder(str(empty))
+    qtbot.waitUntil(lambda: bool(shown), timeout=WAIT_MS)
+    wait_idle(qtbot, window)
+    assert view.data() == before  # not the folder that failed
+    assert view.data_combo.findData(str(empty)) < 0
