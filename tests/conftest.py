@@ -4,9 +4,12 @@ cache or Keras folder.
 
 The sandbox is set before anything imports Qt or Keras: ``HOME``, the XDG
 folders and ``LAYER_INSPECTOR_CACHE`` point into one temporary folder, which
-subprocesses inherit. At the end of the session the user's real
+subprocesses inherit; ``tests/test_sandbox.py`` fails if any path the code
+writes to resolves outside it. At the end of the session the user's real
 ``~/.config/layer-inspector`` and ``~/.cache/layer-inspector`` are compared with
-what they were at the start; any change fails the run.
+what they were at the start and any change is reported: a warning, not a
+failure, because the app or a benchmark running beside the suite writes there
+too, and a file cannot say which process wrote it.
 """
 
 import os
@@ -58,8 +61,10 @@ def pytest_sessionfinish(session, exitstatus):
     after = tree_state()
     changed = sorted(p for p in set(before) | set(after) if before.get(p) != after.get(p))
     if changed:
-        print(f"\nThe tests wrote into the user's own folders: {changed[:5]}")
-        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+        print(
+            f"\nwarning: the user's own layer-inspector folders changed during the run "
+            f"(this suite, or an app or benchmark beside it): {changed[:5]}"
+        )
 
 
 @pytest.fixture(autouse=True)
