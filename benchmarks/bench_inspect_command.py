@@ -71,6 +71,12 @@ def run_once(model: Path, out: Path, extra: list[str]) -> dict:
     return {"wall": wall, "peak_mb": peak / 1024, "timings": timings}
 
 
+def method_seconds(run: dict) -> dict[str, float]:
+    """method -> seconds, from one run's ``summary.json`` timings."""
+    prefix = "attribution/"
+    return {k[len(prefix) :]: v for k, v in run["timings"].items() if k.startswith(prefix)}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--models", default=",".join(BUILDERS))
@@ -84,11 +90,7 @@ def main() -> None:
         walls = [r["wall"] for r in runs]
         middle = sorted(runs, key=lambda r: r["wall"])[len(runs) // 2]
         passed = middle["timings"]["pass"] + middle["timings"].get("to_numpy", 0.0)
-        methods = {
-            k.split("/", 1)[1]: v
-            for k, v in middle["timings"].items()
-            if k.startswith("attribution/")
-        }
+        methods = method_seconds(middle)
         print(
             f"{name}: default inspect {statistics.median(walls):.1f} s median "
             f"({min(walls):.1f}-{max(walls):.1f}), peak {max(r['peak_mb'] for r in runs):,.0f} MB; "
@@ -97,11 +99,7 @@ def main() -> None:
         print("   methods: " + ", ".join(f"{m} {s:.2f} s" for m, s in methods.items()))
         if args.all:
             full = run_once(model, folder / f"{name}_all", ["--methods", "all"])
-            methods = {
-                k.split("/", 1)[1]: v
-                for k, v in full["timings"].items()
-                if k.startswith("attribution/")
-            }
+            methods = method_seconds(full)
             print(
                 f"   --methods all: {full['wall']:.0f} s, peak {full['peak_mb']:,.0f} MB; "
                 + ", ".join(f"{m} {s:.1f} s" for m, s in methods.items())

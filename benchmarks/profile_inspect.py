@@ -31,6 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import keras
 import numpy as np
 import tensorflow as tf
+from bench_inspect import small_face_cnn  # the same small model as the benchmark
 
 from inspector import Inspector
 from inspector.engine.graph_walk import StepRecorder, run_model
@@ -53,7 +54,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=25)
     args = parser.parse_args()
     keras.utils.set_random_seed(0)
-    model = BUILDERS[args.model]() if BUILDERS[args.model] else _small()
+    model = BUILDERS[args.model]() if BUILDERS[args.model] else small_face_cnn()
     shape = (1, *model.inputs[0].shape[1:])
     image = np.random.default_rng(0).uniform(0, 1, shape[1:]).astype(np.float32)
     x = tf.constant(image[None])
@@ -98,16 +99,6 @@ def main() -> None:
     for name, values in times.items():
         ms = statistics.median(values) * 1e3
         print(f"  {name:12s} {ms:8.1f} ms  {ms / floor_ms:5.2f}x floor")
-
-
-def _small():
-    inputs = keras.Input((64, 64, 1))
-    x = keras.layers.Rescaling(1 / 255)(inputs)
-    for filters in (16, 32, 64):
-        x = keras.layers.Conv2D(filters, 3, padding="same", activation="relu")(x)
-        x = keras.layers.MaxPooling2D()(x)
-    x = keras.layers.GlobalAveragePooling2D()(x)
-    return keras.Model(inputs, keras.layers.Dense(1, activation="sigmoid")(x))
 
 
 if __name__ == "__main__":

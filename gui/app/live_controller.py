@@ -143,13 +143,9 @@ class LiveController(QObject):
             self.status.emit(reason)
 
     def _on_session_ended(self, reason: str) -> None:
-        # The session left live mode (an image was opened, or a frame failed).
-        if self.source is not None:
-            self._timer.stop()
-            source, self.source = self.source, None
-            source.close()
-            self.frozen = False
-            self.running_changed.emit(False)
+        # The session left live mode (an image was opened, or a frame failed): it
+        # has already said why, and it keeps no frozen frame, so only close.
+        self.stop()
 
     # --- freezing --------------------------------------------------------------------
     def toggle_freeze(self) -> None:

@@ -129,6 +129,15 @@ class _ImageEntry:
     crop_kind: str
 
 
+def _labelled(inspector, request: Request):
+    """The inspector with the request's class-names file applied (if any)."""
+    if request.labels_path is None:
+        return inspector
+    from inspector.engine.labels import load_labels
+
+    return inspector.with_labels(load_labels(request.labels_path), request.output)
+
+
 def _file_key(path: Path) -> tuple[str, int]:
     path = Path(path)
     return str(path.resolve()), path.stat().st_mtime_ns if path.exists() else 0
@@ -176,11 +185,7 @@ class EngineCache:
                 "(File > Open image...) or drop one on the window."
             )
         image = self._image(request.image_path, request.crop, entry, request.preprocess)
-        inspector = entry.inspector
-        if request.labels_path is not None:
-            from inspector.engine.labels import load_labels
-
-            inspector = inspector.with_labels(load_labels(request.labels_path), request.output)
+        inspector = _labelled(entry.inspector, request)
         inspection = inspector.inspect(image.prepared, target=request.target, output=request.output)
         state = SessionState(
             request=request,
@@ -234,11 +239,7 @@ class EngineCache:
             crop=choice.loader_box,
             preprocess=request.preprocess,
         )
-        inspector = entry.inspector
-        if request.labels_path is not None:
-            from inspector.engine.labels import load_labels
-
-            inspector = inspector.with_labels(load_labels(request.labels_path), request.output)
+        inspector = _labelled(entry.inspector, request)
         inspection = inspector.inspect(prepared, target=request.target, output=request.output)
         state = SessionState(
             request=replace(request, image_path=Path(name)),

@@ -302,10 +302,14 @@ class TrustView(QWidget):
         self.strip_layout.addStretch(1)
 
     def _short(self, label: str) -> str:
-        """The lowest layer reached (a block "top..bottom" ends at bottom), elided to fit."""
+        """The lowest layer reached (a block "top..bottom" ends at bottom): on two
+        lines, broken at an underscore, when it is wider than a tile; eliding its
+        middle would hide the block number ("block_1…ject_BN" for block_12)."""
         name = label.split("..")[-1]
-        metrics = self.fontMetrics()
-        return html.escape(metrics.elidedText(name, Qt.TextElideMode.ElideMiddle, STRIP_TILE + 16))
+        metrics, width = self.fontMetrics(), STRIP_TILE + 16
+        lines = split_name(name, lambda text: metrics.horizontalAdvance(text) <= width)
+        fit = [metrics.elidedText(line, Qt.TextElideMode.ElideRight, width) for line in lines]
+        return "<br>".join(html.escape(line) for line in fit)
 
     def _tile(self, heatmap: np.ndarray) -> np.ndarray:
         """|map| scaled to [0, 1] over the grey image (uint8 ``(H, W, 3)``)."""
@@ -362,6 +366,16 @@ def randomisation_summary(report: TrustReport) -> str:
         f"({'below' if result.passes else 'not below'} {result.threshold}): "
         f"<span style='color:{colour}'><b>{outcome}</b></span>."
     )
+
+
+def split_name(name: str, fits) -> list[str]:
+    """``name`` whole if ``fits(name)``, else two lines broken after the underscore
+    nearest its middle (``"block_12_project_BN"`` -> ``["block_12_", "project_BN"]``)."""
+    cuts = [i + 1 for i, char in enumerate(name) if char == "_" and 0 < i < len(name) - 1]
+    if fits(name) or not cuts:
+        return [name]
+    cut = min(cuts, key=lambda i: abs(i - len(name) / 2))
+    return [name[:cut], name[cut:]]
 
 
 def badged(title: str, passes: bool | None) -> str:

@@ -125,3 +125,12 @@ def test_an_answer_for_another_image_is_kept_but_not_shown(qtbot, trust_window, 
     with qtbot.waitSignal(window.state_shown, timeout=WAIT_MS):
         window.session.open_image(image_dir / "a_small.png")
     assert "Saliency" in view.verdict_label.text()  # back: from the cache, at once
+
+
+def test_long_layer_names_break_at_an_underscore_and_keep_the_block_number():
+    from gui.views.trust import split_name
+
+    narrow = lambda text: len(text) <= 10  # noqa: E731
+    assert split_name("block_12_project_BN", narrow) == ["block_12_", "project_BN"]
+    assert split_name("conv1", narrow) == ["conv1"]
+    assert split_name("averyverylongname", narrow) == ["averyverylongname"]  # nowhere to break
