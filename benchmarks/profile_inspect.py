@@ -11,15 +11,22 @@ Stages, each a concrete graph called directly (no ``tf.function`` dispatch) with
   returned as tensors), not converted;
 * ``inspect``: the whole call: the pass, NumPy views, the layer records.
 
+Each stage also reports its minor page faults per call (fresh memory the kernel
+had to map) and, with ``--no-grappler``, runs with TensorFlow's graph optimiser
+off: if fusions that returning every tensor forbids were the cost, the gap to the
+floor would shrink there.
+
 Run in two processes to price the allocator too:
     python benchmarks/profile_inspect.py --model mobilenet
     TF_CPU_ALLOCATOR_USE_BFC=true python benchmarks/profile_inspect.py --model mobilenet
+    python benchmarks/profile_inspect.py --model mobilenet --no-grappler
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import resource
 import statistics
 import sys
 import time
@@ -52,7 +59,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default="mobilenet", choices=sorted(BUILDERS))
     parser.add_argument("--repeats", type=int, default=25)
+    parser.add_argument("--no-grappler", action="store_true", help="graph optimiser off")
     args = parser.parse_args()
+    if args.no_grappler:
+        tf.config.optimizer.set_experimental_options({"disable_meta_optimizer": True})
     keras.utils.set_random_seed(0)
     model = BUILDERS[args.model]() if BUILDERS[args.model] else small_face_cnn()
     shape = (1, *model.inputs[0].shape[1:])
@@ -87,18 +97,24 @@ def main() -> None:
     for call in stages.values():
         call(), call()  # warm up
     times = {name: [] for name in stages}
+    faults = dict.fromkeys(stages, 0)
     for _ in range(args.repeats):
         for name, call in stages.items():
+            before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
             started = time.perf_counter()
             result = call()
             times[name].append(time.perf_counter() - started)
+            faults[name] += resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before
             del result
     floor_ms = statistics.median(times["floor"]) * 1e3
     allocator = "BFC" if os.environ.get("TF_CPU_ALLOCATOR_USE_BFC") else "default"
-    print(f"{args.model} ({allocator} allocator), medians of {args.repeats}:")
+    grappler = ", grappler off" if args.no_grappler else ""
+    print(f"{args.model} ({allocator} allocator{grappler}), medians of {args.repeats}:")
     for name, values in times.items():
         ms = statistics.median(values) * 1e3
-        print(f"  {name:12s} {ms:8.1f} ms  {ms / floor_ms:5.2f}x floor")
+        per_call = faults[name] / args.repeats
+        ratio = ms / floor_ms
+        print(f"  {name:12s} {ms:8.1f} ms  {ratio:5.2f}x floor  {per_call:7.0f} faults/call")
 
 
 if __name__ == "__main__":

@@ -152,6 +152,28 @@ def overlay(window, app, path: Path) -> None:
     wait_for(app, lambda: not window.session.worker.is_busy, what="the overlay")
 
 
+def capture_compare(window, app, out: Path = OUT) -> None:
+    """Press *Compute all* on the Attribution tab's *Compare all* page and save it
+    once every method's map is drawn."""
+    view = window.attribution_view
+    window.tabs.setCurrentWidget(view)
+    view.pages.setCurrentWidget(view.compare_view)
+    view.compare_view.request_all()
+    wait_for(app, lambda: not view.compare_view.is_running, timeout=1800, what="Compare all")
+    save(window, app, "compare", out)
+    view.pages.setCurrentIndex(0)
+
+
+def capture_trust(window, app, out: Path = OUT, method: str = "saliency") -> None:
+    """Check ``method`` on the Trust tab, as a user pressing *Check this method*."""
+    view = window.trust_view
+    window.tabs.setCurrentWidget(view)
+    view.select_method(method)
+    view.check_button.click()
+    wait_for(app, lambda: view.verdict_label.text() != "", timeout=1800, what="the Trust check")
+    save(window, app, "trust", out)
+
+
 def capture_live(window, app, video: str, out: Path = OUT) -> None:
     """Play ``video`` (``clip``: a face moving across the frame, written here) in live
     mode and save the Units and Feature maps tabs while frames stream in."""
@@ -231,7 +253,8 @@ def main() -> None:
         "Attribution": "attribution",
         "Weight updates": "weight_updates",
     }
-    wanted = set(args.only.split(",")) if args.only else set(names.values())
+    extras = {"compare", "trust"}  # pressed buttons, not just opened tabs
+    wanted = set(args.only.split(",")) if args.only else set(names.values()) | extras
     if args.edges_only:
         window.units_controller.concepts = None
     if wanted & {"units", "hierarchy"}:
@@ -245,6 +268,10 @@ def main() -> None:
             window.tabs.setCurrentIndex(index)
             wait_for(app, lambda: not window.session.worker.is_busy, what=title)
             save(window, app, names[title], args.out)
+    if "compare" in wanted:
+        capture_compare(window, app, args.out)
+    if "trust" in wanted:
+        capture_trust(window, app, args.out)
     if args.live:
         capture_live(window, app, args.live, args.out)
     if not args.skip_training and (not args.only or "training" in wanted):

@@ -11,6 +11,7 @@ from PyQt6.QtCore import QObject
 
 from gui.jobs.long_jobs import LongJobs
 from gui.jobs.trust_jobs import TRUST_JOB, TrustReport, run_trust_check, trust_key
+from gui.views.trust import badge
 
 
 class TrustController(QObject):
@@ -58,19 +59,18 @@ class TrustController(QObject):
         """Show the cached report of the view's method, and every known verdict's badge."""
         key = self._key()
         for method in self.view.method_names():
-            known = self.reports.get(self._key(method))
-            verdict = None if known is None else known.randomization.passes
-            self.view.set_badge(method, verdict)
-            self.attribution_view_badge(method, verdict)
+            suffix = badge(self.reports.get(self._key(method)))
+            self.view.set_badge(method, suffix)
+            self.attribution_view_badge(method, suffix)
         if key is not None and key in self.reports:
             self.view.show_report(self.reports[key])
         elif key is not None:
             self.view.show_idle()
 
-    def attribution_view_badge(self, method: str, verdict: bool | None) -> None:
+    def attribution_view_badge(self, method: str, suffix: str) -> None:
         setter = getattr(self.attribution_view, "set_method_badge", None)
         if setter is not None:  # the attribution view's own picker, when it offers one
-            setter(method, verdict)
+            setter(method, suffix)
 
     def request(self) -> None:
         key = self._key()

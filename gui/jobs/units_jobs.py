@@ -59,8 +59,9 @@ VISUALIZE_BATCH = 16  # channels per compiled ascent: one progress report each
 
 # (set name, (H, W, C)) -> uint8 images and is_face (inspector.units.sources.BundledProvider);
 # and (H, W, C) -> ConceptSet.
-ImagesProvider = Callable[[str, tuple[int, int, int]], object]
-ConceptsProvider = Callable[[tuple[int, int, int]], object]
+# Both take ``progress=`` too: a bundled set's first build says its steps.
+ImagesProvider = Callable[..., object]
+ConceptsProvider = Callable[..., object]
 # () -> name -> model file: the networks *Compare with* offers before they are dissected.
 NetworksProvider = Callable[[], dict]
 
@@ -200,11 +201,11 @@ def _tools_of(model, preprocess) -> _Tools:
     return tools
 
 
-def bundled_images(name: str, shape: tuple[int, int, int]):
+def bundled_images(name: str, shape: tuple[int, int, int], progress=None):
     """A bundled mining set by name (``models.datasets.unit_data.bundled_unit_set``)."""
     from models.datasets.unit_data import bundled_unit_set
 
-    return bundled_unit_set(name, shape)
+    return bundled_unit_set(name, shape, progress)
 
 
 def bundled_networks() -> dict[str, Path]:
@@ -214,19 +215,19 @@ def bundled_networks() -> dict[str, Path]:
     return {name: path for name, path in bundled_models().items() if path.is_file()}
 
 
-def bundled_concepts(shape: tuple[int, int, int]):
+def bundled_concepts(shape: tuple[int, int, int], progress=None):
     """Eye, nose, mouth and face masks on the bundled faces (``models.datasets.unit_data``)."""
     from models.datasets.unit_data import bundled_face_concepts
 
-    return bundled_face_concepts(shape)
+    return bundled_face_concepts(shape, progress)
 
 
-def _new_source(tools: _Tools, data: str, provider: ImagesProvider):
+def _new_source(tools: _Tools, data: str, provider: ImagesProvider, progress=None):
     """A fresh source (a folder is listed again: its files may have changed)."""
     from inspector.units.sources import open_source
 
     probe = tools.probe
-    return open_source(data, probe.input_shape, probe.preprocess, provider)
+    return open_source(data, probe.input_shape, probe.preprocess, provider, progress)
 
 
 def mine(
@@ -238,7 +239,7 @@ def mine(
 
     control.progress(0, 0, "reading the data set")
     tools = _tools_of(context.model, preprocess)
-    source = _new_source(tools, data, provider)
+    source = _new_source(tools, data, provider, control.progress)
     result = mine_units(
         tools.probe,
         source,
@@ -328,7 +329,7 @@ def dissect_probe(tools: _Tools, control: JobControl, model_key, concepts_provid
     faces = None
     if concepts_provider is not None:
         try:
-            faces = concepts_provider(shape)
+            faces = concepts_provider(shape, progress=control.progress)
             concepts = combine(edges, faces)
             label = "oriented edges, face parts and faces"
         except (DatasetError, ValueError) as error:  # a shape the face masks do not fit

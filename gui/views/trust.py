@@ -40,6 +40,7 @@ from gui.widgets.column_strip import to_pixmap
 from gui.widgets.curve_helpers import make_plot
 from gui.widgets.elided_label import ElidedLabel
 from gui.widgets.image_helpers import caption_label, colorize, grayscale_rgb, overlay, resize
+from gui.widgets.layer_names import split_name
 
 if TYPE_CHECKING:
     from gui.jobs.trust_jobs import TrustReport
@@ -83,6 +84,9 @@ class TrustView(QWidget):
         self._titles: dict[str, str] = {}
         self.method_combo = QComboBox()
         self.method_combo.setToolTip("The method to check (follows the Attribution tab)")
+        # As wide as its longest entry: a cut "Saliency · weights ✓" would read as a
+        # lone pass and hide the faithfulness verdict after it.
+        self.method_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.baseline_combo = QComboBox()
         for text, data in BASELINES:
             self.baseline_combo.addItem(text, data)
@@ -177,11 +181,14 @@ class TrustView(QWidget):
         self._clear_results()
         self.status_label.setText("Open a model and an image to check an attribution method.")
 
-    def set_badge(self, method: str, passes: bool | None) -> None:
-        """Mark ``method`` in the picker: ✓ passes, ✗ fails, nothing when unknown."""
+    def set_badge(self, method: str, suffix: str) -> None:
+        """Mark ``method`` in the picker with ``badge(report)`` ("" when unchecked)."""
         index = self.method_combo.findData(method)
         if index >= 0:
-            self.method_combo.setItemText(index, badged(self._titles[method], passes))
+            self.method_combo.setItemText(index, self._titles[method] + suffix)
+            self.method_combo.setItemData(
+                index, BADGE_TIP if suffix else None, Qt.ItemDataRole.ToolTipRole
+            )
 
     def show_idle(self) -> None:
         self._clear_results()
@@ -368,16 +375,25 @@ def randomisation_summary(report: TrustReport) -> str:
     )
 
 
-def split_name(name: str, fits) -> list[str]:
-    """``name`` whole if ``fits(name)``, else two lines broken after the underscore
-    nearest its middle (``"block_12_project_BN"`` -> ``["block_12_", "project_BN"]``)."""
-    cuts = [i + 1 for i, char in enumerate(name) if char == "_" and 0 < i < len(name) - 1]
-    if fits(name) or not cuts:
-        return [name]
-    cut = min(cuts, key=lambda i: abs(i - len(name) / 2))
-    return [name[:cut], name[cut:]]
+BADGE_TIP = (
+    "weights: the randomisation check (✓ the map depends on the weights); curves: "
+    "faithfulness against the random map (✓ both deletion and insertion beat it, "
+    "1/2 one does, ✗ neither, ? the curves cannot judge this model)"
+)
 
 
-def badged(title: str, passes: bool | None) -> str:
-    """``title`` with a ✓ or ✗ for a known randomisation verdict."""
-    return title if passes is None else f"{title}  {'✓' if passes else '✗'}"
+def badge(report: TrustReport | None) -> str:
+    """Both verdicts of a checked method, for its name in a picker:
+    ``"  · weights ✓ · curves ✗"``; ``""`` when it was not checked. One tick for
+    both would read as a pass where the maps do not beat the random map."""
+    if report is None:
+        return ""
+    from inspector.trust.verdicts import faithfulness_verdicts
+
+    weights = "✓" if report.randomization.passes else "✗"
+    verdicts = faithfulness_verdicts([report.curves])
+    if any(v.better is None for v in verdicts):
+        curves = "?"
+    else:
+        curves = {2: "✓", 1: "1/2", 0: "✗"}[sum(bool(v.better) for v in verdicts)]
+    return f"  · weights {weights} · curves {curves}"

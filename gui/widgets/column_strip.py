@@ -48,7 +48,7 @@ SELECTED_COLOUR, PLAIN_COLOUR = "#e02828", "transparent"
 TITLE_LINES = 4
 TITLE_STYLE = "font-size: 8pt;"
 COLUMN_SPACING = 4
-TITLE_OVERHANG = 8  # a title may be this much wider than its picture ("112×112×144")
+TITLE_OVERHANG = 20  # a title may be this much wider than its picture: "112×112×144"
 
 
 @dataclass(frozen=True)

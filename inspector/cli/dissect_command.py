@@ -42,7 +42,7 @@ from inspector.units.documents import dissection_document
 from inspector.units.exemplars import exemplar_rows, strongest_lines
 from inspector.units.selectivity_report import measure_selectivity
 
-BundledConcepts = Callable[[tuple[int, int, int]], ConceptSet]
+BundledConcepts = Callable[..., ConceptSet]  # (shape, progress=...) -> the face concepts
 
 
 def add_dissect_parser(subparsers) -> None:
@@ -90,7 +90,7 @@ def _concepts(text: str, shape, bundled: BundledConcepts | None) -> ConceptSet:
             raise DatasetError(
                 "Expected --concepts DIR. Received: 'bundled-faces', but none is installed."
             )
-        faces = bundled(shape)
+        faces = bundled(shape, progress=ProgressBar("bundled data", unit="steps"))
     else:
         faces = read_concept_folder(Path(text), shape)
     return combine(synthetic_edges(shape[0], shape[2]), faces)
@@ -130,6 +130,7 @@ def run_dissect(
                 for v, f in zip(row.scores, row.is_face, strict=True)
             ],
             row.marks,
+            row.frames,
         )
         for row in exemplar_rows(probe, report, concepts)
     ]

@@ -28,7 +28,7 @@ from inspector.engine.quiet import import_tensorflow_quietly
 import_tensorflow_quietly()
 
 from inspector.attribution import AttributionError, method_names  # noqa: E402
-from inspector.cli.cli_helpers import positive_int, write_staged  # noqa: E402
+from inspector.cli.cli_helpers import ProgressBar, positive_int, write_staged  # noqa: E402
 from inspector.cli.evaluation import Evaluation, evaluate_images  # noqa: E402
 from inspector.cli.model_options import add_model_options, open_model  # noqa: E402
 from inspector.cli.runner import one_line_errors, run_cli  # noqa: E402
@@ -163,27 +163,6 @@ def _load_images(
     return images, skipped
 
 
-class ProgressBar:
-    """A text bar on stderr: redrawn in place on a terminal, one line per unit otherwise."""
-
-    def __init__(self, total: int, stream=None, width: int = 30) -> None:
-        self.total, self.width = total, width
-        self.stream = stream or sys.stderr
-        self.live = hasattr(self.stream, "isatty") and self.stream.isatty()
-
-    def __call__(self, done: int, total: int, what: str) -> None:
-        self.total = total
-        filled = int(self.width * done / max(1, self.total))
-        bar = "=" * filled + (">" if filled < self.width else "") + "." * (self.width - filled - 1)
-        line = f"{done}/{self.total} [{bar[: self.width]}] {what}"
-        if self.live:
-            end = "\n" if done >= self.total else ""
-            self.stream.write(f"\r{line[:100]:<100}{end}")
-        else:
-            self.stream.write(line + "\n")
-        self.stream.flush()
-
-
 def _check_out(out: Path) -> None:
     if out.exists() and not out.is_dir():
         raise ExportError(
@@ -213,7 +192,7 @@ def run_evaluate(
     images, skipped = _load_images(
         files, opened, inspector.input_shape, args.crop == "auto", find_face
     )
-    bar = ProgressBar(len(images) * len(methods))
+    bar = ProgressBar("evaluate", unit="maps")  # methods x images
     evaluation = evaluate_images(
         inspector,
         images,

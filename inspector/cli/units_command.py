@@ -76,7 +76,8 @@ def run_units(
 ) -> int:
     """Run ``units`` for parsed ``args``; raises ``InspectorError`` for bad input."""
     opened, probe = open_probe(args, models)
-    source = open_source(args.data, probe.input_shape, probe.preprocess, bundled)
+    building = ProgressBar("bundled data", unit="steps")  # only a first build reports
+    source = open_source(args.data, probe.input_shape, probe.preprocess, bundled, building)
     with cluster_client(args.scheduler) as client:
         shard_map = (
             None
@@ -129,7 +130,8 @@ def _write(folder: Path, args, opened, probe, source, result) -> None:
                 probe.preprocess.preset,
                 visualization=None if visuals is None else visuals[0].images[c],
                 label=_faces_label(units.images[c], is_face),
-                marks=units.centres_in_boxes(c)[: len(crops.crops[c])],
+                marks=crops.marks[c],
+                frames=crops.frames[c],
             )
             for c in range(units.channels)
         ]

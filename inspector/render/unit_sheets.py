@@ -23,6 +23,7 @@ from inspector.render.colormaps import apply_colormap
 from inspector.render.drawing import BACKGROUND, PAD, stack, text_band
 
 MARK_COLOUR = (230, 30, 30)
+FRAME_COLOUR = (255, 200, 0)  # the receptive field's box inside a crop with context
 
 
 def picture(image: np.ndarray, preset: str) -> np.ndarray:
@@ -32,31 +33,61 @@ def picture(image: np.ndarray, preset: str) -> np.ndarray:
     return np.repeat(raw, 3, -1) if raw.shape[-1] == 1 else raw[..., :3]
 
 
-def _grey(crop: np.ndarray, preset: str, cell: int, mark=None) -> Image.Image:
+def _grey(crop: np.ndarray, preset: str, cell: int, mark=None, frame=None) -> Image.Image:
     """The crop as the picture it was, ``cell`` px; ``mark``: ``(x, y)`` fractions of
-    the crop where a small red ring is drawn (the centre of the unit's field)."""
+    the crop where a small red ring is drawn (the centre of the unit's field);
+    ``frame``: the field's box ``(left, top, right, bottom)`` in crop pixels, drawn
+    when the crop holds context around it."""
     image = Image.fromarray(picture(crop, preset))
-    if mark is None:
-        return _fit(image, cell)
-    w, h = image.size
-    scale = cell / max(w, h, 1)
     canvas = _fit(image, cell)
-    # _fit centres the scaled crop on a square canvas.
-    offset_x, offset_y = (cell - round(w * scale)) // 2, (cell - round(h * scale)) // 2
-    x, y = offset_x + mark[0] * w * scale, offset_y + mark[1] * h * scale
-    radius = max(2.0, cell / 14)
-    ImageDraw.Draw(canvas).ellipse(
-        [x - radius, y - radius, x + radius, y + radius],
-        outline=MARK_COLOUR,
-        width=max(1, cell // 40),
-    )
+    place = _placement(image.size, cell)
+    _draw_frame(canvas, frame, image.size, place)
+    if mark is not None:
+        scale, offset_x, offset_y = place
+        w, h = image.size
+        x, y = offset_x + mark[0] * w * scale, offset_y + mark[1] * h * scale
+        radius = max(2.0, cell / 14)
+        ImageDraw.Draw(canvas).ellipse(
+            [x - radius, y - radius, x + radius, y + radius],
+            outline=MARK_COLOUR,
+            width=max(1, cell // 40),
+        )
     return canvas
 
 
-def _gradient(grad: np.ndarray, cell: int) -> Image.Image:
+def _placement(size: tuple[int, int], cell: int) -> tuple[float, int, int]:
+    """``(scale, x offset, y offset)`` of a ``size`` picture as ``_fit`` places it:
+    scaled so the longer side is ``cell``, centred on the square canvas."""
+    w, h = size
+    scale = cell / max(w, h, 1)
+    return scale, (cell - round(w * scale)) // 2, (cell - round(h * scale)) // 2
+
+
+def _draw_frame(canvas: Image.Image, frame, size: tuple[int, int], place) -> None:
+    """The field's box on a crop picture, unless the box is the whole crop."""
+    if frame is None or tuple(frame) == (0, 0, *size):
+        return
+    scale, offset_x, offset_y = place
+    left, top, right, bottom = frame
+    ImageDraw.Draw(canvas).rectangle(
+        [
+            offset_x + left * scale,
+            offset_y + top * scale,
+            offset_x + right * scale - 1,
+            offset_y + bottom * scale - 1,
+        ],
+        outline=FRAME_COLOUR,
+        width=max(1, canvas.size[0] // 60),
+    )
+
+
+def _gradient(grad: np.ndarray, cell: int, frame=None) -> Image.Image:
     values = np.asarray(grad, np.float32).sum(axis=-1)
     limit = float(np.abs(values).max()) or 1.0
-    return _fit(Image.fromarray(apply_colormap(values, "diverging", -limit, limit)), cell)
+    picture_ = Image.fromarray(apply_colormap(values, "diverging", -limit, limit))
+    canvas = _fit(picture_, cell)
+    _draw_frame(canvas, frame, picture_.size, _placement(picture_.size, cell))
+    return canvas
 
 
 def _fit(image: Image.Image, cell: int) -> Image.Image:
@@ -72,9 +103,13 @@ def _fit(image: Image.Image, cell: int) -> Image.Image:
 NEVER_ACTIVE = "never active on this data: no top images"
 
 
-def _pair(crop, grad, caption: str, preset, cell: int, size: int = 10, mark=None) -> Image.Image:
-    """A crop beside its gradient, ``caption`` under both."""
-    pair = stack([_grey(crop, preset, cell, mark), _gradient(grad, cell)], vertical=False)
+def _pair(
+    crop, grad, caption: str, preset, cell: int, size: int = 10, mark=None, frame=None
+) -> Image.Image:
+    """A crop beside its gradient, ``caption`` under both; ``frame`` boxed on both."""
+    pair = stack(
+        [_grey(crop, preset, cell, mark, frame), _gradient(grad, cell, frame)], vertical=False
+    )
     return stack([pair, text_band([caption], width=2 * cell, size=size)])
 
 
@@ -88,6 +123,7 @@ def crop_grid(
     columns: int,
     gap: int = 8,
     marks: Sequence | None = None,
+    frames: Sequence | None = None,
 ) -> Image.Image:
     """The top crops of one channel, ``columns`` pairs to a row (the app's Units view).
 
@@ -96,14 +132,19 @@ def crop_grid(
             inputs made by ``preset``.
         captions: one line under each pair (its score, and e.g. "face").
         cell: the side of each crop and gradient picture in pixels.
-        marks: per crop, ``(x, y)`` fractions where the unit's field is centred (a
-            red ring), or None for none.
+        marks: per crop, ``(x, y)`` fractions of the crop where the unit's field is
+            centred (a red ring), or None for none.
+        frames: per crop, the field's box in crop pixels (drawn when the crop has
+            context around it), or None (``TopCrops.frames``).
     """
     size = max(9, min(13, cell // 5))
     marks = [None] * len(crops) if marks is None else marks
+    frames = [None] * len(crops) if frames is None else frames
     pairs = [
-        _pair(crop, grad, caption, preset, cell, size, mark)
-        for crop, grad, caption, mark in zip(crops, gradients, captions, marks, strict=True)
+        _pair(crop, grad, caption, preset, cell, size, mark, frame)
+        for crop, grad, caption, mark, frame in zip(
+            crops, gradients, captions, marks, frames, strict=True
+        )
     ]
     if not pairs:
         return text_band([NEVER_ACTIVE], size=13)
@@ -141,6 +182,7 @@ def channel_row(
     visualization: np.ndarray | None = None,
     label: str = "",
     marks: Sequence | None = None,
+    frames: Sequence | None = None,
 ) -> Image.Image:
     """One channel: ``[label | crop grad | crop grad | ... | visualisation]``.
 
@@ -149,15 +191,19 @@ def channel_row(
             inputs made by ``preset``.
         scores: each crop's activation, written under it.
         visualization: optional ``(H, W, C)`` optimised image (a model input).
-        marks: per crop, ``(x, y)`` fractions where the unit's field is centred.
+        marks: per crop, ``(x, y)`` fractions of the crop where the field is centred.
+        frames: per crop, the field's box in crop pixels (``TopCrops.frames``).
     """
     pieces = [text_band([f"ch {channel}", label], width=70, size=11)]
     if not len(crops):
         pieces.append(text_band([NEVER_ACTIVE], size=11))
     marks = [None] * len(crops) if marks is None else marks
+    frames = [None] * len(crops) if frames is None else frames
     pieces += [
-        _pair(crop, grad, f"{score:.3g}", preset, cell, mark=mark)
-        for crop, grad, score, mark in zip(crops, gradients, scores, marks, strict=True)
+        _pair(crop, grad, f"{score:.3g}", preset, cell, mark=mark, frame=frame)
+        for crop, grad, score, mark, frame in zip(
+            crops, gradients, scores, marks, frames, strict=True
+        )
     ]
     if visualization is not None:
         pieces.append(
@@ -171,8 +217,8 @@ def unit_sheet(title: str, rows: Sequence[Image.Image]) -> Image.Image:
     header = text_band(
         [
             title,
-            "each pair: receptive-field crop (red ring: the field's centre), then "
-            "d(unit)/d(pixel) (red +, blue -)",
+            "each pair: the crop around the receptive field (yellow box: the field, "
+            "red ring: its centre), then d(unit)/d(pixel) (red +, blue -)",
         ],
         size=13,
     )
@@ -181,7 +227,7 @@ def unit_sheet(title: str, rows: Sequence[Image.Image]) -> Image.Image:
 
 def exemplar_sheet(
     title: str,
-    rows: Sequence[tuple[str, Sequence, Sequence, Sequence[str], Sequence]],
+    rows: Sequence[tuple[str, Sequence, Sequence, Sequence[str], Sequence, Sequence]],
     preset: str,
     cell: int = 48,
 ) -> Image.Image:
@@ -189,12 +235,15 @@ def exemplar_sheet(
 
     Args:
         title: the sheet's heading.
-        rows: per unit ``(words, crops, gradients, captions, marks)`` as ``crop_grid``
-            takes them (``marks``: the centre of the unit's field in each crop).
+        rows: per unit ``(words, crops, gradients, captions, marks, frames)`` as
+            ``crop_grid`` takes them (``marks``: the centre of the unit's field in
+            each crop; ``frames``: its box).
         preset: the model's preprocessing preset the crops went through.
     """
-    pieces = [text_band([title, "red ring: the centre of the unit's receptive field"], size=13)]
-    for words, crops, gradients, captions, marks in rows:
+    pieces = [
+        text_band([title, "yellow box: the unit's receptive field; red ring: its centre"], size=13)
+    ]
+    for words, crops, gradients, captions, marks, frames in rows:
         grid = crop_grid(
             crops,
             gradients,
@@ -203,6 +252,7 @@ def exemplar_sheet(
             cell=cell,
             columns=max(1, len(crops)),
             marks=marks,
+            frames=frames,
         )
         pieces.append(stack([text_band([words], size=12), grid]))
     return stack(pieces, gap=2 * PAD)

@@ -151,7 +151,8 @@ class ExemplarRow:
             each (``inspector.units.unit_gradients.top_crops``), best first.
         scores: float32 ``(n,)`` each crop's activation; ``is_face``: bool ``(n,)``.
         marks: float64 ``(n, 2)`` the centre of the unit's field in each crop as
-            ``(x, y)`` fractions (``LayerUnits.centres_in_boxes``).
+            ``(x, y)`` fractions of the crop; ``frames``: the field's box in each
+            crop (``TopCrops.marks`` and ``TopCrops.frames``).
     """
 
     exemplar: Exemplar
@@ -160,6 +161,7 @@ class ExemplarRow:
     scores: np.ndarray
     is_face: np.ndarray
     marks: np.ndarray
+    frames: tuple = ()
 
 
 def exemplar_rows(probe, report: SelectivityReport, concepts, k: int = TOP_K) -> list:
@@ -209,7 +211,8 @@ def exemplar_rows(probe, report: SelectivityReport, concepts, k: int = TOP_K) ->
                     crops.gradients[e.channel],
                     units.scores[e.channel, :count],
                     is_face[top],
-                    units.centres_in_boxes(e.channel)[:count],
+                    crops.marks[e.channel],
+                    crops.frames[e.channel],
                 )
             )
     order = [e.kind for e in best]

@@ -29,6 +29,7 @@ import tensorflow as tf
 from inspector.engine.errors import DatasetError, ImageLoadError
 from inspector.engine.image_loading import load_image
 from inspector.engine.preprocessing import Preprocessing
+from inspector.engine.progress import Progress
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".pgm", ".ppm"}
 
@@ -246,11 +247,12 @@ class DatasetSource:
         return np.stack(images), np.arange(start, stop, dtype=np.int64)
 
 
-# (set name, (H, W, C)) -> an object with uint8 ``images`` (N, H, W, C), bool
-# ``is_face`` (N,) and a ``description``; raises ValueError for a name or a shape it
-# does not have. The console (``layer_inspector``) passes
+# (set name, (H, W, C), progress=...) -> an object with uint8 ``images`` (N, H, W, C),
+# bool ``is_face`` (N,) and a ``description``; raises ValueError for a name or a
+# shape it does not have; ``progress`` (``inspector.engine.progress``) hears a build
+# that takes a while. The console (``layer_inspector``) passes
 # ``models.datasets.unit_data.bundled_unit_set``.
-BundledProvider = Callable[[str, tuple[int, int, int]], object]
+BundledProvider = Callable[..., object]
 
 
 def open_source(
@@ -258,11 +260,12 @@ def open_source(
     input_shape: tuple[int, int, int],
     preprocess: Preprocessing,
     bundled: BundledProvider | None,
+    progress: Progress | None = None,
 ) -> ImageSource:
     """The data set named by ``text``: a bundled set (``bundled``, ``bundled-faces``,
     ``bundled-natural``, ...) through ``bundled``, else a folder of images, read with
     the model's ``preprocess``. The one reading of ``--data`` and of the app's Data
-    picker.
+    picker. ``progress`` hears the steps of a bundled set's first build.
 
     Raises:
         DatasetError: an unknown bundled name, a shape the bundled set cannot fit, or a
@@ -272,7 +275,7 @@ def open_source(
         if bundled is None:
             raise DatasetError(f"Expected --data DIR. Received: {text!r}, but none is installed.")
         try:
-            chosen = bundled(text, tuple(input_shape))
+            chosen = bundled(text, tuple(input_shape), progress=progress)
         except ValueError as error:
             raise DatasetError(str(error)) from None  # it names what was expected
         return ArraySource(chosen.images, text, preprocess, is_face=chosen.is_face)

@@ -27,21 +27,54 @@ from inspector.units.sources import ImageSource
 
 @dataclass(frozen=True)
 class TopCrops:
-    """The top images of every channel of one layer, cut to their receptive fields.
+    """The top images of every channel of one layer, cut around their receptive fields.
+
+    A field of 3 to 5 pixels (a first conv layer) cut alone shows as a few giant
+    squares that nobody can read, so each crop is the field's box grown to at least
+    ``context`` pixels a side, with the box kept in ``frames`` for drawing.
 
     Attributes:
         layer: the layer's record name.
         crops: ``crops[c][j]`` float32 ``(h, w, C_in)`` in the model's value scale,
-            the j-th best image of channel c inside its box (boxes are clipped
-            to the image, so border crops are smaller).
-        gradients: same shapes: d(unit activation)/d(pixel) on that crop.
+            the j-th best image of channel c around its box (clipped to the image,
+            so border crops can be smaller).
+        gradients: same shapes: d(unit activation)/d(pixel) on that crop (zero
+            outside the box: the unit does not see it).
         scores: float32 ``(C, k)`` the activations the crops were ranked by.
+        frames: ``frames[c][j]`` the field's box inside the crop, ``(left, top,
+            right, bottom)`` in crop pixels; the whole crop when no margin was added.
+        marks: ``marks[c]`` float64 ``(n, 2)``: the centre of the unit's field in
+            each crop, ``(x, y)`` fractions of the crop (the pointing game's point).
     """
 
     layer: str
     crops: tuple[tuple[np.ndarray, ...], ...]
     gradients: tuple[tuple[np.ndarray, ...], ...]
     scores: np.ndarray
+    frames: tuple[tuple[tuple[int, int, int, int], ...], ...] = ()
+    marks: tuple[np.ndarray, ...] = ()
+
+
+def context_side(height: int, width: int) -> int:
+    """The smallest crop side shown around a field: a quarter of the image's shorter
+    side (16 px of a 64-px face, 56 px of a 224-px photo), enough to see what the
+    few pixels of an early unit's field belong to."""
+    return max(1, min(height, width) // 4)
+
+
+def context_window(box, height: int, width: int, side: int) -> tuple[int, int, int, int]:
+    """``box`` ``(left, top, right, bottom)`` grown about its centre to at least
+    ``side`` pixels on each axis, moved (not shrunk) to stay inside the image."""
+    left, top, right, bottom = (int(v) for v in box)
+
+    def grow(low: int, high: int, limit: int) -> tuple[int, int]:
+        size = min(max(high - low, side), limit)
+        start = min(max(0, (low + high - size) // 2), limit - size)
+        return start, start + size
+
+    left, right = grow(left, right, width)
+    top, bottom = grow(top, bottom, height)
+    return left, top, right, bottom
 
 
 class UnitGradients:
@@ -101,30 +134,58 @@ def top_crops(
     gradients: UnitGradients,
     batch_size: int = BATCH_SIZE,
     channels: Sequence[int] | None = None,
+    context: int | None = None,
 ) -> TopCrops:
     """Crops and gradient maps of the channels' top images (one batch per ``batch_size``).
 
     Args:
         channels: which channels (None: all); the others get no crops (empty tuples),
             so a view can ask for the one channel it shows and have it at once.
+        context: the smallest crop side in pixels around a field's box (None:
+            ``context_side`` of the image; 0: the box alone).
     """
     count, k = units.images.shape
+    height, width = gradients.probe.input_shape[:2]
+    side = context_side(height, width) if context is None else int(context)
     wanted = range(count) if channels is None else sorted(set(int(c) for c in channels))
     slots = [(c, j) for c in wanted for j in range(k) if units.images[c, j] >= 0]
     crops = [[None] * k for _ in range(count)]
     grads = [[None] * k for _ in range(count)]
+    frames = [[None] * k for _ in range(count)]
+    marks = [[None] * k for _ in range(count)]
     for low in range(0, len(slots), batch_size):
         part = slots[low : low + batch_size]
         images = np.stack([_read_one(source, int(units.images[c, j])) for c, j in part])
         where = np.array([(*units.positions[c, j], c) for c, j in part], np.int32)
         grad, _ = gradients.gradients(units.layer.name, images, where)
         for n, (c, j) in enumerate(part):
-            left, top, right, bottom = units.boxes[c, j]
+            box = units.boxes[c, j]
+            left, top, right, bottom = context_window(box, height, width, side)
             crops[c][j] = read_only(images[n, top:bottom, left:right])
             grads[c][j] = read_only(grad[n, top:bottom, left:right])
-    keep = [tuple(x for x in row if x is not None) for row in crops]
-    keep_grads = [tuple(x for x in row if x is not None) for row in grads]
-    return TopCrops(units.layer.name, tuple(keep), tuple(keep_grads), units.scores)
+            frames[c][j] = (
+                int(box[0]) - left,
+                int(box[1]) - top,
+                int(box[2]) - left,
+                int(box[3]) - top,
+            )
+            centre = units.centres_in_boxes(c)[j]  # fractions of the box
+            marks[c][j] = (
+                (box[0] + centre[0] * (box[2] - box[0]) - left) / max(right - left, 1),
+                (box[1] + centre[1] * (box[3] - box[1]) - top) / max(bottom - top, 1),
+            )
+
+    def kept(rows):
+        return tuple(tuple(x for x in row if x is not None) for row in rows)
+
+    return TopCrops(
+        units.layer.name,
+        kept(crops),
+        kept(grads),
+        units.scores,
+        kept(frames),
+        tuple(np.asarray(row, np.float64).reshape(-1, 2) for row in kept(marks)),
+    )
 
 
 def _read_one(source: ImageSource, index: int) -> np.ndarray:

@@ -27,7 +27,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
-from functools import lru_cache
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -78,24 +78,33 @@ def held_out_sources(seed: int = SPLIT_SEED) -> tuple[str, ...]:
 
 
 CACHE_FORMAT = 1
+# The build's steps, for progress: the faces, then four kinds of non-face for each
+# of the two parts (natural crops, LFW patches, face-free ORL crops, blobs).
+BUILD_STEPS = 9
+Progress = Callable[[int, int, str], None]  # inspector.engine.progress's protocol
+_LOADED: dict[int, FaceDataset] = {}  # built or read once per process and size
 
 
-@lru_cache(maxsize=2)
-def bundled_face_data(input_size: int = INPUT_SIZE) -> FaceDataset:
+def bundled_face_data(input_size: int = INPUT_SIZE, progress: Progress | None = None):
     """The bundled data set with its fixed split (from the user's cache when built).
+
+    Args:
+        progress: ``progress(done, BUILD_STEPS, what)`` after each step of a build
+            (the first time on a machine, ~10-30 s); not called when it is read.
 
     Returns:
         ``FaceDataset`` whose images are uint8 ``(N, input_size, input_size, 1)``,
         labels 1 = face, 0 = not_face, and ``held_out_groups`` naming every
         held-out image's kind ("face/orl/s7", "not_face/natural/horse", ...).
     """
-    path = cache_path(input_size)
-    cached = _read_cache(path)
-    if cached is not None:
-        return cached
-    data = build_face_data(input_size)
-    _write_cache(path, data)
-    return data
+    if input_size not in _LOADED:
+        path = cache_path(input_size)
+        data = _read_cache(path)
+        if data is None:
+            data = build_face_data(input_size, progress)
+            _write_cache(path, data)
+        _LOADED[input_size] = data
+    return _LOADED[input_size]
 
 
 def recipe_key(input_size: int) -> str:
@@ -158,10 +167,22 @@ def _write_cache(path: Path, data: FaceDataset) -> None:
         write_file(path, lambda partial: np.savez(partial, **arrays))
 
 
-def build_face_data(input_size: int = INPUT_SIZE) -> FaceDataset:
-    """Build the bundled set from its sources (what the cache holds)."""
+def build_face_data(input_size: int = INPUT_SIZE, progress: Progress | None = None):
+    """Build the bundled set from its sources (what the cache holds), saying each of
+    its ``BUILD_STEPS`` steps to ``progress``."""
+    done = 0
+
+    def step(what: str) -> None:
+        nonlocal done
+        done += 1
+        if progress is not None:
+            progress(done, BUILD_STEPS, f"building the bundled faces, first time only: {what}")
+
+    if progress is not None:
+        progress(0, BUILD_STEPS, "building the bundled faces, first time only")
     train, held = _faces(input_size)
-    for part, (images, groups) in _negatives(input_size).items():
+    step("faces")
+    for part, (images, groups) in _negatives(input_size, step).items():
         (train if part == "train" else held).append((images, groups, NOT_FACE))
     return _dataset(train, held)
 
@@ -244,7 +265,8 @@ def negative_sources(part: str) -> tuple[tuple[str, ...], int]:
     return tuple(name for name in NATURAL_SOURCES if name not in out_sources), DATA_SEED
 
 
-def _negatives(size: int) -> dict[str, tuple[np.ndarray, list[str]]]:
+def _negatives(size: int, step: Callable[[str], None]) -> dict[str, tuple[np.ndarray, list]]:
+    """The non-faces of both parts; ``step(what)`` after each of their eight pieces."""
     from skimage.data import lfw_subset
 
     photos, subject, _ = orl_faces()
@@ -265,23 +287,28 @@ def _negatives(size: int) -> dict[str, tuple[np.ndarray, list[str]]]:
             (
                 natural_crops(sources, per_source, size, seed),
                 [f"not_face/natural/{name}" for name in sources for _ in range(per_source)],
-            ),
+            )
+        ]
+        step(f"{part} natural crops")
+        pieces.append(
             (
                 jittered_crops(patches[lfw_indices], whole[lfw_indices], copies, size, seed + 1),
                 ["not_face/lfw"] * (len(lfw_indices) * copies),
-            ),
+            )
+        )
+        step(f"{part} LFW non-faces")
+        hard = HARD_PER_PHOTO[part]
+        pieces.append(
             (
-                face_free_crops(
-                    photos[people], landmarks[people], HARD_PER_PHOTO[part], size, seed + 2
-                ),
-                [
-                    f"not_face/hard/s{s}"
-                    for s in subject[people]
-                    for _ in range(HARD_PER_PHOTO[part])
-                ],
-            ),
-            (blob_textures(BLOBS[part], size, seed + 3), ["not_face/blobs"] * BLOBS[part]),
-        ]
+                face_free_crops(photos[people], landmarks[people], hard, size, seed + 2),
+                [f"not_face/hard/s{s}" for s in subject[people] for _ in range(hard)],
+            )
+        )
+        step(f"{part} face-free crops")
+        pieces.append(
+            (blob_textures(BLOBS[part], size, seed + 3), ["not_face/blobs"] * BLOBS[part])
+        )
+        step(f"{part} textures")
         result[part] = (
             np.concatenate([images for images, _ in pieces]),
             [group for _, groups in pieces for group in groups],

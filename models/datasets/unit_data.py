@@ -26,6 +26,7 @@ from models.datasets.bundled_data import (
     FACE,
     NATURAL_PER_SOURCE,
     NOT_FACE,
+    Progress,
     bundled_face_data,
     negative_sources,
 )
@@ -75,8 +76,11 @@ class BundledImages:
     is_face: np.ndarray
 
 
-def bundled_unit_set(name: str, shape: tuple[int, int, int]) -> BundledImages:
-    """The bundled mining set ``name`` at the model input ``shape``.
+def bundled_unit_set(
+    name: str, shape: tuple[int, int, int], progress: Progress | None = None
+) -> BundledImages:
+    """The bundled mining set ``name`` at the model input ``shape``; ``progress`` hears
+    the steps of the bundled set's build, the first time it is made on a machine.
 
     Raises:
         ValueError: a name not in ``BUNDLED_SETS`` or a shape the faces cannot fit.
@@ -87,7 +91,7 @@ def bundled_unit_set(name: str, shape: tuple[int, int, int]) -> BundledImages:
         )
     size = _check_grey(shape)
     if name == "bundled":
-        data = bundled_face_data(size)
+        data = bundled_face_data(size, progress)
         images = np.concatenate([data.train.images, data.held_out.images])
         is_face = np.concatenate([data.train.labels, data.held_out.labels]) == FACE
     else:
@@ -138,11 +142,14 @@ def _face_regions(landmarks: np.ndarray, size: int) -> np.ndarray:
     return np.asarray(masks)
 
 
-def bundled_face_concepts(shape: tuple[int, int, int]) -> ConceptSet:
-    """Faces with eye, nose, mouth and face masks, and non-faces without any."""
+def bundled_face_concepts(
+    shape: tuple[int, int, int], progress: Progress | None = None
+) -> ConceptSet:
+    """Faces with eye, nose, mouth and face masks, and non-faces without any;
+    ``progress`` as for ``bundled_unit_set``."""
     size = _check_grey(shape)
     faces = face_images(size)
-    data = bundled_face_data(size)
+    data = bundled_face_data(size, progress)
     held = data.held_out
     non_face = held.labels == NOT_FACE
     negatives = held.images[non_face]

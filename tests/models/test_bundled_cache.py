@@ -53,3 +53,13 @@ def test_the_cache_lives_in_the_users_cache_folder(monkeypatch, tmp_path):
     monkeypatch.setenv("LAYER_INSPECTOR_CACHE", str(tmp_path))
     path = bundled_data.cache_path(64)
     assert path.parent == tmp_path / "bundled" and path.suffix == ".npz"
+
+
+def test_a_build_reports_each_of_its_steps_in_order():
+    """The first build on a machine takes a while: progress moves step by step."""
+    reports = []
+    data = bundled_data.build_face_data(24, lambda *report: reports.append(report))
+    assert [done for done, _, _ in reports] == list(range(bundled_data.BUILD_STEPS + 1))
+    assert {total for _, total, _ in reports} == {bundled_data.BUILD_STEPS}
+    assert all("first time only" in what for _, _, what in reports)
+    assert data.train.images.shape[1:] == (24, 24, 1)

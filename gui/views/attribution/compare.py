@@ -47,8 +47,22 @@ if TYPE_CHECKING:
     from inspector.engine.inspection import Inspection
     from inspector.trust import TrustCurves
 
-COLUMNS = 4
 ALPHA = 0.6
+TILE_TEXT = 40  # pixels a tile's two title lines (name, value range) take above its map
+SCORE_TEXT = 30  # and its two AUC lines below it, once scores are shown
+
+
+def grid_columns(count: int, width: int, height: int, text: int = TILE_TEXT) -> int:
+    """How many columns show ``count`` square maps largest in ``width`` x ``height``
+    pixels, ``text`` pixels of each row going to words. A fixed four columns drew
+    13 maps at 60 px in a 950 x 540 area; five draw them at 160 px."""
+    best, best_side = 1, -1.0
+    for columns in range(1, max(count, 1) + 1):
+        rows = -(-count // columns)
+        side = min(width / columns, height / rows - text)
+        if side > best_side:
+            best, best_side = columns, side
+    return best
 
 
 def shared_reach(heatmaps: list[np.ndarray]) -> float:
@@ -109,6 +123,7 @@ class CompareView(QWidget):
         self._scores: dict[str, TrustCurves] = {}
         self._score_labels: dict[str, pg.LabelItem] = {}
         self._scoring = False
+        self._columns = 4  # until the grid knows its size (grid_columns)
         self.compute_button = QPushButton("Compute all")
         self.score_button = QPushButton("Deletion / insertion AUCs")
         self.score_button.setToolTip(
@@ -231,9 +246,7 @@ class CompareView(QWidget):
         if method not in self._results:
             return
         self._scores[method] = curves
-        label = self._score_labels.get(method)
-        if label is not None:
-            label.setText(auc_text(curves), size="8pt")
+        self._show_score(method, curves)
 
     def scores_finished(self, message: str = "") -> None:
         """The AUC job ended (``message`` says why when it failed)."""
@@ -241,6 +254,9 @@ class CompareView(QWidget):
             return
         self._scoring = False
         self._set_running(False)
+        if self._scores and self._best_columns() != self._columns:
+            self._build_tiles()  # the AUC lines take room: another flow may fit better
+            self._refill()
         self.status_label.setText(
             message
             or f"AUCs of {len(self._scores)} maps (substrate: blurred image); "
@@ -280,7 +296,7 @@ class CompareView(QWidget):
             return
         self._pending.remove(method)
         self._failures[method] = message
-        self._label(method, f"{self._title(method)}: failed", message)
+        self._label(method, (self._title(method), "failed"), message)
         self._after_answer()
 
     # --- internals -------------------------------------------------------------------
@@ -312,22 +328,53 @@ class CompareView(QWidget):
 
         return REGISTRY[method].title if method in REGISTRY else method
 
+    def resizeEvent(self, event) -> None:
+        """Re-flow the tiles when another column count shows the maps larger."""
+        super().resizeEvent(event)
+        if self._inspection is not None and self._best_columns() != self._columns:
+            self._build_tiles()
+            self._refill()
+
+    def _best_columns(self) -> int:
+        size = self.graphics.size()
+        text = TILE_TEXT + (SCORE_TEXT if self._scores else 0)
+        return grid_columns(len(self.methods), size.width(), size.height(), text)
+
     def _build_tiles(self) -> None:
         self.graphics.clear()
         self._tiles, self._score_labels = {}, {}
+        self._columns = self._best_columns()
         for index, method in enumerate(self.methods):
-            row, col = divmod(index, COLUMNS)
+            row, col = divmod(index, self._columns)
             label = self.graphics.addLabel(self._title(method), row=3 * row, col=col, size="9pt")
             view, item = image_box(self.graphics, 3 * row + 1, col)
             self._tiles[method] = (view, item, label)
-            self._score_labels[method] = self.graphics.addLabel("", row=3 * row + 2, col=col)
+            score = self.graphics.addLabel("", row=3 * row + 2, col=col)
+            score.setMaximumHeight(0)  # no room for AUCs until there are some
+            self._score_labels[method] = score
             if self._inspection is not None:
                 show_rgb(item, grayscale_rgb(self._inspection.display_image))
 
-    def _label(self, method: str, text: str, tooltip: str = "") -> None:
+    def _refill(self) -> None:
+        """Put the maps, failures and AUCs known so far into freshly built tiles."""
+        self._repaint()
+        for method, message in self._failures.items():
+            self._label(method, (self._title(method), "failed"), message)
+        for method, curves in self._scores.items():
+            self._show_score(method, curves)
+
+    def _show_score(self, method: str, curves: TrustCurves) -> None:
+        label = self._score_labels.get(method)
+        if label is not None:
+            label.setMaximumHeight(SCORE_TEXT)
+            label.setText(auc_text(curves), size="8pt")
+
+    def _label(self, method: str, lines: tuple[str, ...], tooltip: str = "") -> None:
+        """A tile's title, one line each (a long name and its value range on one line
+        made the columns wider than the view and pushed the last one out of sight)."""
         if method in self._tiles:
             label = self._tiles[method][2]
-            label.setText(html.escape(text), size="9pt")
+            label.setText("<br>".join(html.escape(line) for line in lines), size="9pt")
             label.setToolTip(tooltip)
 
     def _repaint(self) -> None:
@@ -346,7 +393,7 @@ class CompareView(QWidget):
                 continue  # a map at another resolution than the image: not drawable here
             show_rgb(self._tiles[method][1], overlay(base, heat, ALPHA))
             low, high = float(attribution.heatmap.min()), float(attribution.heatmap.max())
-            self._label(method, f"{attribution.title}  [{low:.3g} .. {high:.3g}]")
+            self._label(method, (attribution.title, f"[{low:.3g} .. {high:.3g}]"))
 
 
 __all__ = ["CompareView", "auc_text", "shared_reach", "unit_map"]

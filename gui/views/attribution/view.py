@@ -220,14 +220,14 @@ class AttributionView(QWidget):
             self.method_combo.setCurrentIndex(index)
         return index >= 0
 
-    def set_method_badge(self, name: str, passes: bool | None) -> None:
-        """Mark method ``name`` with its randomisation verdict: ✓, ✗, or none if unknown."""
+    def set_method_badge(self, name: str, suffix: str) -> None:
+        """Mark method ``name`` with the Trust tab's verdicts (``gui.views.trust.badge``:
+        ``"  · weights ✓ · curves ✗"``, or ``""`` when it was not checked)."""
         from inspector.attribution import REGISTRY
 
         index = self.method_combo.findData(name)
         if index >= 0:
-            mark = "" if passes is None else ("  ✓" if passes else "  ✗")
-            self.method_combo.setItemText(index, REGISTRY[name].title + mark)
+            self.method_combo.setItemText(index, REGISTRY[name].title + suffix)
 
     def options(self) -> dict[str, Any]:
         """The options set in the form for the current method."""

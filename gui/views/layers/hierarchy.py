@@ -145,12 +145,28 @@ def input_column(display: np.ndarray) -> np.ndarray:
     return column
 
 
+# Layer classes in a column's last line, short enough for one line of a column's
+# width: "after BatchNormalization" wrapped and was cut; the tooltip says it whole.
+SHORT_CLASS = {
+    "BatchNormalization": "BN",
+    "LayerNormalization": "LayerNorm",
+    "GroupNormalization": "GroupNorm",
+    "Activation": "activation",
+}
+
+
 def column_details(conv: LayerRecord, shown: LayerRecord) -> str:
-    """The lines under a column's name: output shape, receptive field, what it shows."""
+    """The lines under a column's name, each short enough for one line: output shape
+    (``112×112×144``), receptive field (``sees 11 px``, or ``sees 11×7 px``) and what
+    it shows (``after BN``, ``after ReLU``)."""
     shape = "×".join(str(d) for d in shown.output_shape)
     field = conv.receptive_field
-    sees = f"<br>sees {field.size[0]}×{field.size[1]} px" if field and not field.is_global else ""
-    after = f"<br>after {shown.class_name}" if shown is not conv else ""
+    sees = ""
+    if field and not field.is_global:
+        rows, cols = field.size
+        sees = f"<br>sees {rows} px" if rows == cols else f"<br>sees {rows}×{cols} px"
+    kind = SHORT_CLASS.get(shown.class_name, shown.class_name)
+    after = f"<br>after {kind}" if shown is not conv else ""
     return f"{shape}{sees}{after}"
 
 

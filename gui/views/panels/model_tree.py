@@ -6,7 +6,7 @@ receptive fields are filled from the current Inspection's layer records. On a
 150-layer model a search box narrows the tree to the names that contain the text,
 and a check box hides BatchNorm and activation layers. Numbers never get clipped
 into other numbers: parameter counts are compact ("1.28 M", exact in the tooltip)
-and the number columns are sized to their contents; only names elide.
+and the number columns are sized to their contents; only names are shortened.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from PyQt6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
+    QStyledItemDelegate,
     QTreeWidget,
     QTreeWidgetItem,
     QVBoxLayout,
@@ -28,6 +29,7 @@ from PyQt6.QtWidgets import (
 
 from gui.jobs.model_summary import LayerNode, ModelSummary
 from gui.widgets.layer_groups import is_norm_or_activation
+from gui.widgets.layer_names import fit_name
 
 if TYPE_CHECKING:
     from inspector import Inspection, LayerRecord
@@ -107,6 +109,20 @@ def node_matches(node: LayerNode, query: str, hide_plumbing: bool) -> bool:
     return not query or query in node.name.lower() or query in node.class_name.lower()
 
 
+class NameDelegate(QStyledItemDelegate):
+    """Paints a layer name cut at underscores to fit its cell (``block_13…relu``), so
+    the block number and the layer's role stay readable; the tooltip has it whole."""
+
+    PADDING = 8  # the style's text margins, both sides
+
+    def initStyleOption(self, option, index) -> None:
+        super().initStyleOption(option, index)
+        room = option.rect.width() - self.PADDING
+        if room > 0:  # 0 while Qt asks for a size hint: the full name then
+            metrics = option.fontMetrics
+            option.text = fit_name(option.text, lambda t: metrics.horizontalAdvance(t) <= room)
+
+
 class ModelPanel(QWidget):
     """Tree of layers; selecting a row emits ``layer_selected(name)``.
 
@@ -127,14 +143,15 @@ class ModelPanel(QWidget):
             self.tree.headerItem().setToolTip(index, tip)
         self.tree.setAlternatingRowColors(True)
         self.tree.setUniformRowHeights(True)
-        # Only names elide (full name in the tooltip), in the middle so that both the
-        # block and the layer's role stay readable: "block_1…depthwise_BN".
-        self.tree.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        # Only names are shortened (full name in the tooltip), at underscores so that
+        # the block number and the layer's role stay readable: "block_13…BN".
+        self._names = NameDelegate(self.tree)
+        self.tree.setItemDelegateForColumn(0, self._names)
         header = self.tree.header()
         header.setStretchLastSection(False)
         # Numbers and shapes are sized to their contents, so they are never cut into
         # other numbers; the name column takes the rest of the width (at least
-        # NAME_COLUMN_MIN, else the tree scrolls sideways) and elides in the middle.
+        # NAME_COLUMN_MIN, else the tree scrolls sideways) and shortens names at underscores.
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Interactive)
         self._fitting = False  # set while _fit_name_column resizes sections itself

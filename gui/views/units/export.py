@@ -42,7 +42,8 @@ def channel_picture(
         cell=cell,
         visualization=visual[0] if synthetic and (visual := detail.visual(channel)) else None,
         label=label,
-        marks=units.centres_in_boxes(channel)[: len(crops)],
+        marks=detail.crops.marks[channel],
+        frames=detail.crops.frames[channel],
     )
 
 

@@ -111,8 +111,9 @@ def _crops_painter(mined, detail, channel: int):
     ]
 
     # The centre of the unit's field on each crop: the point the pointing game scores,
-    # which shows where a deep unit with a whole-face field "looks".
-    marks = units.centres_in_boxes(channel)[: len(crops)]
+    # which shows where a deep unit with a whole-face field "looks". The box: where
+    # an early unit's few pixels lie in the context around them.
+    marks, frames = detail.crops.marks[channel], detail.crops.frames[channel]
 
     def paint(width: int, height: int) -> QPixmap:
         columns, cell = grid_layout(len(crops), width, height)
@@ -124,6 +125,7 @@ def _crops_painter(mined, detail, channel: int):
             cell=max(cell, 8),
             columns=columns,
             marks=marks,
+            frames=frames,
         )
         return pil_pixmap(picture)
 

@@ -54,8 +54,9 @@ from gui.widgets.sized_picture import SizedPicture
 
 SYNTHETIC_SIZE = 112
 SHEET_CAPTION = (
-    "Each pair: a top image cut to the unit's receptive field, and d(unit)/d(pixel) on it "
-    "(red: brighter raises the unit, blue: lowers it); its activation under it. Right: an "
+    "Each pair: a top image around the unit's receptive field (yellow box when the field is "
+    "small), and d(unit)/d(pixel) on it (red: brighter raises the unit, blue: lowers it); "
+    "its activation under it. Right: an "
     "image optimised to make the unit fire — read the real examples first."
 )
 SHOW_ME_KINDS = {

@@ -63,7 +63,7 @@ def test_the_units_tab_mines_with_the_models_own_preset(qtbot, window, tmp_path)
     assert "input tf (stored with the model)" in window.status_label.text()
     raw = np.stack([np.asarray(Image.open(f)) for f in files])
     controller = window.units_controller
-    controller.images = lambda name, shape: SimpleNamespace(images=raw, is_face=None)
+    controller.images = lambda name, shape, progress=None: SimpleNamespace(images=raw, is_face=None)
     controller.concepts = None
     controller.cache_dir = tmp_path / "cache"
     window.tabs.setCurrentWidget(window.units_view)

@@ -170,3 +170,39 @@ def test_auc_job_in_the_window_matches_the_core_and_reuses_its_cache(qtbot, open
     compare.request_scores()
     assert not open_window.session.worker.is_busy and not compare.is_running
     assert set(compare.scores) == set(compare.results)
+
+
+def test_grid_columns_make_the_maps_largest():
+    from gui.views.attribution.compare import grid_columns
+
+    # 13 maps in the area a 1366x768 screen leaves: five columns, not a fixed four.
+    assert grid_columns(13, 950, 540) == 5
+    assert grid_columns(13, 400, 1400) == 2  # a tall narrow dock: few columns
+    assert grid_columns(1, 500, 500) == 1
+
+
+def test_the_grid_reflows_so_each_map_fills_its_box(qtbot, view, tiny):
+    """The maps were 60 px squares in 230 x 70 boxes; each box is about square now."""
+    from PyQt6.QtWidgets import QApplication
+
+    view.resize(1000, 700)
+    view.show()
+    qtbot.waitExposed(view)
+    view.set_inspection(tiny[2])
+    QApplication.processEvents()
+    boxes = [tile[0].geometry() for tile in view._tiles.values()]
+    sides = [min(b.width(), b.height()) for b in boxes]
+    assert min(sides) >= 110, sides
+    assert max(b.width() / b.height() for b in boxes) < 1.5
+    # Every tile in sight, with its titles as long as computed maps make them.
+    for method in view.methods:
+        view._label(method, ("Integrated Gradients", "[-5.94e-14 .. 7.18e-14]"))
+    QApplication.processEvents()
+    width = view.graphics.viewport().width()
+    for tile in view._tiles.values():
+        box = tile[0].mapRectToScene(tile[0].boundingRect())
+        assert box.right() <= width + 1, (box.right(), width)
+    before = view._columns
+    view.resize(450, 1400)  # tall and narrow: fewer columns
+    QApplication.processEvents()
+    assert view._columns < before and len(view._tiles) == len(method_names())

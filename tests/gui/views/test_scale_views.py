@@ -341,3 +341,61 @@ def test_mobilenetv2_hierarchy_groups_its_blocks_and_the_tree_finds_them(qtbot):
         "block_3_project",
     ]
     assert panel.item("Conv1").text(3) == "864"  # 3x3x3x32, the number the issue saw as "8"
+
+
+def test_model_tree_shortens_long_names_at_underscores_keeping_the_block(qtbot):
+    """A middle elide showed "block_1…e_relu" for block 13; the tree's names keep
+    the block number and the role, and what is painted fits the cell."""
+    from PyQt6.QtWidgets import QStyleOptionViewItem
+
+    inputs = keras.Input((8, 8, 3))
+    x = keras.layers.Conv2D(2, 3, name="block_13_depthwise_convolution")(inputs)
+    x = keras.layers.ReLU(name="block_13_depthwise_convolution_relu")(x)
+    model = keras.Model(inputs, keras.layers.Dense(2, name="head")(keras.layers.Flatten()(x)))
+    panel = ModelPanel()
+    qtbot.addWidget(panel)
+    panel.resize(330, 300)
+    panel.show()
+    qtbot.waitExposed(panel)
+    panel.set_summary(summarise(model))
+    QApplication.processEvents()
+    tree = panel.tree
+    for name in ("block_13_depthwise_convolution", "block_13_depthwise_convolution_relu"):
+        index = tree.indexFromItem(panel.item(name), 0)
+        option = QStyleOptionViewItem()
+        option.initFrom(tree)
+        option.rect = tree.visualRect(index)
+        tree.itemDelegateForColumn(0).initStyleOption(option, index)
+        painted = option.text
+        assert painted != name, "the narrow cell should shorten the name"
+        assert painted.startswith("block_13") and painted.endswith(name.rsplit("_", 1)[1])
+        assert option.fontMetrics.horizontalAdvance(painted) <= option.rect.width()
+        assert panel.item(name).toolTip(0).startswith(name)  # whole in the tooltip
+
+
+def test_hierarchy_titles_fit_their_column_line_by_line(qtbot):
+    """Wide early layers ("112×112×144") and long classes ("after BatchNormalization")
+    were cut at the column's edge; every line of every title fits now."""
+    import re
+
+    from inspector import Inspector
+
+    inputs = keras.Input((112, 112, 3))
+    x = keras.layers.Conv2D(144, 11, padding="same", use_bias=False, name="block_1_expand")(inputs)
+    x = keras.layers.BatchNormalization(name="block_1_expand_BN")(x)
+    x = keras.layers.Conv2D(8, (7, 3), padding="same", name="block_1_project")(x)
+    x = keras.layers.GlobalAveragePooling2D()(x)
+    model = keras.Model(inputs, keras.layers.Dense(2)(x))
+    image = np.random.default_rng(0).uniform(-1, 1, (112, 112, 3)).astype(np.float32)
+    view = shown_on_deep(qtbot, HierarchyView(), (None, Inspector(model).inspect(image)))
+    titles = view.strip._titles
+    assert titles
+    texts = []
+    for title in titles.values():
+        metrics = title.fontMetrics()
+        for line in title.text().split("<br>")[1:]:  # the name's own line may wrap
+            plain = re.sub("<[^>]+>", "", line)
+            texts.append(plain)
+            assert metrics.horizontalAdvance(plain) <= title.width(), plain
+    assert "112×112×144" in texts and "after BN" in texts
+    assert "sees 11 px" in texts and "sees 17×13 px" in texts

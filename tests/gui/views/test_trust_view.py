@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from gui.jobs.trust_jobs import TRUST_JOB
-from gui.views.trust import badged
+from gui.views.trust import badge
 
 WAIT_MS = 180_000
 
@@ -30,9 +30,29 @@ def check(qtbot, window, method: str):
     return controller.reports[controller._key()]
 
 
-def test_badge_text():
-    assert badged("Grad-CAM", None) == "Grad-CAM"
-    assert badged("Grad-CAM", True).endswith("✓") and badged("Grad-CAM", False).endswith("✗")
+def test_badge_names_both_verdicts_never_one_tick():
+    from types import SimpleNamespace
+
+    from tests.inspector.trust.test_verdicts import STEPS, curves_of
+
+    x = np.linspace(0, 1, STEPS + 1)
+    fast_drop, slow_drop = 0.9 * np.exp(-8 * x), 0.9 * (1 - x)
+    fast_rise, slow_rise = 0.9 * (1 - np.exp(-8 * x)), 0.9 * x
+    passes, fails = SimpleNamespace(passes=True), SimpleNamespace(passes=False)
+
+    def report(randomization, curves):
+        return SimpleNamespace(randomization=randomization, curves=curves)
+
+    assert badge(None) == ""
+    good = curves_of(fast_drop, fast_rise, slow_drop, slow_rise)
+    assert badge(report(passes, good)) == "  · weights ✓ · curves ✓"
+    # Randomisation passes but the maps do not beat the random map: no lone ✓.
+    bad = curves_of(slow_drop, slow_rise, fast_drop, fast_rise)
+    assert badge(report(passes, bad)) == "  · weights ✓ · curves ✗"
+    half = curves_of(fast_drop, slow_rise, slow_drop, fast_rise)
+    assert badge(report(fails, half)) == "  · weights ✗ · curves 1/2"
+    flat = np.full(STEPS + 1, 0.5)
+    assert badge(report(passes, curves_of(flat, flat, flat, flat))).endswith("curves ?")
 
 
 def test_check_shows_curves_controls_verdict_strip_and_badges(qtbot, trust_window):
@@ -63,11 +83,16 @@ def test_check_shows_curves_controls_verdict_strip_and_badges(qtbot, trust_windo
     word = "depends on the model" if result.passes else "barely changes"
     assert word in text
     assert view.strip_layout.count() == len(result.layers) + 2  # trained + steps + stretch
-    mark = "✓" if result.passes else "✗"
+    suffix = badge(report)
+    assert f"weights {'✓' if result.passes else '✗'} · curves " in suffix
     index = view.method_combo.findData("saliency")
-    assert view.method_combo.itemText(index).endswith(mark)
+    assert view.method_combo.itemText(index) == "Saliency" + suffix
+    # The picker shows its whole entry: a cut badge would show a lone ✓.
+    combo = view.method_combo
+    needed = combo.fontMetrics().horizontalAdvance(combo.itemText(index))
+    qtbot.waitUntil(lambda: combo.width() >= needed, timeout=2000)
     picker = window.attribution_view.method_combo
-    assert picker.itemText(picker.findData("saliency")).endswith(mark)
+    assert picker.itemText(picker.findData("saliency")).endswith(suffix)
 
 
 def test_cached_report_shows_at_once_and_a_new_target_resets(qtbot, trust_window):
@@ -125,12 +150,3 @@ def test_an_answer_for_another_image_is_kept_but_not_shown(qtbot, trust_window, 
     with qtbot.waitSignal(window.state_shown, timeout=WAIT_MS):
         window.session.open_image(image_dir / "a_small.png")
     assert "Saliency" in view.verdict_label.text()  # back: from the cache, at once
-
-
-def test_long_layer_names_break_at_an_underscore_and_keep_the_block_number():
-    from gui.views.trust import split_name
-
-    narrow = lambda text: len(text) <= 10  # noqa: E731
-    assert split_name("block_12_project_BN", narrow) == ["block_12_", "project_BN"]
-    assert split_name("conv1", narrow) == ["conv1"]
-    assert split_name("averyverylongname", narrow) == ["averyverylongname"]  # nowhere to break

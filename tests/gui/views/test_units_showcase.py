@@ -20,7 +20,7 @@ from tests.gui.views.test_units_view import (
 FACES, OTHERS = 24, 24
 
 
-def tiny_face_concepts(shape) -> ConceptSet:
+def tiny_face_concepts(shape, progress=None) -> ConceptSet:
     """Stand-in face photos at the tiny model's input: a dark "eye" pair on the first
     FACES images (their eye and face masks), natural non-faces after them."""
     size, channels = shape[0], shape[2]

@@ -28,7 +28,7 @@ def provider(images: np.ndarray, asked: list | None = None):
     """The bundled sets' provider for the test: every set is ``images``, the odd ones
     playing the face photos; ``asked`` records the names asked for."""
 
-    def provide(name: str, shape):
+    def provide(name: str, shape, progress=None):
         if asked is not None:
             asked.append(name)
         return SimpleNamespace(images=images, is_face=np.arange(len(images)) % 2 == 1)

@@ -66,7 +66,11 @@ def evaluate(argv: list[str], capsys, default_model: Path | None = None) -> tupl
     return code, capsys.readouterr().err
 
 
-def test_the_output_contract(files, tmp_path, capsys):
+def test_the_output_contract(files, tmp_path, capsys, monkeypatch):
+    import sys
+
+    # The progress bar draws on a terminal only (piped stderr keeps just the errors).
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True, raising=False)
     out = tmp_path / "out"
     code, err = evaluate(
         ["--model", str(files["model"]), "--images", str(files["images"]),
@@ -110,7 +114,7 @@ def test_the_output_contract(files, tmp_path, capsys):
     # The unreadable file is skipped and counted, not fatal.
     assert [Path(s["file"]).name for s in document["skipped"]] == ["broken.png"]
     assert "skipped 1 unreadable file(s)" in err
-    assert "4/4 [" in err  # the progress bar: 2 images x 2 methods
+    assert "] 4/4 maps" in err  # the progress bar: 2 images x 2 methods
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".out")]
 
 

@@ -23,7 +23,7 @@ from tests.inspector.units.planted import (
 from tests.inspector.units.test_dissection import eye_model, face_concepts
 
 
-def eye_concepts(shape):
+def eye_concepts(shape, progress=None):
     """The stand-in for bundled-faces: eye and face masks on the eye model's images."""
     return face_concepts()
 
@@ -98,7 +98,7 @@ def test_units_on_bundled_data_names_images_by_index(files, tmp_path, monkeypatc
     images = paste(noise_images(20), {i: v for i, v in PLANTED.items() if i < 20})
     asked = []
 
-    def bundled(name, shape):
+    def bundled(name, shape, progress=None):
         asked.append(name)
         faces = np.arange(20) % 2 == 1  # the odd images play the faces
         return SimpleNamespace(images=(images * 255).astype(np.uint8), is_face=faces)
@@ -115,7 +115,7 @@ def test_units_on_bundled_data_names_images_by_index(files, tmp_path, monkeypatc
 
 
 def test_units_unknown_bundled_set_is_one_line(files, tmp_path, capsys):
-    def bundled(name, shape):
+    def bundled(name, shape, progress=None):
         raise ValueError(f"Expected --data DIR or a bundled set: a, b. Received: {name!r}.")
 
     out = tmp_path / "out"
@@ -152,7 +152,7 @@ def test_units_bad_input_is_one_line_and_writes_nothing(
 def test_dissect_writes_the_contract(files, tmp_path, capsys):
     out = tmp_path / "out"
     argv = ["dissect", "--model", files["folder"] / "eye.keras", "--layers", "pooled", "--out", out]
-    assert run(argv, files, concepts=lambda shape: face_concepts()) == 0
+    assert run(argv, files, concepts=lambda shape, progress=None: face_concepts()) == 0
     assert "pooled: edge 0.00, part 0.50" in capsys.readouterr().out
     document = json.loads((out / "dissection.json").read_text())
     layer = document["layers"]["pooled"]

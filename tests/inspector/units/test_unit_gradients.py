@@ -36,13 +36,51 @@ def test_top_crops_are_the_pasted_pattern_with_the_filter_as_gradient():
     probe = LayerProbe(planted_model())
     source = ArraySource(paste(noise_images(40), PLANTED))
     result = mine_units(probe, source, k=3, batch_size=16, cache_dir=False)
-    crops = top_crops(result.layer("detector"), source, UnitGradients(probe))
+    gradients = UnitGradients(probe)
     from tests.inspector.units.planted import PATTERN
 
+    # context=0: the field's box alone, as mined.
+    crops = top_crops(result.layer("detector"), source, gradients, context=0)
     for crop, grad in zip(crops.crops[0], crops.gradients[0], strict=True):
         np.testing.assert_array_equal(crop[..., 0], PATTERN)
         # The unit is linear in its window above the ReLU: its gradient is the kernel.
         np.testing.assert_allclose(grad[..., 0], PATTERN - 0.5, atol=1e-6)
+    # With context: the same box inside a larger crop, the gradient zero around it.
+    wide = top_crops(result.layer("detector"), source, gradients, context=15)
+    for crop, grad, frame in zip(wide.crops[0], wide.gradients[0], wide.frames[0], strict=True):
+        left, top, right, bottom = frame
+        assert crop.shape[:2] == (15, 15) and (right - left, bottom - top) == (7, 7)
+        np.testing.assert_array_equal(crop[top:bottom, left:right, 0], PATTERN)
+        np.testing.assert_allclose(grad[top:bottom, left:right, 0], PATTERN - 0.5, atol=1e-6)
+        outside = np.ones(grad.shape[:2], bool)
+        outside[top:bottom, left:right] = False
+        assert not np.any(grad[outside])
+
+
+def test_small_fields_get_a_context_margin_with_their_box_and_centre_kept():
+    from inspector.units.unit_gradients import context_side, context_window
+
+    assert context_side(64, 64) == 16 and context_side(224, 224) == 56
+    # A 3-px field in the middle of a 64-px image: a 16-px window about it.
+    assert context_window((30, 30, 33, 33), 64, 64, 16) == (23, 23, 39, 39)
+    # At the border the window moves inside the image instead of shrinking.
+    assert context_window((0, 62, 3, 64), 64, 64, 16) == (0, 48, 16, 64)
+    # A field already wider than the context is left as it is.
+    assert context_window((5, 5, 45, 45), 64, 64, 16) == (5, 5, 45, 45)
+    # Default context on a real mining: the crops are at least a quarter of the image
+    # and the mark (the field's centre) lands inside the frame (the field's box).
+    probe = LayerProbe(planted_model())
+    source = ArraySource(noise_images(40))
+    units = mine_units(probe, source, k=4, batch_size=16, cache_dir=False).layer("detector")
+    crops = top_crops(units, source, UnitGradients(probe))
+    for c in range(units.channels):
+        for crop, frame, (x, y) in zip(
+            crops.crops[c], crops.frames[c], crops.marks[c], strict=True
+        ):
+            h, w = crop.shape[:2]
+            assert h >= 8 and w >= 8  # 32-px images: 8 px at least
+            left, top, right, bottom = frame
+            assert left <= x * w <= right and top <= y * h <= bottom
 
 
 def test_the_ring_marks_the_field_centre_even_in_a_clipped_crop():
