@@ -153,6 +153,7 @@ def top_crops(
     grads = [[None] * k for _ in range(count)]
     frames = [[None] * k for _ in range(count)]
     marks = [[None] * k for _ in range(count)]
+    centres: dict[int, np.ndarray] = {}
     for low in range(0, len(slots), batch_size):
         part = slots[low : low + batch_size]
         images = np.stack([_read_one(source, int(units.images[c, j])) for c, j in part])
@@ -169,7 +170,9 @@ def top_crops(
                 int(box[2]) - left,
                 int(box[3]) - top,
             )
-            centre = units.centres_in_boxes(c)[j]  # fractions of the box
+            if c not in centres:
+                centres[c] = units.centres_in_boxes(c)  # (k, 2) fractions of each box
+            centre = centres[c][j]
             marks[c][j] = (
                 (box[0] + centre[0] * (box[2] - box[0]) - left) / max(right - left, 1),
                 (box[1] + centre[1] * (box[3] - box[1]) - top) / max(bottom - top, 1),

@@ -138,7 +138,11 @@ class TrainingTab(QWidget):
             "Accuracy", x_label="epoch", y_label="accuracy", legend_at_bottom=True
         )
         self.ratio_plot = make_plot(
-            "Update ratio per layer", x_label="step", y_label="‖ΔW‖ / ‖W‖", log_y=True
+            "Update ratio per layer",
+            x_label="step",
+            y_label="‖ΔW‖ / ‖W‖",
+            log_y=True,
+            legend_outside=True,  # one curve per layer: a legend inside covered them
         )
         epoch_curves = {"dashed": (VALIDATION,), "marked": (TRAIN, VALIDATION)}
         self.loss_curves = CurveGroup(self.loss_plot, **epoch_curves)

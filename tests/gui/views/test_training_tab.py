@@ -209,6 +209,9 @@ def test_thread_reports_a_train_function_it_cannot_send(qtbot, tmp_path):
 
 
 def test_tab_trains_shows_live_curves_and_cancels(tab, qtbot):
+    tab.resize(1200, 800)
+    tab.show()  # on screen, so the plots' legends get their places
+    qtbot.waitExposed(tab)
     tab.epochs_spin.setValue(40)
     tab.seed_spin.setValue(3)
     run_dir = tab.run_dir_edit.text()
@@ -230,6 +233,10 @@ def test_tab_trains_shows_live_curves_and_cancels(tab, qtbot):
 
     qtbot.waitUntil(live_curves_shown, timeout=PROCESS_MS)
     assert is_log_y(tab.ratio_plot)
+    # One curve per layer: the legend sits beside them, not over them.
+    item = tab.ratio_plot.getPlotItem()
+    area, legend = item.vb.sceneBoundingRect, item.legend.sceneBoundingRect
+    qtbot.waitUntil(lambda: area().width() > 0 and legend().left() >= area().right() - 1)
     assert tab.loss_curves.names == (TRAIN_LIVE, TRAIN, VALIDATION)
     assert tab.probe_layer_combo.count() > 0
     # Cancel returns at once; the run stops at the end of its batch, well before 40 epochs.
