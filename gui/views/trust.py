@@ -84,7 +84,7 @@ class TrustView(QWidget):
         self._titles: dict[str, str] = {}
         self.method_combo = QComboBox()
         self.method_combo.setToolTip("The method to check (follows the Attribution tab)")
-        # As wide as its longest entry: a cut "Saliency · weights ✓" would read as a
+        # As wide as its longest entry: a cut "Saliency · randomisation ✓" would read as a
         # lone pass and hide the faithfulness verdict after it.
         self.method_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.baseline_combo = QComboBox()
@@ -376,24 +376,26 @@ def randomisation_summary(report: TrustReport) -> str:
 
 
 BADGE_TIP = (
-    "weights: the randomisation check (✓ the map depends on the weights); curves: "
-    "faithfulness against the random map (✓ both deletion and insertion beat it, "
-    "1/2 one does, ✗ neither, ? the curves cannot judge this model)"
+    "randomisation: ✓ the map changes when the weights are randomised (it depends on the "
+    "model), ✗ it barely changes. faithfulness: ✓ both the deletion and the insertion "
+    "curve beat the random map, 1/2 one does, ✗ neither, ? the curves cannot judge this "
+    "model (its output hardly moves)"
 )
 
 
 def badge(report: TrustReport | None) -> str:
-    """Both verdicts of a checked method, for its name in a picker:
-    ``"  · weights ✓ · curves ✗"``; ``""`` when it was not checked. One tick for
-    both would read as a pass where the maps do not beat the random map."""
+    """Both verdicts of a checked method, named as the Trust tab names them, for its
+    name in a picker: ``"  · randomisation ✓ · faithfulness ✗"``; ``""`` when it was
+    not checked. One tick for both would read as a pass where the maps do not beat
+    the random map."""
     if report is None:
         return ""
     from inspector.trust.verdicts import faithfulness_verdicts
 
-    weights = "✓" if report.randomization.passes else "✗"
+    randomisation = "✓" if report.randomization.passes else "✗"
     verdicts = faithfulness_verdicts([report.curves])
     if any(v.better is None for v in verdicts):
-        curves = "?"
+        faithful = "?"
     else:
-        curves = {2: "✓", 1: "1/2", 0: "✗"}[sum(bool(v.better) for v in verdicts)]
-    return f"  · weights {weights} · curves {curves}"
+        faithful = {2: "✓", 1: "1/2", 0: "✗"}[sum(bool(v.better) for v in verdicts)]
+    return f"  · randomisation {randomisation} · faithfulness {faithful}"

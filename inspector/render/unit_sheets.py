@@ -20,7 +20,7 @@ from PIL import Image, ImageDraw
 
 from inspector.engine.preprocessing import from_model_input
 from inspector.render.colormaps import apply_colormap
-from inspector.render.drawing import BACKGROUND, PAD, stack, text_band
+from inspector.render.drawing import BACKGROUND, PAD, fit_width, stack, text_band, text_width
 
 MARK_COLOUR = (230, 30, 30)
 FRAME_COLOUR = (255, 200, 0)  # the receptive field's box inside a crop with context
@@ -41,7 +41,8 @@ def _grey(crop: np.ndarray, preset: str, cell: int, mark=None, frame=None) -> Im
     image = Image.fromarray(picture(crop, preset))
     canvas = _fit(image, cell)
     place = _placement(image.size, cell)
-    _draw_frame(canvas, frame, image.size, place)
+    if _is_inner(frame, image.size):
+        _outline(canvas, frame, place)
     if mark is not None:
         scale, offset_x, offset_y = place
         w, h = image.size
@@ -63,12 +64,16 @@ def _placement(size: tuple[int, int], cell: int) -> tuple[float, int, int]:
     return scale, (cell - round(w * scale)) // 2, (cell - round(h * scale)) // 2
 
 
-def _draw_frame(canvas: Image.Image, frame, size: tuple[int, int], place) -> None:
-    """The field's box on a crop picture, unless the box is the whole crop."""
-    if frame is None or tuple(frame) == (0, 0, *size):
-        return
+def _is_inner(frame, size: tuple[int, int]) -> bool:
+    """Whether ``frame`` (left, top, right, bottom) is a box inside a ``size``
+    (w, h) crop, rather than none or the whole crop."""
+    return frame is not None and tuple(frame) != (0, 0, *size)
+
+
+def _outline(canvas: Image.Image, box, place) -> None:
+    """A yellow rectangle round ``box`` (picture pixels) on a ``_fit`` canvas."""
     scale, offset_x, offset_y = place
-    left, top, right, bottom = frame
+    left, top, right, bottom = box
     ImageDraw.Draw(canvas).rectangle(
         [
             offset_x + left * scale,
@@ -82,11 +87,22 @@ def _draw_frame(canvas: Image.Image, frame, size: tuple[int, int], place) -> Non
 
 
 def _gradient(grad: np.ndarray, cell: int, frame=None) -> Image.Image:
+    """d(unit)/d(pixel) summed over colour channels, white at zero, ``cell`` px.
+
+    With a ``frame`` smaller than the crop, only the field inside it is drawn,
+    magnified and outlined in the frame's yellow: outside the field the gradient
+    is exactly zero, and a 3-px field drawn in its 56-px context was a dot.
+    """
     values = np.asarray(grad, np.float32).sum(axis=-1)
-    limit = float(np.abs(values).max()) or 1.0
-    picture_ = Image.fromarray(apply_colormap(values, "diverging", -limit, limit))
+    boxed = _is_inner(frame, (values.shape[1], values.shape[0]))
+    if boxed:
+        left, top, right, bottom = frame
+        values = values[top:bottom, left:right]
+    limit = float(np.abs(values).max()) if values.size else 0.0
+    picture_ = Image.fromarray(apply_colormap(values, "diverging", -(limit or 1.0), limit or 1.0))
     canvas = _fit(picture_, cell)
-    _draw_frame(canvas, frame, picture_.size, _placement(picture_.size, cell))
+    if boxed:
+        _outline(canvas, (0, 0, *picture_.size), _placement(picture_.size, cell))
     return canvas
 
 
@@ -106,11 +122,15 @@ NEVER_ACTIVE = "never active on this data: no top images"
 def _pair(
     crop, grad, caption: str, preset, cell: int, size: int = 10, mark=None, frame=None
 ) -> Image.Image:
-    """A crop beside its gradient, ``caption`` under both; ``frame`` boxed on both."""
+    """A crop beside its gradient, ``caption`` under both; with a ``frame``, the crop
+    shows the field's box in its context and the gradient the field alone."""
     pair = stack(
         [_grey(crop, preset, cell, mark, frame), _gradient(grad, cell, frame)], vertical=False
     )
-    return stack([pair, text_band([caption], width=2 * cell, size=size)])
+    # The caption shrinks (to 8 px) before it widens the pair: grids count on 2 * cell.
+    while size > 8 and text_width(caption, size) + 2 * PAD > 2 * cell:
+        size -= 1
+    return stack([pair, fit_width(text_band([caption], width=2 * cell, size=size), 2 * cell)])
 
 
 def crop_grid(
@@ -218,7 +238,7 @@ def unit_sheet(title: str, rows: Sequence[Image.Image]) -> Image.Image:
         [
             title,
             "each pair: the crop around the receptive field (yellow box: the field, "
-            "red ring: its centre), then d(unit)/d(pixel) (red +, blue -)",
+            "red ring: its centre), then d(unit)/d(pixel) in the field (red +, blue -)",
         ],
         size=13,
     )

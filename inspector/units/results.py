@@ -58,6 +58,17 @@ class LayerUnits:
         y = (centre_y - top) / np.maximum(bottom - top, 1)
         return np.stack([x, y], axis=-1)
 
+    def sees_padding(self, channel: int, image_hw: tuple[int, int]) -> np.ndarray:
+        """bool ``(k,)``: whether each top image's field reaches past the image's edge,
+        into the zeros a "same" padding adds: its box was clipped although the field
+        fits in the image. An early unit whose top images all do this answers to the
+        edge the padding makes, not to the picture."""
+        rows, cols = self.layer.field.size
+        if self.layer.field.is_global or rows >= image_hw[0] or cols >= image_hw[1]:
+            return np.zeros(self.images.shape[1], bool)
+        boxes = self.boxes[channel]
+        return ((boxes[:, 2] - boxes[:, 0]) < cols) | ((boxes[:, 3] - boxes[:, 1]) < rows)
+
     def never_active(self, channel: int) -> bool:
         """True when ``channel`` has no top image: it never fired on this data."""
         return not bool((self.images[channel] >= 0).any())

@@ -222,7 +222,7 @@ class AttributionView(QWidget):
 
     def set_method_badge(self, name: str, suffix: str) -> None:
         """Mark method ``name`` with the Trust tab's verdicts (``gui.views.trust.badge``:
-        ``"  · weights ✓ · curves ✗"``, or ``""`` when it was not checked)."""
+        ``"  · randomisation ✓ · faithfulness ✗"``, or ``""`` when it was not checked)."""
         from inspector.attribution import REGISTRY
 
         index = self.method_combo.findData(name)

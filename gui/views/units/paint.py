@@ -104,10 +104,12 @@ def _crops_painter(mined, detail, channel: int):
     units = mined.result.layer(detail.layer)
     crops = detail.crops.crops[channel]
     top = units.images[channel, : len(crops)]
+    border = units.sees_padding(channel, mined.result.input_shape[:2])[: len(crops)]
     captions = [
         f"{float(value):.3g}"
         + (" · face" if mined.is_face is not None and mined.is_face[i] else "")
-        for value, i in zip(units.scores[channel, : len(crops)], top, strict=True)
+        + (" · border" if padded else "")
+        for value, i, padded in zip(units.scores[channel, : len(crops)], top, border, strict=True)
     ]
 
     # The centre of the unit's field on each crop: the point the pointing game scores,

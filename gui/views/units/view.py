@@ -54,10 +54,11 @@ from gui.widgets.sized_picture import SizedPicture
 
 SYNTHETIC_SIZE = 112
 SHEET_CAPTION = (
-    "Each pair: a top image around the unit's receptive field (yellow box when the field is "
-    "small), and d(unit)/d(pixel) on it (red: brighter raises the unit, blue: lowers it); "
-    "its activation under it. Right: an "
-    "image optimised to make the unit fire — read the real examples first."
+    "Each pair: a top image around the unit's receptive field (a small field in its "
+    "context, boxed in yellow), and d(unit)/d(pixel) in the field (red: brighter raises the "
+    'unit, blue: lowers it); its activation under it ("border": the field reaches past the '
+    "image's edge, into the padding). Right: an image optimised to make the unit fire — "
+    "read the real examples first."
 )
 SHOW_ME_KINDS = {
     "eye": "an eye unit",

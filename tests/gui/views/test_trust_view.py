@@ -45,14 +45,14 @@ def test_badge_names_both_verdicts_never_one_tick():
 
     assert badge(None) == ""
     good = curves_of(fast_drop, fast_rise, slow_drop, slow_rise)
-    assert badge(report(passes, good)) == "  · weights ✓ · curves ✓"
+    assert badge(report(passes, good)) == "  · randomisation ✓ · faithfulness ✓"
     # Randomisation passes but the maps do not beat the random map: no lone ✓.
     bad = curves_of(slow_drop, slow_rise, fast_drop, fast_rise)
-    assert badge(report(passes, bad)) == "  · weights ✓ · curves ✗"
+    assert badge(report(passes, bad)) == "  · randomisation ✓ · faithfulness ✗"
     half = curves_of(fast_drop, slow_rise, slow_drop, fast_rise)
-    assert badge(report(fails, half)) == "  · weights ✗ · curves 1/2"
+    assert badge(report(fails, half)) == "  · randomisation ✗ · faithfulness 1/2"
     flat = np.full(STEPS + 1, 0.5)
-    assert badge(report(passes, curves_of(flat, flat, flat, flat))).endswith("curves ?")
+    assert badge(report(passes, curves_of(flat, flat, flat, flat))).endswith("faithfulness ?")
 
 
 def test_check_shows_curves_controls_verdict_strip_and_badges(qtbot, trust_window):
@@ -84,7 +84,7 @@ def test_check_shows_curves_controls_verdict_strip_and_badges(qtbot, trust_windo
     assert word in text
     assert view.strip_layout.count() == len(result.layers) + 2  # trained + steps + stretch
     suffix = badge(report)
-    assert f"weights {'✓' if result.passes else '✗'} · curves " in suffix
+    assert f"randomisation {'✓' if result.passes else '✗'} · faithfulness " in suffix
     index = view.method_combo.findData("saliency")
     assert view.method_combo.itemText(index) == "Saliency" + suffix
     # The picker shows its whole entry: a cut badge would show a lone ✓.

@@ -103,3 +103,22 @@ def test_the_ring_marks_the_field_centre_even_in_a_clipped_crop():
                     assert y < 0.5 if top == 0 else y > 0.5
                 seen["clipped"] += 1
     assert seen["whole"] and seen["clipped"]
+
+
+def test_units_whose_field_reaches_into_the_padding_are_named():
+    """A box clipped by the image's edge while the field fits in the image: the unit
+    saw the zeros of "same" padding (what an early unit's border maxima are)."""
+    probe = LayerProbe(planted_model())
+    source = ArraySource(noise_images(40))  # noise: maxima anywhere, borders included
+    units = mine_units(probe, source, k=9, batch_size=16, cache_dir=False).layer("detector")
+    rows, cols = units.layer.field.size
+    seen = set()
+    for c in range(units.channels):
+        padded = units.sees_padding(c, (32, 32))
+        widths = units.boxes[c, :, 2] - units.boxes[c, :, 0]
+        heights = units.boxes[c, :, 3] - units.boxes[c, :, 1]
+        np.testing.assert_array_equal(padded, (widths < cols) | (heights < rows))
+        seen |= set(padded.tolist())
+    assert seen == {True, False}
+    # A field as large as the image is clipped everywhere: that says nothing.
+    assert not units.sees_padding(0, (rows, cols)).any()
