@@ -59,12 +59,14 @@ class LayerUnits:
         return np.stack([x, y], axis=-1)
 
     def sees_padding(self, channel: int, image_hw: tuple[int, int]) -> np.ndarray:
-        """bool ``(k,)``: whether each top image's field reaches past the image's edge,
-        into the zeros a "same" padding adds: its box was clipped although the field
-        fits in the image. An early unit whose top images all do this answers to the
-        edge the padding makes, not to the picture."""
+        """bool ``(k,)``: whether each top image's small field reaches past the image's
+        edge, into the zeros a "same" padding adds (its box was clipped). An early unit
+        whose top images all do this answers to the edge the padding makes, not to the
+        picture. Only fields up to a quarter of the image count (those the Units view
+        shows in context): a larger field often reaches past an edge while it looks
+        at the picture, and saying so would only alarm."""
         rows, cols = self.layer.field.size
-        if self.layer.field.is_global or rows >= image_hw[0] or cols >= image_hw[1]:
+        if self.layer.field.is_global or max(rows, cols) > min(image_hw) // 4:
             return np.zeros(self.images.shape[1], bool)
         boxes = self.boxes[channel]
         return ((boxes[:, 2] - boxes[:, 0]) < cols) | ((boxes[:, 3] - boxes[:, 1]) < rows)

@@ -56,8 +56,8 @@ SYNTHETIC_SIZE = 112
 SHEET_CAPTION = (
     "Each pair: a top image around the unit's receptive field (a small field in its "
     "context, boxed in yellow), and d(unit)/d(pixel) in the field (red: brighter raises the "
-    'unit, blue: lowers it); its activation under it ("border": the field reaches past the '
-    "image's edge, into the padding). Right: an image optimised to make the unit fire — "
+    'unit, blue: lowers it); its activation under it ("border": the small field reaches past '
+    "the image's edge, into the padding). Right: an image optimised to make the unit fire — "
     "read the real examples first."
 )
 SHOW_ME_KINDS = {

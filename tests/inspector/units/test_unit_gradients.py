@@ -120,5 +120,6 @@ def test_units_whose_field_reaches_into_the_padding_are_named():
         np.testing.assert_array_equal(padded, (widths < cols) | (heights < rows))
         seen |= set(padded.tolist())
     assert seen == {True, False}
-    # A field as large as the image is clipped everywhere: that says nothing.
-    assert not units.sees_padding(0, (rows, cols)).any()
+    # A field larger than a quarter of the image often reaches past an edge while it
+    # looks at the picture: not flagged.
+    assert not units.sees_padding(0, (4 * rows - 1, 4 * cols - 1)).any()
