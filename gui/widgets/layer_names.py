@@ -36,9 +36,10 @@ def fit_name(name: str, fits: Callable[[str], bool]) -> str:
 
     The result keeps the head up to the first number and at least the last part,
     and as many parts around the cut as fit: ``block_13_depthwise_relu`` becomes
-    ``block_13_depthwise…relu``, then ``block_13…relu``. When even that does not
-    fit, the head alone with an ellipsis (``block_13…``), the shortest that still
-    says which layer it is; the full name belongs in a tooltip.
+    ``block_13…relu``, ``a_block_2_b_c_d`` becomes ``a_block_2_b…d`` or
+    ``a_block_2…c_d`` (the longer that fits), then ``a_block_2…d``. When even that
+    does not fit, the head alone with an ellipsis (``block_13…``), the shortest that
+    still says which layer it is; the full name belongs in a tooltip.
 
     Args:
         name: the layer's name.

@@ -99,20 +99,20 @@ def _gradient(grad: np.ndarray, cell: int, frame=None) -> Image.Image:
         left, top, right, bottom = frame
         values = values[top:bottom, left:right]
     limit = float(np.abs(values).max()) if values.size else 0.0
-    picture_ = Image.fromarray(apply_colormap(values, "diverging", -(limit or 1.0), limit or 1.0))
-    canvas = _fit(picture_, cell)
+    heat = Image.fromarray(apply_colormap(values, "diverging", -(limit or 1.0), limit or 1.0))
+    canvas = _fit(heat, cell)
     if boxed:
-        _outline(canvas, (0, 0, *picture_.size), _placement(picture_.size, cell))
+        _outline(canvas, (0, 0, *heat.size), _placement(heat.size, cell))
     return canvas
 
 
 def _fit(image: Image.Image, cell: int) -> Image.Image:
     """Scale (nearest: pixels stay visible) so the longer side is ``cell``; pad to a square."""
     w, h = image.size
-    scale = cell / max(w, h, 1)
+    scale, offset_x, offset_y = _placement(image.size, cell)
     image = image.resize((max(1, round(w * scale)), max(1, round(h * scale))), Image.NEAREST)
     canvas = Image.new("RGB", (cell, cell), BACKGROUND)
-    canvas.paste(image, ((cell - image.size[0]) // 2, (cell - image.size[1]) // 2))
+    canvas.paste(image, (offset_x, offset_y))
     return canvas
 
 

@@ -12,6 +12,13 @@ from inspector.units.probe import LayerProbe, ProbedLayer
 from inspector.units.topk_state import HIST_EDGES, NO_IMAGE, MiningState, total_sum
 
 
+def context_side(height: int, width: int) -> int:
+    """The smallest crop side shown around a field: a quarter of the image's shorter
+    side (16 px of a 64-px face, 56 px of a 224-px photo), enough to see what the
+    few pixels of an early unit's field belong to."""
+    return max(1, min(height, width) // 4)
+
+
 @dataclass(frozen=True)
 class LayerUnits:
     """Every channel of one layer over the whole data set.
@@ -62,11 +69,11 @@ class LayerUnits:
         """bool ``(k,)``: whether each top image's small field reaches past the image's
         edge, into the zeros a "same" padding adds (its box was clipped). An early unit
         whose top images all do this answers to the edge the padding makes, not to the
-        picture. Only fields up to a quarter of the image count (those the Units view
-        shows in context): a larger field often reaches past an edge while it looks
-        at the picture, and saying so would only alarm."""
+        picture. Only fields up to ``context_side`` count (those the Units view shows
+        in context): a larger field often reaches past an edge while it looks at the
+        picture, and saying so would only alarm."""
         rows, cols = self.layer.field.size
-        if self.layer.field.is_global or max(rows, cols) > min(image_hw) // 4:
+        if self.layer.field.is_global or max(rows, cols) > context_side(*image_hw):
             return np.zeros(self.images.shape[1], bool)
         boxes = self.boxes[channel]
         return ((boxes[:, 2] - boxes[:, 0]) < cols) | ((boxes[:, 3] - boxes[:, 1]) < rows)

@@ -21,7 +21,7 @@ import tensorflow as tf
 from inspector.defaults import BATCH_SIZE
 from inspector.engine.inspection import read_only
 from inspector.units.probe import LayerProbe
-from inspector.units.results import LayerUnits
+from inspector.units.results import LayerUnits, context_side
 from inspector.units.sources import ImageSource
 
 
@@ -53,13 +53,6 @@ class TopCrops:
     scores: np.ndarray
     frames: tuple[tuple[tuple[int, int, int, int], ...], ...] = ()
     marks: tuple[np.ndarray, ...] = ()
-
-
-def context_side(height: int, width: int) -> int:
-    """The smallest crop side shown around a field: a quarter of the image's shorter
-    side (16 px of a 64-px face, 56 px of a 224-px photo), enough to see what the
-    few pixels of an early unit's field belong to."""
-    return max(1, min(height, width) // 4)
 
 
 def context_window(box, height: int, width: int, side: int) -> tuple[int, int, int, int]:

@@ -55,7 +55,7 @@ SCORE_TEXT = 30  # and its two AUC lines below it, once scores are shown
 def grid_columns(count: int, width: int, height: int, text: int = TILE_TEXT) -> int:
     """How many columns show ``count`` square maps largest in ``width`` x ``height``
     pixels, ``text`` pixels of each row going to words. A fixed four columns drew
-    13 maps at 60 px in a 950 x 540 area; five draw them at 160 px."""
+    13 maps at 60 px in a 950 x 540 area; five draw them at up to 140 px."""
     best, best_side = 1, -1.0
     for columns in range(1, max(count, 1) + 1):
         rows = -(-count // columns)
@@ -254,9 +254,7 @@ class CompareView(QWidget):
             return
         self._scoring = False
         self._set_running(False)
-        if self._scores and self._best_columns() != self._columns:
-            self._build_tiles()  # the AUC lines take room: another flow may fit better
-            self._refill()
+        self._reflow()  # the AUC lines take room: another flow may fit better
         self.status_label.setText(
             message
             or f"AUCs of {len(self._scores)} maps (substrate: blurred image); "
@@ -331,6 +329,10 @@ class CompareView(QWidget):
     def resizeEvent(self, event) -> None:
         """Re-flow the tiles when another column count shows the maps larger."""
         super().resizeEvent(event)
+        self._reflow()
+
+    def _reflow(self) -> None:
+        """Rebuild the grid with what it holds when another column count fits better."""
         if self._inspection is not None and self._best_columns() != self._columns:
             self._build_tiles()
             self._refill()

@@ -41,3 +41,9 @@ def test_split_name_breaks_after_the_underscore_nearest_the_middle():
     assert split_name("block_12_project_BN", narrow) == ["block_12_", "project_BN"]
     assert split_name("conv1", narrow) == ["conv1"]
     assert split_name("averyverylongname", narrow) == ["averyverylongname"]  # nowhere to break
+
+
+def test_the_docstring_examples_hold():
+    assert fit_name("block_13_depthwise_relu", width(14)) == "block_13…relu"
+    assert fit_name("a_block_2_b_c_d", width(14)) == "a_block_2_b…d"
+    assert fit_name("a_block_2_b_c_d", width(12)) == "a_block_2…d"
